@@ -1,0 +1,2 @@
+// AWS Signature Version 4 (placeholder; the signer lands here).
+public enum AWSSigV4Placeholder {}

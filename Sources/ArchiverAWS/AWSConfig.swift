@@ -1,0 +1,3 @@
+import AWSSigV4
+// AWS settings and clients (placeholder).
+public enum ArchiverAWSPlaceholder {}

@@ -1,0 +1,4 @@
+import CZlib
+public enum ArchiverCorePlaceholder {
+    public static func zlibVersionString() -> String { String(cString: zlibVersion()) }
+}

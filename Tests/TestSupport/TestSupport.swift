@@ -1,0 +1,2 @@
+import ArchiverCore
+public enum TestSupportPlaceholder {}
