@@ -1,0 +1,102 @@
+import CZlib
+
+/// Gzip (RFC 1952) with a fixed header, so the same record always gives the same bytes:
+/// no file name, modification time 0, OS "Unix", whatever the machine.
+///
+/// One `GzipEncoder` keeps its zlib state between records (reset, not rebuilt); use one per thread.
+public final class GzipEncoder {
+    /// zlib's level, 1 (fastest) to 9 (smallest).
+    public let level: Int32
+    private var stream = z_stream()
+    private var output: [UInt8] = []
+
+    private static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
+
+    public init(level: Int = 6) {
+        self.level = Int32(max(1, min(9, level)))
+        // Raw deflate (negative window bits): the gzip header and trailer are written here.
+        let status = deflateInit2_(&stream, self.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
+                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        precondition(status == Z_OK, "zlib deflateInit2 failed (\(status))")
+    }
+
+    deinit { deflateEnd(&stream) }
+
+    /// The gzip of `input`.
+    public func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
+        deflateReset(&stream)
+        let bound = Int(deflateBound(&stream, uLong(input.count)))
+        let total = Self.header.count + bound + 8
+        if output.count < total { output = [UInt8](repeating: 0, count: total) }
+        var produced = 0
+        output.withUnsafeMutableBufferPointer { out in
+            for (i, byte) in Self.header.enumerated() { out[i] = byte }
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(input.count)
+            stream.next_out = out.baseAddress! + Self.header.count
+            stream.avail_out = uInt(bound)
+            let status = deflate(&stream, Z_FINISH)
+            precondition(status == Z_STREAM_END, "zlib deflate did not finish (\(status))")
+            produced = Self.header.count + Int(stream.total_out)
+            let crc = UInt32(crc32(0, input.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(input.count)))
+            let size = UInt32(truncatingIfNeeded: input.count)
+            for i in 0..<4 {
+                out[produced + i] = UInt8(truncatingIfNeeded: crc >> (8 * i))
+                out[produced + 4 + i] = UInt8(truncatingIfNeeded: size >> (8 * i))
+            }
+            produced += 8
+        }
+        return Array(output[0..<produced])
+    }
+
+    /// The gzip of `input`.
+    public func compress(_ input: [UInt8]) -> [UInt8] {
+        input.withUnsafeBytes { compress($0) }
+    }
+}
+
+/// Why gzip data could not be read.
+public struct GzipError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+/// Decompresses gzip data (every member, as `gunzip` does).
+public func gunzip(_ data: [UInt8]) throws -> [UInt8] {
+    guard data.count >= 18, data[0] == 0x1F, data[1] == 0x8B else {
+        throw GzipError(description: "not gzip data (no gzip header)")
+    }
+    var stream = z_stream()
+    // 15 + 32: detect the gzip header.
+    guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        throw GzipError(description: "zlib could not start")
+    }
+    defer { inflateEnd(&stream) }
+    var result: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: max(64 * 1024, data.count * 4))
+    try data.withUnsafeBytes { input in
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        while true {
+            let status: Int32 = chunk.withUnsafeMutableBufferPointer { out in
+                stream.next_out = out.baseAddress
+                stream.avail_out = uInt(out.count)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            let produced = chunk.count - Int(stream.avail_out)
+            result.append(contentsOf: chunk[0..<produced])
+            if status == Z_STREAM_END {
+                if stream.avail_in == 0 { return }
+                // Another member follows.
+                inflateReset(&stream)
+                continue
+            }
+            guard status == Z_OK || (status == Z_BUF_ERROR && produced > 0) else {
+                throw GzipError(description: status == Z_DATA_ERROR ? "corrupt gzip data" : "gzip data ends early")
+            }
+            if stream.avail_in == 0 && produced == 0 {
+                throw GzipError(description: "gzip data ends early")
+            }
+        }
+    }
+    return result
+}

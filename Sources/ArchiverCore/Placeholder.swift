@@ -1,4 +1,0 @@
-import CZlib
-public enum ArchiverCorePlaceholder {
-    public static func zlibVersionString() -> String { String(cString: zlibVersion()) }
-}

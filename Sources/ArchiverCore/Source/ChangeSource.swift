@@ -1,0 +1,117 @@
+import Foundation
+
+/// A run of records read from a source, in order, with the checkpoint that covers them.
+///
+/// Records are byte ranges into one shared buffer, so reading allocates per batch, not per record.
+public struct SourceBatch: Sendable {
+    /// Which independently ordered stream of the source the batch comes from: "" for a file or a table,
+    /// a shard id for DynamoDB Streams. Checkpoints are kept per partition.
+    public var partition: String
+    /// The bytes the records are cut from.
+    public var buffer: [UInt8]
+    /// Each record's bytes within `buffer`.
+    public var records: [Range<Int>]
+    /// Where each record stands in the source, for dead-letter entries (e.g. "line 12 (byte 3450)").
+    public var positions: RecordPositions
+    /// The checkpoint to save once every record of the batch is archived, passed over or dead-lettered.
+    public var checkpoint: String
+
+    public init(partition: String = "", buffer: [UInt8], records: [Range<Int>], positions: RecordPositions, checkpoint: String) {
+        self.partition = partition
+        self.buffer = buffer
+        self.records = records
+        self.positions = positions
+        self.checkpoint = checkpoint
+    }
+
+    /// Where record `index` stands in its source.
+    public func position(of index: Int) -> String {
+        switch positions {
+        case .lines(let firstLine, let baseOffset, let lineNumbers):
+            let line = lineNumbers.isEmpty ? firstLine + index : lineNumbers[index]
+            return "line \(line) (byte \(baseOffset + Int64(records[index].lowerBound)))"
+        case .labels(let labels):
+            return labels[index]
+        }
+    }
+}
+
+/// How a batch describes where its records stand.
+public enum RecordPositions: Sendable {
+    /// Lines of a file: the buffer starts at byte `baseOffset`; line numbers per record (1-based).
+    case lines(firstLine: Int, baseOffset: Int64, lineNumbers: [Int])
+    /// One label per record (a sequence number, a row id).
+    case labels([String])
+}
+
+/// Where change records come from: a JSON-lines file, a SQLite change table, a DynamoDB stream.
+///
+/// A source reads in order and resumes after a checkpoint it wrote itself. It never yields a record
+/// it has not fully read (no partial last line).
+public protocol ChangeSource: Sendable {
+    /// A stable name for this source, under which checkpoints are kept (e.g. `jsonl:/var/feed.jsonl`).
+    var id: String { get }
+
+    /// The records after the given checkpoints (partition → checkpoint; empty on a first run), in batches.
+    /// - Parameters:
+    ///   - follow: keep waiting for new records (like `tail -F`); when false, finish at the end of what is there.
+    ///   - stop: set when the process is asked to stop; the source finishes its current batch and ends.
+    func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, Error>
+
+    /// The key attributes in key order, when the source knows the table's schema (nil: the order records list them).
+    var keyOrder: [String]? { get }
+}
+
+extension ChangeSource {
+    public var keyOrder: [String]? { nil }
+}
+
+/// Set once, read anywhere: asks long-running work to wind down.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init() {}
+
+    public var isStopped: Bool { lock.withLock { stopped } }
+
+    public func stop() {
+        let toResume = lock.withLock {
+            stopped = true
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in toResume { waiter.resume() }
+    }
+
+    /// Sleeps for `seconds`, returning early when stopped.
+    public func sleep(seconds: Double) async {
+        if isStopped { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
+            group.addTask { await self.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = lock.withLock {
+                    if stopped || Task.isCancelled { return true }
+                    waiters.append(continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let toResume = lock.withLock {
+                defer { waiters.removeAll() }
+                return waiters
+            }
+            for waiter in toResume { waiter.resume() }
+        }
+    }
+}

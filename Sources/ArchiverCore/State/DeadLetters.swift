@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+
+/// A record that could not be archived, kept whole with why: nothing is dropped.
+public struct DeadLetter: Sendable, Codable, Equatable {
+    /// Stable for a record's place in its source, so a replay after a crash rewrites the same entry.
+    public var id: String
+    /// The source id (e.g. `jsonl:/var/feed.jsonl`).
+    public var source: String
+    /// The partition of the source ("" or a shard id).
+    public var partition: String
+    /// Where the record stands in the source.
+    public var position: String
+    /// Why it was not archived, in a sentence.
+    public var reason: String
+    /// A short name for the kind of problem (`malformed-json`, `no-old-image`, `write-failed`, …).
+    public var code: String
+    /// How many times it has been tried.
+    public var attempts: Int
+    public var firstFailedAt: String
+    public var lastFailedAt: String
+    /// The record's bytes, exactly as read (base64 in the file).
+    public var raw: [UInt8]
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, partition, position, reason, code, attempts
+        case firstFailedAt = "first_failed_at"
+        case lastFailedAt = "last_failed_at"
+        case raw = "raw_base64"
+    }
+
+    public init(source: String, partition: String, position: String, reason: String, code: String, raw: [UInt8], at date: Date) {
+        self.id = DeadLetter.id(source: source, partition: partition, position: position)
+        self.source = source
+        self.partition = partition
+        self.position = position
+        self.reason = reason
+        self.code = code
+        self.attempts = 1
+        let stamp = ISO8601DateFormatter().string(from: date)
+        self.firstFailedAt = stamp
+        self.lastFailedAt = stamp
+        self.raw = raw
+    }
+
+    public static func id(source: String, partition: String, position: String) -> String {
+        hexPrefix(SHA256.hash(data: Array("\(source)\u{0}\(partition)\u{0}\(position)".utf8)), 24)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        source = try c.decode(String.self, forKey: .source)
+        partition = try c.decode(String.self, forKey: .partition)
+        position = try c.decode(String.self, forKey: .position)
+        reason = try c.decode(String.self, forKey: .reason)
+        code = try c.decode(String.self, forKey: .code)
+        attempts = try c.decode(Int.self, forKey: .attempts)
+        firstFailedAt = try c.decode(String.self, forKey: .firstFailedAt)
+        lastFailedAt = try c.decode(String.self, forKey: .lastFailedAt)
+        guard let data = Data(base64Encoded: try c.decode(String.self, forKey: .raw)) else {
+            throw DecodingError.dataCorruptedError(forKey: .raw, in: c, debugDescription: "raw_base64 is not base64")
+        }
+        raw = Array(data)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(source, forKey: .source)
+        try c.encode(partition, forKey: .partition)
+        try c.encode(position, forKey: .position)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(code, forKey: .code)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(firstFailedAt, forKey: .firstFailedAt)
+        try c.encode(lastFailedAt, forKey: .lastFailedAt)
+        try c.encode(Data(raw).base64EncodedString(), forKey: .raw)
+    }
+}
+
+/// The dead-letter folder, `<state>/dead-letters/`: one JSON file per entry (`<id>.json`), each written
+/// atomically and made durable before the checkpoint moves past its record.
+public final class DeadLetterFolder: Sendable {
+    /// The folder.
+    public let path: String
+    private let files: LocalArchiveStore
+
+    public init(stateFolder: String) throws {
+        path = stateFolder + "/dead-letters"
+        files = try LocalArchiveStore(path: path)
+    }
+
+    /// Writes entries durably. Throws when any cannot be written (the caller must not move the checkpoint).
+    public func write(_ entries: [DeadLetter]) async throws {
+        guard !entries.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let objects = try entries.map { ArchiveObject(key: "\($0.id).json", body: Array(try encoder.encode($0))) }
+        let failures = await files.put(objects)
+        if let (_, failure) = failures.first {
+            throw StateError("cannot write to the dead-letter folder \(path): \(failure)")
+        }
+    }
+
+    /// Every entry, oldest first. An entry file that cannot be read is reported, not skipped silently.
+    public func entries() async throws -> [DeadLetter] {
+        var result: [DeadLetter] = []
+        for try await page in files.list(prefix: "") {
+            for object in page where object.key.hasSuffix(".json") {
+                result.append(try await entry(id: String(object.key.dropLast(5))))
+            }
+        }
+        return result.sorted { ($0.firstFailedAt, $0.id) < ($1.firstFailedAt, $1.id) }
+    }
+
+    /// One entry.
+    public func entry(id: String) async throws -> DeadLetter {
+        guard !id.isEmpty, id.allSatisfy({ $0.isHexDigit }) else {
+            throw StateError("'\(id)' is not a dead-letter id; `archiver dlq list` shows them")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try await files.get("\(id).json")
+        } catch let error as ArchiveStoreError where error.isNotFound {
+            throw StateError("no dead-letter entry '\(id)' in \(path); `archiver dlq list` shows them")
+        }
+        do {
+            return try JSONDecoder().decode(DeadLetter.self, from: Data(bytes))
+        } catch {
+            throw StateError("the dead-letter entry \(path)/\(id).json is damaged (\(error)); its file is left as it is for inspection")
+        }
+    }
+
+    /// Removes entries (after they were archived, or when dropped by hand).
+    public func remove(ids: [String]) async throws {
+        try await files.delete(ids.map { "\($0).json" })
+    }
+}
