@@ -1,7 +1,12 @@
 import ArgumentParser
-import ArchiverCore
 
 @main
 struct Archiver: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Keep every record an application deletes.")
+    static let configuration = CommandConfiguration(
+        abstract: "Keep every record an application deletes.",
+        discussion: """
+            Tails a DynamoDB-Streams-shaped change feed, archives each deleted record whole (gzip) under
+            <archive>/YYYY/MM/DD/, dead-letters what it cannot archive, and brings records back.
+            """,
+        subcommands: [Tail.self, List.self, Restore.self, Sync.self, DeadLetters.self])
 }

@@ -111,6 +111,14 @@ private let closeBrace: UInt8 = 0x7D
 private let openBracket: UInt8 = 0x5B
 private let closeBracket: UInt8 = 0x5D
 
+/// The member names the pipeline reads.
+private let knownFields: [(StaticString, Cursor.Field)] = [
+    ("eventName", .eventName), ("eventID", .eventID), ("userIdentity", .userIdentity), ("dynamodb", .dynamodb),
+    ("type", .type), ("principalId", .principalID),
+    ("ApproximateCreationDateTime", .approximateCreationDateTime), ("Keys", .keys),
+    ("SequenceNumber", .sequenceNumber), ("OldImage", .oldImage),
+]
+
 /// Which characters need a closer look inside a string: the quote, the backslash, control characters
 /// and the first byte of a multi-byte UTF-8 sequence.
 private let stringSpecial: [Bool] = (0..<256).map { byte in
@@ -223,23 +231,10 @@ private struct Cursor {
                 Cursor(base: UnsafePointer(buffer.baseAddress!), count: buffer.count).name(0..<buffer.count)
             }
         }
-        @inline(__always) func matches(_ literal: StaticString) -> Bool {
-            literal.utf8CodeUnitCount == length && memcmp(start, literal.utf8Start, length) == 0
+        for (literal, field) in knownFields where literal.utf8CodeUnitCount == length {
+            if memcmp(start, literal.utf8Start, length) == 0 { return field }
         }
-        switch length {
-        case 4: return matches("type") ? .type : .other
-        case 7: return matches("eventID") ? .eventID : .other
-        case 8: return matches("dynamodb") ? .dynamodb : .other
-        case 9: return matches("eventName") ? .eventName : .other
-        case 11: return matches("principalId") ? .principalID : .other
-        case 12: return matches("userIdentity") ? .userIdentity : .other
-        case 28: return matches("ApproximateCreationDateTime") ? .approximateCreationDateTime : .other
-        default:
-            if matches("Keys") { return .keys }
-            if matches("OldImage") { return .oldImage }
-            if matches("SequenceNumber") { return .sequenceNumber }
-            return .other
-        }
+        return .other
     }
 
     /// Walks the members of an object whose `{` has been consumed, calling `body` with the cursor on

@@ -24,11 +24,14 @@ public struct StoredObject: Sendable, Equatable {
     public var size: Int64
     /// When the object was last written.
     public var lastModified: Date?
+    /// The MD5 of the bytes in hex, when the store knows it without reading (an S3 ETag of a single-part upload).
+    public var etag: String?
 
-    public init(key: String, size: Int64, lastModified: Date? = nil) {
+    public init(key: String, size: Int64, lastModified: Date? = nil, etag: String? = nil) {
         self.key = key
         self.size = size
         self.lastModified = lastModified
+        self.etag = etag
     }
 }
 

@@ -1,0 +1,99 @@
+/// One archived deletion, as `archiver ls` shows it.
+public struct ListedDeletion: Sendable, Codable, Equatable {
+    /// The key relative to the archive root (what `restore` takes).
+    public var key: String
+    /// The deletion's event time, UTC.
+    public var deletedAt: String
+    public var kind: DeletionKind
+    /// The item key as it stands in the name.
+    public var item: String
+    public var size: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case key, kind, item, size
+        case deletedAt = "deleted_at"
+    }
+}
+
+/// What `ls` lists: a month, a day or everything; optionally one item's deletions; optionally one kind.
+public struct ListingFilter: Sendable {
+    /// `YYYY/MM/` or `YYYY/MM/DD/` or "".
+    public var prefix: String = ""
+    /// A pattern over the item key (`*` matches anything), in the user's spelling.
+    public var item: String?
+    public var kind: DeletionKind?
+
+    public init(month: String? = nil, date: String? = nil, item: String? = nil, kind: DeletionKind? = nil) throws {
+        if let month {
+            guard month.count == 7, month.split(separator: "-").map(\.count) == [4, 2], month.split(separator: "-").allSatisfy({ $0.allSatisfy(\.isNumber) }),
+                let m = Int(month.suffix(2)), (1...12).contains(m)
+            else { throw ListingError("--month \(month): write YYYY-MM, e.g. 2024-01") }
+            prefix = month.replacingOccurrences(of: "-", with: "/") + "/"
+        }
+        if let date {
+            let parts = date.split(separator: "-")
+            guard parts.map(\.count) == [4, 2, 2], parts.allSatisfy({ $0.allSatisfy(\.isNumber) }),
+                let m = Int(parts[1]), (1...12).contains(m), let d = Int(parts[2]), (1...31).contains(d)
+            else { throw ListingError("--date \(date): write YYYY-MM-DD, e.g. 2024-01-15") }
+            prefix = date.replacingOccurrences(of: "-", with: "/") + "/"
+        }
+        self.item = item
+        self.kind = kind
+        if let item { pattern = Self.compile(item) }
+    }
+
+    private var pattern: [String]?
+
+    /// The item expression encoded as names encode key values, split at `*`.
+    static func compile(_ expression: String) -> [String] {
+        expression.split(separator: "*", omittingEmptySubsequences: false).map { part in
+            part.split(separator: "_", omittingEmptySubsequences: false).map { ArchiveKey.encodeValue(String($0)) }.joined(separator: "_")
+        }
+    }
+
+    public func matches(_ key: ArchiveKey) -> Bool {
+        if let kind, key.kind != kind { return false }
+        guard let pattern else { return true }
+        return globMatch(pattern, key.itemKey)
+    }
+}
+
+/// `parts` joined by `*` matches `text` (the whole of it).
+func globMatch(_ parts: [String], _ text: String) -> Bool {
+    guard parts.count > 1 else { return text == parts.first }
+    guard text.hasPrefix(parts.first!) && text.hasSuffix(parts.last!) && text.count >= parts.first!.count + parts.last!.count else { return false }
+    var rest = text.dropFirst(parts.first!.count).dropLast(parts.last!.count)
+    for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
+        guard let range = rest.range(of: middle) else { return false }
+        rest = rest[range.upperBound...]
+    }
+    return true
+}
+
+/// A bad `ls` filter.
+public struct ListingError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Lists archived deletions in key order, a page at a time.
+public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> AsyncThrowingStream<[ListedDeletion], Error> {
+    let pages = IteratorBox(store.list(prefix: filter.prefix))
+    return AsyncThrowingStream(unfolding: {
+        while let page = try await pages.next() {
+            let listed = page.compactMap { object -> ListedDeletion? in
+                guard let key = ArchiveKey(path: object.key), filter.matches(key) else { return nil }
+                return ListedDeletion(key: object.key, deletedAt: key.time.description, kind: key.kind, item: key.itemKey, size: object.size)
+            }
+            if !listed.isEmpty { return listed }
+        }
+        return nil
+    })
+}
+
+/// Keeps an async iterator between calls of an unfolding closure.
+final class IteratorBox<Element: Sendable>: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<Element, Error>.AsyncIterator
+    init(_ stream: AsyncThrowingStream<Element, Error>) { iterator = stream.makeAsyncIterator() }
+    func next() async throws -> Element? { try await iterator.next() }
+}

@@ -1,0 +1,150 @@
+import Crypto
+import Foundation
+import Logging
+
+/// What a sync did.
+public struct SyncSummary: Sendable, Codable, Equatable {
+    public var objects = 0
+    public var copied = 0
+    public var skipped = 0
+    public var bytes: Int64 = 0
+    public var jsonlRecords = 0
+    public var seconds: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case objects, copied, skipped, bytes, seconds
+        case jsonlRecords = "jsonl_records"
+    }
+
+    public init() {}
+
+    public var text: String {
+        var rows: [(String, String)] = [
+            ("objects", "\(objects)"),
+            ("copied", "\(copied)  (\(formatBytes(bytes)))"),
+            ("already there", "\(skipped)"),
+        ]
+        if jsonlRecords > 0 { rows.append(("jsonl records", "\(jsonlRecords)")) }
+        rows.append(("time", String(format: "%.2f s", seconds)))
+        return alignedRows(rows)
+    }
+}
+
+/// `1.2 MB`.
+public func formatBytes(_ bytes: Int64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+/// Copies a month of deletions from an archive into a local folder with the same layout, skipping
+/// objects already there and identical; optionally writes the month's records as one JSON-lines file.
+public struct ArchiveSync: Sendable {
+    public let source: any ArchiveStore
+    public let destination: LocalArchiveStore
+    /// Objects fetched at once.
+    public var concurrency = 16
+    public var logger = Logger(label: "archiver.sync")
+
+    public init(source: any ArchiveStore, destination: LocalArchiveStore) {
+        self.source = source
+        self.destination = destination
+    }
+
+    /// `2024-01` → `2024/01/`.
+    public static func prefix(month: String) throws -> String {
+        let parts = month.split(separator: "-")
+        guard parts.map(\.count) == [4, 2], parts.allSatisfy({ $0.allSatisfy(\.isNumber) }), let m = Int(parts[1]), (1...12).contains(m) else {
+            throw ListingError("'\(month)' is not a month; write YYYY-MM, e.g. 2024-01")
+        }
+        return "\(parts[0])/\(parts[1])/"
+    }
+
+    public func run(month: String, jsonl: String? = nil, progress: (@Sendable (SyncSummary) -> Void)? = nil) async throws -> SyncSummary {
+        let prefix = try Self.prefix(month: month)
+        let started = Date()
+        var summary = SyncSummary()
+        var keys: [String] = []
+        for try await page in source.list(prefix: prefix) {
+            let wanted = page.filter { ArchiveKey(path: $0.key) != nil }
+            summary.objects += wanted.count
+            let toCopy = try await needingCopy(wanted)
+            summary.skipped += wanted.count - toCopy.count
+            summary.bytes += try await copy(toCopy)
+            summary.copied += toCopy.count
+            keys.append(contentsOf: wanted.map(\.key))
+            summary.seconds = Date().timeIntervalSince(started)
+            progress?(summary)
+        }
+        if let jsonl {
+            summary.jsonlRecords = try await writeJSONLines(keys: keys, to: jsonl)
+        }
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// The objects missing from the destination or different there (size, then content).
+    func needingCopy(_ objects: [StoredObject]) async throws -> [StoredObject] {
+        var result: [StoredObject] = []
+        for object in objects {
+            guard let local = try await destination.head(object.key), local.size == object.size else {
+                result.append(object)
+                continue
+            }
+            if let etag = object.etag, !etag.contains("-") {
+                let bytes = try await destination.get(object.key)
+                if hex(Insecure.MD5.hash(data: bytes)) != etag { result.append(object) }
+            } else {
+                // No checksum from the source: compare the bytes.
+                if try await destination.get(object.key) != source.get(object.key) { result.append(object) }
+            }
+        }
+        return result
+    }
+
+    /// Fetches objects (`concurrency` at a time) and writes them durably; returns the bytes copied.
+    func copy(_ objects: [StoredObject]) async throws -> Int64 {
+        var copied: Int64 = 0
+        var start = 0
+        while start < objects.count {
+            let slice = Array(objects[start..<min(objects.count, start + 256)])
+            start += slice.count
+            let fetched = try await withThrowingTaskGroup(of: ArchiveObject.self) { group in
+                var result: [ArchiveObject] = []
+                var next = 0
+                func add() {
+                    let key = slice[next].key
+                    next += 1
+                    group.addTask { ArchiveObject(key: key, body: try await source.get(key)) }
+                }
+                while next < min(concurrency, slice.count) { add() }
+                while let object = try await group.next() {
+                    result.append(object)
+                    if next < slice.count { add() }
+                }
+                return result
+            }
+            let failures = await destination.put(fetched)
+            if let (_, failure) = failures.first { throw failure }
+            copied += fetched.reduce(0) { $0 + Int64($1.body.count) }
+        }
+        return copied
+    }
+
+    /// One decompressed record per line, in key order, written atomically.
+    func writeJSONLines(keys: [String], to path: String) async throws -> Int {
+        var output: [UInt8] = []
+        for key in keys.sorted() {
+            let record = try gunzip(try await destination.get(key))
+            output.append(contentsOf: record)
+            if record.last != 0x0A { output.append(0x0A) }
+        }
+        try FileSystem.writeAtomically(FileSystem.absolute(path), output)
+        return keys.count
+    }
+}

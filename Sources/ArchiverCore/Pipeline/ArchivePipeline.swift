@@ -1,0 +1,255 @@
+import Foundation
+import Logging
+
+/// How a tail runs.
+public struct TailOptions: Sendable {
+    /// Keep following the source for new records (false: stop at the end of what is there).
+    public var follow: Bool
+    /// zlib level for archive objects.
+    public var gzipLevel: Int
+    /// Threads that parse and compress.
+    public var workers: Int
+    /// Batches read ahead of the one being written (memory stays bounded by this).
+    public var readAhead: Int
+    /// How long to keep retrying an object the store refuses before dead-lettering it.
+    public var rejectedAttempts: Int
+    /// The longest wait between attempts while the store is unavailable.
+    public var maximumBackoff: Double
+
+    public init(follow: Bool = false, gzipLevel: Int = 6, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                readAhead: Int = 2, rejectedAttempts: Int = 3, maximumBackoff: Double = 30) {
+        self.follow = follow
+        self.gzipLevel = gzipLevel
+        self.workers = max(1, workers)
+        self.readAhead = readAhead
+        self.rejectedAttempts = rejectedAttempts
+        self.maximumBackoff = maximumBackoff
+    }
+}
+
+/// The archiver's pipeline: read a batch → classify, name and gzip its records on every core → write
+/// the objects (durably) → write dead letters (durably) → save the checkpoint. Reading, compressing and
+/// writing overlap; batches are committed strictly in order, so the checkpoint never passes a record
+/// whose object or dead-letter entry is not durable.
+public final class ArchivePipeline: Sendable {
+    let source: any ChangeSource
+    let store: any ArchiveStore
+    let checkpoints: CheckpointStore
+    let deadLetters: DeadLetterFolder
+    let options: TailOptions
+    let clock: any WallClock
+    let logger: Logger
+    let progress: (@Sendable (TailSummary) -> Void)?
+
+    public init(source: any ChangeSource, store: any ArchiveStore, checkpoints: CheckpointStore, deadLetters: DeadLetterFolder,
+                options: TailOptions, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "archiver"),
+                progress: (@Sendable (TailSummary) -> Void)? = nil) {
+        self.source = source
+        self.store = store
+        self.checkpoints = checkpoints
+        self.deadLetters = deadLetters
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// A batch with its records' outcomes.
+    struct ProcessedBatch: Sendable {
+        var batch: SourceBatch
+        var outcomes: [RecordOutcome]
+    }
+
+    /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done.
+    /// - Throws: when the store or the state folder needs attention (disk full, permission denied, bad
+    ///   credentials); the checkpoint then stands at the last batch that was fully durable.
+    public func run(stop: StopSignal) async throws -> TailSummary {
+        let started = Date()
+        let saved = try checkpoints.checkpoints(source: source.id)
+        if !saved.isEmpty {
+            logger.info("resuming after the checkpoint", metadata: ["source": "\(source.id)", "checkpoint.position": "\(saved)"])
+        }
+        let read = AsyncBoundedQueue<SourceBatch>(capacity: options.readAhead)
+        let processed = AsyncBoundedQueue<ProcessedBatch>(capacity: 1)
+        let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder)
+        let batches = source.batches(after: saved, follow: options.follow, stop: stop)
+
+        let reader = Task {
+            do {
+                for try await batch in batches {
+                    guard await read.send(batch) else { break }
+                }
+                read.close()
+            } catch {
+                read.close(throwing: error)
+            }
+        }
+        let compressor = Task {
+            do {
+                while let batch = try await read.next() {
+                    let outcomes = await processors.process(batch)
+                    guard await processed.send(ProcessedBatch(batch: batch, outcomes: outcomes)) else { break }
+                }
+                processed.close()
+            } catch {
+                processed.close(throwing: error)
+            }
+        }
+        var summary = TailSummary()
+        do {
+            while let item = try await processed.next() {
+                summary += try await commit(item, stop: stop)
+                summary.seconds = Date().timeIntervalSince(started)
+                progress?(summary)
+            }
+        } catch {
+            read.close()
+            processed.close()
+            stop.stop()
+            _ = await (reader.value, compressor.value)
+            throw error
+        }
+        _ = await (reader.value, compressor.value)
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Makes one batch durable, then saves its checkpoint.
+    func commit(_ item: ProcessedBatch, stop: StopSignal) async throws -> TailSummary {
+        let batch = item.batch
+        var summary = TailSummary()
+        summary.read = batch.records.count
+        summary.bytes = Int64(batch.records.reduce(0) { $0 + $1.count })
+        var objects: [ArchiveObject] = []
+        var objectRecord: [Int] = []
+        var letters: [DeadLetter] = []
+        let now = clock.now()
+
+        func deadLetter(_ index: Int, reason: String, code: String) {
+            letters.append(DeadLetter(
+                source: source.id, partition: batch.partition, position: batch.position(of: index),
+                reason: reason, code: code, raw: Array(batch.buffer[batch.records[index]]), at: now))
+        }
+
+        for (index, outcome) in item.outcomes.enumerated() {
+            switch outcome {
+            case .archive(let object, let kind):
+                objects.append(object)
+                objectRecord.append(index)
+                if kind == .ttl { summary.archivedTTL += 1 } else { summary.archivedManual += 1 }
+                summary.archivedBytes += Int64(object.body.count)
+            case .passOver:
+                summary.passedOver += 1
+            case .deadLetter(let error):
+                deadLetter(index, reason: error.description, code: error.code)
+            }
+        }
+
+        let refused = try await write(objects, stop: stop)
+        for (objectIndex, error) in refused.sorted(by: { $0.key < $1.key }) {
+            let recordIndex = objectRecord[objectIndex]
+            if case .archive(_, let kind) = item.outcomes[recordIndex] {
+                if kind == .ttl { summary.archivedTTL -= 1 } else { summary.archivedManual -= 1 }
+            }
+            summary.archivedBytes -= Int64(objects[objectIndex].body.count)
+            deadLetter(recordIndex, reason: "the archive store refused the object \(objects[objectIndex].key): \(error)", code: "write-failed")
+            logger.error("dead-lettered a record the store refused", metadata: ["s3.key": "\(objects[objectIndex].key)", "error": "\(error)"])
+        }
+        summary.archived = summary.archivedManual + summary.archivedTTL
+        summary.deadLettered = letters.count
+
+        try await deadLetters.write(letters)
+        do {
+            try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
+        } catch {
+            throw StateError("cannot save the checkpoint in \(checkpoints.path): \(error). The archive holds everything so far; the next run replays from the previous checkpoint and writes the same objects")
+        }
+        return summary
+    }
+
+    /// Writes objects, waiting out an unavailable store (backoff, never dropping anything). Returns the
+    /// objects the store kept refusing after `rejectedAttempts`. Throws when the store needs attention,
+    /// or when asked to stop while the store is still unavailable (the batch is then not checkpointed).
+    func write(_ objects: [ArchiveObject], stop: StopSignal) async throws -> [Int: ArchiveStoreError] {
+        var pending = Array(objects.indices)
+        var refused: [Int: ArchiveStoreError] = [:]
+        var rejectedTries: [Int: Int] = [:]
+        var waits = 0
+        while !pending.isEmpty {
+            let failures = await store.put(pending.map { objects[$0] })
+            var again: [Int] = []
+            var unavailable: ArchiveStoreError?
+            for (position, error) in failures {
+                let index = pending[position]
+                if error.isFailed { throw error }
+                if error.isRejected {
+                    rejectedTries[index, default: 0] += 1
+                    if rejectedTries[index]! >= options.rejectedAttempts {
+                        refused[index] = error
+                        continue
+                    }
+                } else {
+                    unavailable = error
+                }
+                again.append(index)
+            }
+            pending = again.sorted()
+            guard !pending.isEmpty else { break }
+            if let unavailable {
+                waits += 1
+                let delay = min(options.maximumBackoff, 0.2 * pow(2, Double(min(waits, 10)))) * Double.random(in: 0.5...1)
+                logger.warning("the archive store is unavailable; waiting and retrying (nothing is lost, the checkpoint waits)",
+                               metadata: ["store": "\(store.location)", "objects.pending": "\(pending.count)", "retry.attempt": "\(waits)",
+                                          "retry.delay": "\(String(format: "%.1f", delay))s", "error": "\(unavailable)"])
+                if stop.isStopped && waits > 3 {
+                    throw ArchiveStoreError.unavailable("stopped while the archive store was unavailable (\(unavailable)); \(pending.count) records of the last batch will be replayed on the next run")
+                }
+                await stop.sleep(seconds: delay)
+            }
+        }
+        return refused
+    }
+}
+
+/// One `RecordProcessor` per worker thread; a batch is cut into contiguous runs, one per worker.
+final class ProcessorPool: @unchecked Sendable {
+    private let processors: [RecordProcessor]
+
+    init(count: Int, gzipLevel: Int, keyOrder: [String]?) {
+        processors = (0..<count).map { _ in RecordProcessor(gzipLevel: gzipLevel, keyOrder: keyOrder) }
+    }
+
+    func process(_ batch: SourceBatch) async -> [RecordOutcome] {
+        await runBlocking { self.processBlocking(batch) }
+    }
+
+    private func processBlocking(_ batch: SourceBatch) -> [RecordOutcome] {
+        let count = batch.records.count
+        guard count > 0 else { return [] }
+        let workers = min(processors.count, max(1, count / 16))
+        let results = UnsafeMutableBufferPointer<RecordOutcome>.allocate(capacity: count)
+        defer { results.deallocate() }
+        batch.buffer.withUnsafeBytes { buffer in
+            let shared = UnsafeSendable(buffer: buffer, results: results)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let processor = processors[worker]
+                let start = count * worker / workers
+                let end = count * (worker + 1) / workers
+                for i in start..<end {
+                    let range = batch.records[i]
+                    let record = UnsafeRawBufferPointer(rebasing: shared.buffer[range])
+                    (shared.results.baseAddress! + i).initialize(to: processor.process(record))
+                }
+            }
+        }
+        let outcomes = Array(results)
+        _ = results.baseAddress!.deinitialize(count: count)
+        return outcomes
+    }
+}
+
+/// Buffers shared by the worker threads of one batch; each writes only its own slots.
+private struct UnsafeSendable: @unchecked Sendable {
+    let buffer: UnsafeRawBufferPointer
+    let results: UnsafeMutableBufferPointer<RecordOutcome>
+}

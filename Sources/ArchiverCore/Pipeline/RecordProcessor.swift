@@ -1,0 +1,59 @@
+/// What becomes of one record.
+public enum RecordOutcome: Sendable {
+    /// A REMOVE: archive this object.
+    case archive(ArchiveObject, DeletionKind)
+    /// An INSERT or MODIFY: counted and passed over.
+    case passOver(EventName)
+    /// Cannot be archived: goes to the dead-letter folder with this reason.
+    case deadLetter(RecordError)
+}
+
+/// Turns a record's bytes into its outcome: read the few fields that matter, name the object, gzip the
+/// bytes as they came. The archived bytes are the input bytes; the item images are never decoded.
+///
+/// Holds a zlib state: one per thread.
+public final class RecordProcessor {
+    private let scanner = RecordScanner()
+    private let encoder: GzipEncoder
+    /// Key attribute order from the source's schema, when known.
+    private let keyOrder: [String]?
+
+    public init(gzipLevel: Int = 6, keyOrder: [String]? = nil) {
+        encoder = GzipEncoder(level: gzipLevel)
+        self.keyOrder = keyOrder
+    }
+
+    public func process(_ bytes: UnsafeRawBufferPointer) -> RecordOutcome {
+        let record: ScannedRecord
+        do {
+            record = try scanner.scan(bytes)
+        } catch {
+            return .deadLetter(error)
+        }
+        guard record.eventName == .remove else { return .passOver(record.eventName) }
+        guard record.hasOldImage else { return .deadLetter(RecordError(.noOldImage)) }
+        guard record.hasKeys, !record.keys.isEmpty else { return .deadLetter(RecordError(.noKeys)) }
+        guard let eventTime = record.eventTime else {
+            return .deadLetter(RecordError(.missingField("dynamodb.ApproximateCreationDateTime")))
+        }
+        let time: DeletionTime
+        do {
+            time = try DeletionTime(eventTime)
+        } catch {
+            return .deadLetter(error)
+        }
+        let kind = record.deletionKind
+        let key = ArchiveKey(keys: ordered(record.keys), time: time, sequenceNumber: record.sequenceNumber, kind: kind, recordBytes: bytes)
+        let object = ArchiveObject(
+            key: key.path, body: encoder.compress(bytes),
+            metadata: ["archiver-kind": kind.rawValue, "archiver-deleted-at": time.description])
+        return .archive(object, kind)
+    }
+
+    private func ordered(_ keys: [KeyAttribute]) -> [KeyAttribute] {
+        guard let keyOrder, keys.count > 1 else { return keys }
+        return keys.sorted { a, b in
+            (keyOrder.firstIndex(of: a.name) ?? Int.max, a.name) < (keyOrder.firstIndex(of: b.name) ?? Int.max, b.name)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// What a tail did: every record read ends in exactly one of archived, passed over, dead-lettered.
+public struct TailSummary: Sendable, Codable, Equatable {
+    public var read = 0
+    public var archived = 0
+    public var archivedManual = 0
+    public var archivedTTL = 0
+    public var passedOver = 0
+    public var deadLettered = 0
+    /// Bytes of records read.
+    public var bytes: Int64 = 0
+    /// Archive bytes written (gzip).
+    public var archivedBytes: Int64 = 0
+    public var seconds: Double = 0
+
+    enum CodingKeys: String, CodingKey {
+        case read, archived
+        case archivedManual = "archived_manual"
+        case archivedTTL = "archived_ttl"
+        case passedOver = "passed_over"
+        case deadLettered = "dead_lettered"
+        case bytes
+        case archivedBytes = "archived_bytes"
+        case seconds
+    }
+
+    public init() {}
+
+    public static func += (lhs: inout TailSummary, rhs: TailSummary) {
+        lhs.read += rhs.read
+        lhs.archived += rhs.archived
+        lhs.archivedManual += rhs.archivedManual
+        lhs.archivedTTL += rhs.archivedTTL
+        lhs.passedOver += rhs.passedOver
+        lhs.deadLettered += rhs.deadLettered
+        lhs.bytes += rhs.bytes
+        lhs.archivedBytes += rhs.archivedBytes
+    }
+
+    /// For people: short and aligned.
+    public var text: String {
+        let rate = seconds > 0 ? Double(read) / seconds : 0
+        let rows: [(String, String)] = [
+            ("read", "\(read)"),
+            ("archived", "\(archived)  (manual \(archivedManual), ttl \(archivedTTL))"),
+            ("passed over", "\(passedOver)"),
+            ("dead-lettered", "\(deadLettered)"),
+            ("time", String(format: "%.2f s  (%.0f records/s, %.1f MB/s)", seconds, rate, seconds > 0 ? Double(bytes) / seconds / 1e6 : 0)),
+        ]
+        return alignedRows(rows)
+    }
+}
+
+/// `name   value` rows with the values lined up.
+public func alignedRows(_ rows: [(String, String)]) -> String {
+    let width = rows.map(\.0.count).max() ?? 0
+    return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 }.joined(separator: "\n")
+}
+
+import Foundation

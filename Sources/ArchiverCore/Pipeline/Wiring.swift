@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+
+/// Builds the parts a command names: sources, stores, restore targets.
+public struct Wiring: Sendable {
+    /// The environment (AWS settings come from here).
+    public var environment: [String: String]
+    public var logger: Logger
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger = Logger(label: "archiver")) {
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The source `--source` names.
+    public func source(_ spec: SourceSpec) throws -> any ChangeSource {
+        switch spec {
+        case .jsonLines(let path):
+            return JSONLinesSource(path: path, logger: logger)
+        case .sqlite:
+            throw SourceError("SQLite sources are not available in this build")
+        case .dynamoDBTable, .dynamoDBStream:
+            throw SourceError("DynamoDB Streams sources are not available in this build")
+        }
+    }
+
+    /// The store `--archive` names.
+    public func store(_ location: ArchiveLocation) throws -> any ArchiveStore {
+        switch location {
+        case .folder(let path): return try LocalArchiveStore(path: path)
+        case .null: return NullArchiveStore()
+        case .s3: throw ArchiveLocationError("S3 archives are not available in this build")
+        }
+    }
+
+    /// The target `--to` names: `-` (standard output), `sqlite:<db>#<table>`, `dynamodb:<table>`.
+    public func restoreTarget(_ spec: String) throws -> any RestoreTarget {
+        if spec == "-" { return StandardOutputTarget() }
+        throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+
+/// What a restore did.
+public struct RestoreSummary: Sendable, Codable, Equatable {
+    public var total = 0
+    public var restored = 0
+    public var exists = 0
+    public var failed = 0
+    public var dryRun = false
+    public var seconds: Double = 0
+    /// The first few problems, for the report.
+    public var problems: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case total, restored, exists, failed, seconds, problems
+        case dryRun = "dry_run"
+    }
+
+    public init() {}
+
+    public var text: String {
+        var rows: [(String, String)] = [
+            ("objects", "\(total)"),
+            (dryRun ? "would restore" : "restored", "\(restored)"),
+            ("already there", "\(exists)\(exists > 0 ? "  (pass --overwrite to replace)" : "")"),
+            ("failed", "\(failed)"),
+            ("time", String(format: "%.2f s  (%.0f items/s)", seconds, seconds > 0 ? Double(total) / seconds : 0)),
+        ]
+        for problem in problems.prefix(10) { rows.append(("", problem)) }
+        return alignedRows(rows)
+    }
+}
+
+/// Brings archived records back: reads each object, takes its `OldImage`, and puts it into a target.
+public struct ArchiveRestorer: Sendable {
+    public let store: any ArchiveStore
+    public let target: any RestoreTarget
+    public var overwrite = false
+    public var dryRun = false
+    /// Objects read at once.
+    public var concurrency = 32
+    /// Items handed to the target at once.
+    public var batchSize = 1000
+    public var logger = Logger(label: "archiver.restore")
+
+    public init(store: any ArchiveStore, target: any RestoreTarget) {
+        self.store = store
+        self.target = target
+    }
+
+    /// Reads an archived object into the item it holds.
+    public static func item(fromArchived bytes: [UInt8], key: String) throws -> RestoreItem {
+        let record: [UInt8]
+        do {
+            record = try gunzip(bytes)
+        } catch {
+            throw RestoreError("the object \(key) is not a readable archive: \(error)")
+        }
+        let scanned: ScannedRecord
+        do {
+            scanned = try RecordScanner().scan(record)
+        } catch {
+            throw RestoreError("the object \(key) does not hold a stream record: \(error)")
+        }
+        guard let range = scanned.oldImageRange else { throw RestoreError("the record in \(key) has no OldImage to restore") }
+        do {
+            var item = try Item(dynamoJSON: try JSONValue.parse(Array(record[range])))
+            // A key attribute missing from the image comes back from Keys, so the item can be put.
+            for key in scanned.keys where item[key.name] == nil {
+                let value: AttributeValue
+                switch key.type {
+                case .string: value = .s(key.value)
+                case .number: value = .n(key.value)
+                case .binary: value = .b(Array(Data(base64Encoded: key.value) ?? Data()))
+                }
+                item.attributes.insert((key.name, value), at: 0)
+            }
+            return RestoreItem(archiveKey: key, keys: scanned.keys, item: item)
+        } catch let error as RestoreError {
+            throw error
+        } catch {
+            throw RestoreError("the OldImage in \(key) is not a valid DynamoDB item: \(error)")
+        }
+    }
+
+    /// Restores one object, by its key as `archiver ls` prints it.
+    public func restore(key: String) async throws -> RestoreOutcome {
+        let bytes: [UInt8]
+        do {
+            bytes = try await store.get(key)
+        } catch let error as ArchiveStoreError where error.isNotFound {
+            throw RestoreError("no archived object '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
+        }
+        let item = try Self.item(fromArchived: bytes, key: key)
+        return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
+    }
+
+    /// Checks a `--prefix` value: `YYYY/MM` or `YYYY/MM/DD`.
+    public static func validatePrefix(_ prefix: String) -> String? {
+        let parts = prefix.split(separator: "/", omittingEmptySubsequences: false)
+        let widths = [4, 2, 2]
+        guard (2...3).contains(parts.count),
+            zip(parts, widths).allSatisfy({ $0.count == $1 && $0.allSatisfy(\.isNumber) })
+        else { return "'\(prefix)' is not a date prefix; write YYYY/MM or YYYY/MM/DD (e.g. 2024/01 or 2024/01/15)" }
+        return nil
+    }
+
+    /// Restores every object under a date prefix, `batchSize` at a time, reporting progress.
+    public func restore(prefix: String, progress: (@Sendable (RestoreSummary) -> Void)? = nil) async throws -> RestoreSummary {
+        if let problem = Self.validatePrefix(prefix) { throw RestoreError(problem) }
+        let started = Date()
+        var summary = RestoreSummary()
+        summary.dryRun = dryRun
+        var keys: [String] = []
+        func flush() async throws {
+            guard !keys.isEmpty else { return }
+            let loaded = try await load(keys)
+            var items: [RestoreItem] = []
+            for result in loaded {
+                switch result {
+                case .success(let item): items.append(item)
+                case .failure(let error):
+                    summary.failed += 1
+                    if summary.problems.count < 20 { summary.problems.append("\(error)") }
+                }
+            }
+            let outcomes = try await target.restore(items, overwrite: overwrite, dryRun: dryRun)
+            for (item, outcome) in zip(items, outcomes) {
+                switch outcome {
+                case .restored: summary.restored += 1
+                case .exists(let message):
+                    summary.exists += 1
+                    if summary.problems.count < 20 { summary.problems.append(message) }
+                case .failed(let message):
+                    summary.failed += 1
+                    if summary.problems.count < 20 { summary.problems.append("\(item.archiveKey): \(message)") }
+                }
+            }
+            summary.total += keys.count
+            keys.removeAll()
+            summary.seconds = Date().timeIntervalSince(started)
+            progress?(summary)
+        }
+        for try await page in store.list(prefix: prefix.hasSuffix("/") ? prefix : prefix + "/") {
+            for object in page where ArchiveKey(path: object.key) != nil {
+                keys.append(object.key)
+                if keys.count >= batchSize { try await flush() }
+            }
+        }
+        try await flush()
+        summary.seconds = Date().timeIntervalSince(started)
+        return summary
+    }
+
+    /// Reads and decodes objects, `concurrency` at a time, keeping their order.
+    func load(_ keys: [String]) async throws -> [Result<RestoreItem, Error>] {
+        var results = [Result<RestoreItem, Error>?](repeating: nil, count: keys.count)
+        let store = self.store
+        try await withThrowingTaskGroup(of: (Int, Result<RestoreItem, Error>).self) { group in
+            var next = 0
+            func start() {
+                let index = next
+                next += 1
+                group.addTask {
+                    do {
+                        let bytes = try await store.get(keys[index])
+                        return (index, .success(try ArchiveRestorer.item(fromArchived: bytes, key: keys[index])))
+                    } catch let error as ArchiveStoreError where error.isFailed {
+                        throw error
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            while next < min(concurrency, keys.count) { start() }
+            while let (index, result) = try await group.next() {
+                results[index] = result
+                if next < keys.count { start() }
+            }
+        }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// What `dlq retry` did.
+public struct RetrySummary: Sendable, Codable, Equatable {
+    public var tried = 0
+    /// Archived now; their entries left the folder.
+    public var archived = 0
+    /// Not REMOVE records after all; their entries left the folder.
+    public var passedOver = 0
+    /// Still failing; their entries stay, with one more attempt counted.
+    public var stillFailing = 0
+
+    enum CodingKeys: String, CodingKey {
+        case tried, archived
+        case passedOver = "passed_over"
+        case stillFailing = "still_failing"
+    }
+
+    public init() {}
+
+    public var text: String {
+        alignedRows([("tried", "\(tried)"), ("archived", "\(archived)"), ("passed over", "\(passedOver)"), ("still failing", "\(stillFailing)")])
+    }
+}
+
+/// Sends dead-lettered records through the pipeline again.
+public struct DeadLetterRetry: Sendable {
+    public let folder: DeadLetterFolder
+    public let store: any ArchiveStore
+    public var gzipLevel = 6
+    public var clock: any WallClock = SystemClock()
+
+    public init(folder: DeadLetterFolder, store: any ArchiveStore) {
+        self.folder = folder
+        self.store = store
+    }
+
+    /// Retries the given entries (all when `ids` is empty).
+    public func run(ids: [String] = []) async throws -> RetrySummary {
+        let entries = ids.isEmpty ? try await folder.entries() : try await ids.asyncMap { try await folder.entry(id: $0) }
+        var summary = RetrySummary()
+        let processor = RecordProcessor(gzipLevel: gzipLevel)
+        var done: [String] = []
+        var failing: [DeadLetter] = []
+        var objects: [(ArchiveObject, DeadLetter)] = []
+        for entry in entries {
+            summary.tried += 1
+            switch entry.raw.withUnsafeBytes({ processor.process($0) }) {
+            case .archive(let object, _): objects.append((object, entry))
+            case .passOver:
+                summary.passedOver += 1
+                done.append(entry.id)
+            case .deadLetter(let error):
+                var again = entry
+                again.attempts += 1
+                again.reason = error.description
+                again.code = error.code
+                again.lastFailedAt = ISO8601DateFormatter().string(from: clock.now())
+                failing.append(again)
+            }
+        }
+        let failures = await store.put(objects.map(\.0))
+        for (index, (_, entry)) in objects.enumerated() {
+            if let error = failures[index] {
+                if error.isFailed { throw error }
+                var again = entry
+                again.attempts += 1
+                again.reason = "the archive store refused the object: \(error)"
+                again.code = "write-failed"
+                again.lastFailedAt = ISO8601DateFormatter().string(from: clock.now())
+                failing.append(again)
+            } else {
+                summary.archived += 1
+                done.append(entry.id)
+            }
+        }
+        summary.stillFailing = failing.count
+        try await folder.write(failing)
+        try await folder.remove(ids: done)
+        return summary
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

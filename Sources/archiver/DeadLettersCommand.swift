@@ -1,0 +1,115 @@
+import ArchiverCore
+import ArgumentParser
+import Foundation
+
+extension Archiver {
+    struct DeadLetters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dlq",
+            abstract: "Look at, retry or drop the records that could not be archived.",
+            subcommands: [ListEntries.self, Show.self, Retry.self, Drop.self])
+
+        struct ListEntries: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead-letter entries.")
+            @OptionGroup var state: StateOption
+            @OptionGroup var output: OutputOption
+
+            func run() async throws {
+                let entries = try await DeadLetterFolder(stateFolder: state.state).entries()
+                if output.json {
+                    try Terminal.printJSON(entries.map(DeadLetterSummary.init))
+                    return
+                }
+                if entries.isEmpty {
+                    Terminal.print("no dead letters")
+                    return
+                }
+                for entry in entries {
+                    Terminal.print("\(entry.id)  \(entry.code.padding(toLength: 18, withPad: " ", startingAt: 0))  attempts \(entry.attempts)  \(entry.position)  \(entry.reason)")
+                }
+            }
+        }
+
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show one entry, with the record's bytes.")
+            @Argument var id: String
+            @OptionGroup var state: StateOption
+            @OptionGroup var output: OutputOption
+
+            func run() async throws {
+                let entry = try await DeadLetterFolder(stateFolder: state.state).entry(id: id)
+                if output.json {
+                    try Terminal.printJSON(entry)
+                    return
+                }
+                Terminal.print(alignedRows([
+                    ("id", entry.id), ("source", entry.source), ("position", entry.position),
+                    ("reason", entry.reason), ("code", entry.code), ("attempts", "\(entry.attempts)"),
+                    ("first failed", entry.firstFailedAt), ("last failed", entry.lastFailedAt),
+                    ("bytes", "\(entry.raw.count)"),
+                ]))
+                Terminal.print("")
+                if let text = String(validating: entry.raw, as: UTF8.self) {
+                    Terminal.print(text)
+                } else {
+                    Terminal.print("(not valid UTF-8; base64) " + Data(entry.raw).base64EncodedString())
+                }
+            }
+        }
+
+        struct Retry: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Send entries through the pipeline again; those that succeed leave the folder.")
+            @Argument(help: "Entry ids (all entries when none).") var ids: [String] = []
+            @OptionGroup var archive: ArchiveOption
+            @OptionGroup var state: StateOption
+            @OptionGroup var output: OutputOption
+
+            func run() async throws {
+                let retry = DeadLetterRetry(
+                    folder: try DeadLetterFolder(stateFolder: state.state),
+                    store: try Wiring(logger: Terminal.logger).store(try ArchiveLocation(archive.archive)))
+                let summary = try await retry.run(ids: ids)
+                if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
+            }
+        }
+
+        struct Drop: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Delete an entry for good.")
+            @Argument var id: String
+            @OptionGroup var state: StateOption
+
+            func run() async throws {
+                let folder = try DeadLetterFolder(stateFolder: state.state)
+                _ = try await folder.entry(id: id)
+                try await folder.remove(ids: [id])
+                Terminal.print("dropped \(id)")
+            }
+        }
+    }
+}
+
+/// A dead-letter entry without its bytes, for `dlq list --json`.
+struct DeadLetterSummary: Encodable {
+    let id, source, partition, position, reason, code: String
+    let attempts, bytes: Int
+    let firstFailedAt, lastFailedAt: String
+
+    init(_ entry: DeadLetter) {
+        id = entry.id
+        source = entry.source
+        partition = entry.partition
+        position = entry.position
+        reason = entry.reason
+        code = entry.code
+        attempts = entry.attempts
+        bytes = entry.raw.count
+        firstFailedAt = entry.firstFailedAt
+        lastFailedAt = entry.lastFailedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, source, partition, position, reason, code, attempts, bytes
+        case firstFailedAt = "first_failed_at"
+        case lastFailedAt = "last_failed_at"
+    }
+}

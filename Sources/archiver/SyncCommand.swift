@@ -1,0 +1,41 @@
+import ArchiverCore
+import ArgumentParser
+
+extension Archiver {
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a month of deletions into a local folder for analysis.",
+            discussion: """
+                Keeps the archive's layout (YYYY/MM/DD/…), skips objects already there and identical.
+                --jsonl also writes the month's records, decompressed, one per line (for jq, DuckDB, pandas).
+                """)
+
+        @Argument(help: ArgumentHelp("The month.", valueName: "YYYY-MM"))
+        var month: String
+
+        @Argument(help: ArgumentHelp("The local folder to fill.", valueName: "local-dir"))
+        var destination: String
+
+        @OptionGroup var archive: ArchiveOption
+
+        @Option(help: ArgumentHelp("Also write the month's records as one JSON-lines file.", valueName: "file"))
+        var jsonl: String?
+
+        @OptionGroup var output: OutputOption
+
+        func validate() throws {
+            do { _ = try ArchiveSync.prefix(month: month) } catch { throw ValidationError("\(error)") }
+        }
+
+        func run() async throws {
+            let wiring = Wiring(logger: Terminal.logger)
+            let sync = ArchiveSync(source: try wiring.store(try ArchiveLocation(archive.archive)), destination: try LocalArchiveStore(path: destination))
+            let progress = ProgressLine()
+            let summary = try await sync.run(month: month, jsonl: jsonl) { summary in
+                progress.update("objects \(summary.objects)  copied \(summary.copied)  already there \(summary.skipped)")
+            }
+            progress.finish()
+            if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
+        }
+    }
+}

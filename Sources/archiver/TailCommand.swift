@@ -1,0 +1,70 @@
+import ArchiverCore
+import ArgumentParser
+import Foundation
+
+extension Archiver {
+    struct Tail: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive the deletions of a change feed.",
+            discussion: """
+                Reads the source in order; archives every REMOVE (manual deletes and TTL expiries) as
+                <archive>/YYYY/MM/DD/<item key>.<HHMMSS>.<sequence>.<manual|ttl>.json.gz; passes over
+                INSERT and MODIFY; dead-letters what it cannot archive. Follows the source until SIGTERM
+                or SIGINT (then finishes what is in flight, saves the checkpoint and exits 0), or, with
+                --once, stops at the end of what is there and prints a summary.
+                """)
+
+        @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
+        var source: String
+
+        @OptionGroup var archive: ArchiveOption
+        @OptionGroup var state: StateOption
+
+        @Flag(help: "Stop at the end of what the source holds now, and print a summary.")
+        var once = false
+
+        @OptionGroup var output: OutputOption
+
+        @Option(help: "gzip level, 1 (fastest) to 9 (smallest).")
+        var gzipLevel = 6
+
+        @Option(help: "Threads that parse and compress (default: one per core).")
+        var workers: Int?
+
+        func validate() throws {
+            do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
+            guard (1...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 9") }
+            if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        }
+
+        func run() async throws {
+            let logger = Terminal.logger
+            let wiring = Wiring(logger: logger)
+            let stop = StopSignal()
+            let signals = Terminal.stopOnSignals(stop)
+            defer { signals.forEach { $0.cancel() } }
+            let progress = ProgressLine()
+            var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
+            if let workers { options.workers = workers }
+            let pipeline = ArchivePipeline(
+                source: try wiring.source(try SourceSpec(source)),
+                store: try wiring.store(try ArchiveLocation(archive.archive)),
+                checkpoints: try CheckpointStore(stateFolder: state.state),
+                deadLetters: try DeadLetterFolder(stateFolder: state.state),
+                options: options, logger: logger,
+                progress: { summary in
+                    progress.update("read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)")
+                })
+            let summary = try await pipeline.run(stop: stop)
+            progress.finish()
+            if output.json {
+                try Terminal.printJSON(summary)
+            } else {
+                Terminal.print(summary.text)
+                if summary.deadLettered > 0 {
+                    Terminal.print("\n\(summary.deadLettered) records went to the dead-letter folder: archiver dlq list --state \(state.state)")
+                }
+            }
+        }
+    }
+}
