@@ -1,0 +1,106 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `archiver` executable built beside the tests, run as a user runs it.
+public enum BuiltBinary {
+    /// Its path: next to the test bundle in the build folder.
+    public static let path: String = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("archiver").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("archiver").path,
+            PackagePaths.root + "/.build/debug/archiver",
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }()
+
+    /// What a finished run printed and how it ended.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public var stdoutBytes: [UInt8]
+    }
+
+    /// Runs `archiver args…` to completion in `directory`.
+    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let process = try start(arguments, in: directory, environment: environment, stdinText: stdin)
+        let out = process.readAll()
+        process.process.waitUntilExit()
+        return Result(status: process.process.terminationStatus, stdout: String(decoding: out.0, as: UTF8.self),
+                      stderr: String(decoding: out.1, as: UTF8.self), stdoutBytes: out.0)
+    }
+
+    /// A running `archiver`.
+    public final class Running: @unchecked Sendable {
+        public let process: Process
+        let out: Pipe
+        let err: Pipe
+
+        init(process: Process, out: Pipe, err: Pipe) {
+            self.process = process
+            self.out = out
+            self.err = err
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+
+        /// Sends a signal (SIGKILL, SIGTERM, …).
+        public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+        /// Waits for the end and returns standard output and standard error.
+        public func readAll() -> ([UInt8], [UInt8]) {
+            let group = DispatchGroup()
+            nonisolated(unsafe) var o = Data()
+            nonisolated(unsafe) var e = Data()
+            group.enter()
+            DispatchQueue.global().async {
+                o = self.out.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            group.enter()
+            DispatchQueue.global().async {
+                e = self.err.fileHandleForReading.readDataToEndOfFile()
+                group.leave()
+            }
+            group.wait()
+            return (Array(o), Array(e))
+        }
+
+        /// Waits for the end; returns the exit status and outputs.
+        public func finish() -> Result {
+            let (o, e) = readAll()
+            process.waitUntilExit()
+            return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                          stderr: String(decoding: e, as: UTF8.self), stdoutBytes: o)
+        }
+    }
+
+    /// Starts `archiver args…` and returns at once.
+    public static func start(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdinText: String? = nil) throws -> Running {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        if let stdinText {
+            let input = Pipe()
+            process.standardInput = input
+            try process.run()
+            input.fileHandleForWriting.write(Data(stdinText.utf8))
+            try input.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+        return Running(process: process, out: out, err: err)
+    }
+}

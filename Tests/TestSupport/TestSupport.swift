@@ -1,2 +1,0 @@
-import ArchiverCore
-public enum TestSupportPlaceholder {}
