@@ -7,7 +7,7 @@ import Testing
 /// expected string to sign; and the whole signed request, for header signing and for presigning.
 @Suite(
     "AWS signing test suite",
-    .enabled(if: SigningTestSuite.isAvailable, "skipped: AWS signing test suite not found (../shared/aws-signing-test-suite/v4)")
+    .enabled(if: SigningTestSuite.isAvailable, Comment(rawValue: SigningTestSuite.skipMessage))
 )
 struct SigningTestSuiteTests {
     @Test("the suite is found and has cases")
