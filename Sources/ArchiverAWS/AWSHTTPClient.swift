@@ -137,7 +137,11 @@ public struct AWSHTTPClient: Sendable {
         let decoded: AWSErrorBody
         switch request.service {
         case .s3, .iam: decoded = AWSErrorBody.xmlError(response.body) ?? AWSErrorBody()
-        case .dynamoDB, .dynamoDBStreams: decoded = AWSErrorBody.jsonError(response.body, typeHeader: response.header("x-amzn-errortype"))
+        case .dynamoDB, .dynamoDBStreams:
+            // JSON as a rule; some front ends (and emulators) answer authentication failures in XML.
+            decoded = response.body.first == UInt8(ascii: "<")
+                ? (AWSErrorBody.xmlError(response.body) ?? AWSErrorBody())
+                : AWSErrorBody.jsonError(response.body, typeHeader: response.header("x-amzn-errortype"))
         }
         return .service(
             request.service, operation: request.operation, status: response.status, code: decoded.code,
@@ -173,7 +177,7 @@ struct AWSErrorBody: Sendable {
     /// An XML error: `<Error><Code>…</Code><Message>…</Message></Error>` (S3) or `<ErrorResponse><Error>…` (query APIs).
     static func xmlError(_ body: [UInt8]) -> AWSErrorBody? {
         guard !body.isEmpty, let root = try? XMLTree.parse(body) else { return nil }
-        let error = root.name == "Error" ? root : root.child("Error")
+        let error = root.name == "Error" ? root : (root.child("Error") ?? root.child("Errors")?.child("Error"))
         guard let error else { return nil }
         return AWSErrorBody(
             code: error.string("Code"), message: error.string("Message"),

@@ -89,10 +89,26 @@ public struct S3Client: Sendable {
         return S3PutObjectResult(etag: response.header("etag"), versionID: response.header("x-amz-version-id"))
     }
 
-    /// Reads a whole object.
+    /// Reads a whole object, byte for byte as stored.
+    ///
+    /// The request asks S3 to answer with `Content-Encoding: identity` (`response-content-encoding=identity`), because
+    /// libcurl, under URLSession on Linux, would otherwise decompress objects stored with `Content-Encoding: gzip`.
+    /// If a server ignores that and the body arrives decompressed anyway, this throws rather than return other bytes;
+    /// store compressed archives with a `Content-Type` such as `application/gzip` and no `Content-Encoding` to avoid it.
     /// - Throws: ``AWSError`` of kind ``AWSError/Kind/notFound`` when there is no such key.
     public func getObject(bucket: String, key: String) async throws -> [UInt8] {
-        try await send("GetObject", method: "GET", bucket: bucket, key: key).body
+        let response = try await send(
+            "GetObject", method: "GET", bucket: bucket, key: key, query: [("response-content-encoding", "identity")])
+        if let encoding = response.header("content-encoding")?.lowercased(), encoding != "identity",
+            let length = response.header("content-length").flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }),
+            length != response.body.count
+        {
+            throw AWSError.invalidResponse(
+                .s3, operation: "GetObject",
+                reason: "the object has Content-Encoding '\(encoding)' and the HTTP stack decoded it (\(length) bytes sent, \(response.body.count) received); the stored bytes cannot be returned",
+                requestID: response.header("x-amz-request-id"), resource: AWSResource(bucket: bucket, key: key))
+        }
+        return response.body
     }
 
     /// The size, ETag, dates and metadata of an object; nil when there is no such key (or bucket).

@@ -178,7 +178,8 @@ enum S3ResponseParser {
 
     /// The ETag of `<CompleteMultipartUploadResult>`.
     static func completedETag(_ root: XMLTree) throws -> String? {
-        try expect(root, "CompleteMultipartUploadResult")
+        // S3 names the root CompleteMultipartUploadResult; some emulators say ...Response.
+        try expect(root, "CompleteMultipartUploadResult", "CompleteMultipartUploadResponse")
         return root.string("ETag")
     }
 
@@ -193,8 +194,8 @@ enum S3ResponseParser {
         return (uploads, root.string("NextKeyMarker"), root.string("NextUploadIdMarker"))
     }
 
-    private static func expect(_ root: XMLTree, _ name: String) throws {
-        guard root.name == name else { throw XMLTreeError(reason: "expected <\(name)>, got <\(root.name)>") }
+    private static func expect(_ root: XMLTree, _ names: String...) throws {
+        guard names.contains(root.name) else { throw XMLTreeError(reason: "expected <\(names[0])>, got <\(root.name)>") }
     }
 
     /// Decodes S3's `encoding-type=url` form: `+` is a space, `%XX` a byte.
