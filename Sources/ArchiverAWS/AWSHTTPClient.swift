@@ -143,9 +143,19 @@ public struct AWSHTTPClient: Sendable {
                 ? (AWSErrorBody.xmlError(response.body) ?? AWSErrorBody())
                 : AWSErrorBody.jsonError(response.body, typeHeader: response.header("x-amzn-errortype"))
         }
+        var message = decoded.message
+        if (300..<400).contains(response.status) {
+            // S3 answers a request sent to the wrong region with a redirect naming the bucket's region.
+            if let region = response.header("x-amz-bucket-region"), region != self.region {
+                message = "the bucket is in region \(region), not \(self.region); set AWS_REGION=\(region)"
+            } else {
+                let target = response.header("location").map { " to \($0)" } ?? ""
+                message = "the request was redirected\(target); check the region and endpoint" + (message.map { " (\($0))" } ?? "")
+            }
+        }
         return .service(
             request.service, operation: request.operation, status: response.status, code: decoded.code,
-            message: redacted(decoded.message), attempts: attempt, requestID: decoded.requestID ?? requestID, resource: request.resource)
+            message: redacted(message), attempts: attempt, requestID: decoded.requestID ?? requestID, resource: request.resource)
     }
 
     private func redacted(_ message: String?) -> String? {

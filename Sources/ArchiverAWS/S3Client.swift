@@ -240,7 +240,11 @@ public struct S3Client: Sendable {
     }
 
     private func usesVirtualHost(_ bucket: String) -> Bool {
-        guard addressingStyle == .virtual else { return false }
+        guard addressingStyle == .virtual, let host = endpoint.host(percentEncoded: false)?.lowercased() else { return false }
+        // An IP address or localhost cannot take a bucket label in front.
+        if host == "localhost" || host.contains(":") || host.split(separator: ".").allSatisfy({ $0.allSatisfy(\.isNumber) }) {
+            return false
+        }
         let isHTTPS = endpoint.scheme?.lowercased() == "https"
         guard (3...63).contains(bucket.count), !(isHTTPS && bucket.contains(".")) else { return false }
         return bucket.utf8.allSatisfy { byte in

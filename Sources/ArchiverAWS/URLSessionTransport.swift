@@ -45,7 +45,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         config.httpCookieStorage = nil
         config.httpShouldSetCookies = false
         config.httpCookieAcceptPolicy = .never
-        self.session = URLSession(configuration: config)
+        self.session = URLSession(configuration: config, delegate: RedirectRefuser(), delegateQueue: nil)
     }
 
     deinit {
@@ -125,5 +125,16 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         default:
             return HTTPTransportError(.connection, "request to \(origin) failed: \(error.localizedDescription) (URLError \(error.code.rawValue))")
         }
+    }
+}
+
+/// Keeps URLSession from following redirects: a redirected AWS request would go unsigned (or wrongly signed)
+/// to another host, so the 3xx answer is returned as it is and reported as an error.
+private final class RedirectRefuser: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

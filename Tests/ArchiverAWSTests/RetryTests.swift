@@ -196,6 +196,15 @@ struct RetryTests {
         #expect(closedResult.nextShardIterator == nil)
     }
 
+    @Test func wrongRegionSaysWhichRegion() async throws {
+        let transport = TransportDouble { _, _ in
+            HTTPResponse(status: 301, headers: ["x-amz-bucket-region": "eu-central-1"], body: s3ErrorXML("PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint."))
+        }
+        let error = await #expect(throws: AWSError.self) { try await client(transport, sleeps: SleepRecorder()).getObject(bucket: "b", key: "k") }
+        #expect(error?.description.contains("PermanentRedirect: the bucket is in region eu-central-1, not us-east-1; set AWS_REGION=eu-central-1") == true)
+        #expect(error?.attempts == 1)
+    }
+
     @Test func decodedGzipBodyIsRefusedNotReturned() async throws {
         let transport = TransportDouble { _, _ in
             HTTPResponse(status: 200, headers: ["Content-Encoding": "gzip", "Content-Length": "26"], body: Array("hello\n".utf8))
@@ -217,7 +226,54 @@ struct RetryTests {
         #expect(urls[0].absoluteString == "https://my-bucket.s3.eu-west-1.amazonaws.com/a%20b/c%2Bd%23e%25f/%C3%BC.gz")
         #expect(urls[0].path(percentEncoded: true) == "/a%20b/c%2Bd%23e%25f/%C3%BC.gz")
         #expect(urls[1].absoluteString == "https://s3.eu-west-1.amazonaws.com/dotted.bucket/k")
+        let local = S3Client(http: http, endpoint: URL(string: "http://127.0.0.1:4566")!, addressingStyle: .virtual)
+        try await local.putObject(bucket: "my-bucket", key: "k", body: [1])
+        #expect(transport.requests.last?.url.absoluteString == "http://127.0.0.1:4566/my-bucket/k")
         let dotError = await #expect(throws: AWSError.self) { try await s3.putObject(bucket: "b", key: "a/../b", body: []) }
         #expect(dotError?.kind == .invalidRequest)
+    }
+}
+
+@Suite("URLSession transport against misbehaving servers")
+struct URLSessionTransportTests {
+    let credentials = AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "secret")
+
+    func s3(_ endpoint: URL, attempts: Int, sleeps: SleepRecorder) -> S3Client {
+        let http = AWSHTTPClient(
+            credentials: credentials, region: "us-east-1", transport: URLSessionTransport.shared(), retryPolicy: RetryPolicy(maxAttempts: attempts),
+            sleep: sleeps.sleeper)
+        return S3Client(http: http, endpoint: endpoint, addressingStyle: .path)
+    }
+
+    @Test func connectionRefusedIsRetriedThenReported() async throws {
+        let sleeps = SleepRecorder()
+        let endpoint = URL(string: "http://127.0.0.1:9")!  // discard port: refused on loopback
+        let error = await #expect(throws: AWSError.self) { try await s3(endpoint, attempts: 3, sleeps: sleeps).getObject(bucket: "b", key: "k") }
+        #expect(error?.kind == .transport)
+        #expect(error?.attempts == 3)
+        #expect(sleeps.sleeps.count == 2)
+        #expect(error?.description.contains("127.0.0.1:9") == true)
+    }
+
+    @Test func shortBodyIsRetriedThenReported() async throws {
+        let server = try ScriptedHTTPServer()
+        let sleeps = SleepRecorder()
+        let error = await #expect(throws: AWSError.self) {
+            try await s3(server.endpoint, attempts: 2, sleeps: sleeps).getObject(bucket: "short", key: "k")
+        }
+        #expect(error?.kind == .transport)
+        #expect(error?.attempts == 2)
+    }
+
+    @Test func redirectsAreNotFollowed() async throws {
+        let server = try ScriptedHTTPServer()
+        let error = await #expect(throws: AWSError.self) {
+            try await s3(server.endpoint, attempts: 2, sleeps: SleepRecorder()).getObject(bucket: "redirect", key: "k")
+        }
+        #expect(error?.statusCode == 307)
+        #expect(error?.description.contains("redirected to http://127.0.0.1:9/elsewhere") == true)
+        #expect(error?.attempts == 1)
+        let ok = try await s3(server.endpoint, attempts: 1, sleeps: SleepRecorder()).getObject(bucket: "fine", key: "k")
+        #expect(ok == Array("ok".utf8))
     }
 }

@@ -1,6 +1,7 @@
 import ArchiverAWS
 import Foundation
 
+
 /// An HTTP transport that answers from a script and records what it was sent.
 final class TransportDouble: HTTPTransport, @unchecked Sendable {
     typealias Answer = @Sendable (HTTPRequest, Int) throws -> HTTPResponse
