@@ -12,7 +12,9 @@ import Foundation
 public struct S3LifecycleConfiguration: Sendable, Equatable {
     /// A key/value object tag.
     public struct Tag: Sendable, Equatable {
+        /// The tag key.
         public var key: String
+        /// The tag value.
         public var value: String
         /// Creates a tag.
         public init(key: String, value: String) {
@@ -23,9 +25,13 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// Which objects a rule applies to; several conditions are combined with `And`.
     public struct Filter: Sendable, Equatable {
+        /// Only keys starting with this.
         public var prefix: String?
+        /// Only objects carrying all these tags.
         public var tags: [Tag]
+        /// Only objects larger than this many bytes.
         public var objectSizeGreaterThan: Int64?
+        /// Only objects smaller than this many bytes.
         public var objectSizeLessThan: Int64?
         /// Creates a filter; an empty one matches every object.
         public init(prefix: String? = nil, tags: [Tag] = [], objectSizeGreaterThan: Int64? = nil, objectSizeLessThan: Int64? = nil) {
@@ -41,8 +47,11 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// A move to another storage class after a number of days or on a date.
     public struct Transition: Sendable, Equatable {
+        /// Days after creation (or use `date`).
         public var days: Int?
+        /// An ISO 8601 date, e.g. `2030-01-01T00:00:00Z` (or use `days`).
         public var date: String?
+        /// The target class, e.g. `GLACIER`, `STANDARD_IA`, `DEEP_ARCHIVE`.
         public var storageClass: String
         /// Creates a transition.
         public init(days: Int? = nil, date: String? = nil, storageClass: String) {
@@ -54,8 +63,11 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// When current versions expire.
     public struct Expiration: Sendable, Equatable {
+        /// Days after creation.
         public var days: Int?
+        /// An ISO 8601 date.
         public var date: String?
+        /// Whether to remove delete markers that have no noncurrent versions left.
         public var expiredObjectDeleteMarker: Bool?
         /// Creates an expiration.
         public init(days: Int? = nil, date: String? = nil, expiredObjectDeleteMarker: Bool? = nil) {
@@ -67,8 +79,11 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// A move of noncurrent versions to another storage class.
     public struct NoncurrentVersionTransition: Sendable, Equatable {
+        /// Days after the version became noncurrent.
         public var noncurrentDays: Int?
+        /// The target class.
         public var storageClass: String
+        /// How many newer noncurrent versions to keep in place.
         public var newerNoncurrentVersions: Int?
         /// Creates a noncurrent version transition.
         public init(noncurrentDays: Int?, storageClass: String, newerNoncurrentVersions: Int? = nil) {
@@ -80,7 +95,9 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// When noncurrent versions expire.
     public struct NoncurrentVersionExpiration: Sendable, Equatable {
+        /// Days after the version became noncurrent.
         public var noncurrentDays: Int?
+        /// How many newer noncurrent versions to keep.
         public var newerNoncurrentVersions: Int?
         /// Creates a noncurrent version expiration.
         public init(noncurrentDays: Int?, newerNoncurrentVersions: Int? = nil) {
@@ -91,15 +108,21 @@ public struct S3LifecycleConfiguration: Sendable, Equatable {
 
     /// One lifecycle rule.
     public struct Rule: Sendable, Equatable {
+        /// The rule's name, up to 255 characters.
         public var id: String?
         /// "Enabled" or "Disabled".
         public var status: String
+        /// Which objects the rule applies to; an empty filter matches all.
         public var filter: Filter?
         /// The legacy rule-level prefix (instead of ``filter``).
         public var prefix: String?
+        /// Moves of current versions to other storage classes.
         public var transitions: [Transition]
+        /// When current versions expire.
         public var expiration: Expiration?
+        /// Moves of noncurrent versions to other storage classes.
         public var noncurrentVersionTransitions: [NoncurrentVersionTransition]
+        /// When noncurrent versions expire.
         public var noncurrentVersionExpiration: NoncurrentVersionExpiration?
         /// Days after which incomplete multipart uploads are aborted.
         public var abortIncompleteMultipartUploadDays: Int?

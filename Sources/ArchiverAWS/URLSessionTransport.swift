@@ -65,6 +65,7 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         return created
     }
 
+    /// Sends the request through the shared session; the body is read completely.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method

@@ -58,7 +58,7 @@ public enum AWSPeer {
             body = s3.get_object(Bucket=sys.argv[1], Key=sys.argv[2])["Body"].read()
             sys.stdout.buffer.write(body)
             """
-        return try python(script, arguments: [bucket, key], environment: server.peerEnvironment())
+        return try python(script, arguments: [bucket, key], environment: server.awsEnvironment())
     }
 
     /// Writes an object with boto3 to `server` from `body`.
@@ -68,6 +68,6 @@ public enum AWSPeer {
             s3 = boto3.client("s3")
             s3.put_object(Bucket=sys.argv[1], Key=sys.argv[2], Body=sys.stdin.buffer.read())
             """
-        return try python(script, arguments: [bucket, key], environment: server.peerEnvironment(), input: body)
+        return try python(script, arguments: [bucket, key], environment: server.awsEnvironment(), input: body)
     }
 }

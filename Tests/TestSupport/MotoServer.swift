@@ -136,8 +136,9 @@ public final class MotoServer: Sendable {
             s3AddressingStyle: .path, credentialSource: "test")
     }
 
-    /// The environment for an AWS tool run as a subprocess (boto3, aws CLI) against this server.
-    public func peerEnvironment(credentials: AWSCredentials = MotoServer.credentials) -> [String: String] {
+    /// The environment for any AWS client run as a subprocess against this server (boto3, the aws CLI, the archiver binary):
+    /// test credentials, the region, `AWS_ENDPOINT_URL`, and no shared files.
+    public func awsEnvironment(credentials: AWSCredentials = MotoServer.credentials) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("AWS_") { env[key] = nil }
         env["AWS_ACCESS_KEY_ID"] = credentials.accessKeyID
