@@ -6,7 +6,7 @@ import TestSupport
 @Suite("Interoperability with boto3")
 struct PeerTests {
     @Test func objectWrittenByUsIsReadByBoto3AndTheOtherWay() async throws {
-        try #require(AWSPeer.boto3Available(), "python3 with boto3 is needed: run the project's test script (.ci/run), which installs it")
+        try #require(AWSPeer.boto3Available(), "python3 with boto3 is needed: run the tests with scripts/test, which installs it")
         let f = try await S3Fixture("peer")
         var body = [UInt8](repeating: 0, count: 300_000)
         for i in body.indices { body[i] = UInt8(truncatingIfNeeded: i * 31 + i / 7) }

@@ -15,7 +15,7 @@ import Darwin
 /// ``shared()`` starts one server per test process and stops it when the process exits; ``start(environment:)``
 /// starts a private one (e.g. with `INITIAL_NO_AUTH_ACTION_COUNT` for signature tests), stopped by ``stop()``
 /// or when the object goes away. Servers bind 127.0.0.1 only. If `moto_server` is not on PATH, starting
-/// fails with a message saying how to install it.
+/// fails with a message saying how to install it (scripts/test does).
 public final class MotoServer: Sendable {
     /// The region tests use.
     public static let region = "us-east-1"
@@ -245,7 +245,7 @@ public enum MotoServerError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notInstalled:
-            return "moto_server is not on PATH: run the project's test script (.ci/run), which installs moto, "
+            return "moto_server is not on PATH: run the tests with scripts/test, which installs moto, "
                 + "or install it yourself with: pip install 'moto[server]' boto3"
         case .didNotStart(let log):
             return "moto_server did not start on 127.0.0.1; its log ends with:\n\(log)"
