@@ -1,3 +1,0 @@
-import AWSSigV4
-// AWS settings and clients (placeholder).
-public enum ArchiverAWSPlaceholder {}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The AWS services this package speaks to, with the names each is known by in settings,
+/// in request signing and in messages.
+public enum AWSService: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    /// Amazon S3 (REST-XML protocol).
+    case s3
+    /// Amazon DynamoDB (JSON 1.0 protocol).
+    case dynamoDB
+    /// Amazon DynamoDB Streams (JSON 1.0 protocol).
+    case dynamoDBStreams
+    /// AWS IAM (query protocol); used only to set up test users.
+    case iam
+
+    /// The name used in messages: "S3", "DynamoDB", "DynamoDB Streams".
+    public var description: String {
+        switch self {
+        case .s3: "S3"
+        case .dynamoDB: "DynamoDB"
+        case .dynamoDBStreams: "DynamoDB Streams"
+        case .iam: "IAM"
+        }
+    }
+
+    /// The service name in the SigV4 credential scope. DynamoDB Streams signs as "dynamodb".
+    public var signingName: String {
+        switch self {
+        case .s3: "s3"
+        case .dynamoDB, .dynamoDBStreams: "dynamodb"
+        case .iam: "iam"
+        }
+    }
+
+    /// The suffix of the per-service endpoint variable: `AWS_ENDPOINT_URL_<suffix>`.
+    public var environmentSuffix: String {
+        switch self {
+        case .s3: "S3"
+        case .dynamoDB: "DYNAMODB"
+        case .dynamoDBStreams: "DYNAMODB_STREAMS"
+        case .iam: "IAM"
+        }
+    }
+
+    /// The key of this service inside a `[services name]` section of `~/.aws/config`.
+    public var configKey: String {
+        switch self {
+        case .s3: "s3"
+        case .dynamoDB: "dynamodb"
+        case .dynamoDBStreams: "dynamodb_streams"
+        case .iam: "iam"
+        }
+    }
+
+    /// The public AWS endpoint of this service in `region`.
+    public func defaultEndpoint(region: String) -> URL {
+        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        let host: String
+        switch self {
+        case .s3: host = "s3.\(region).\(suffix)"
+        case .dynamoDB: host = "dynamodb.\(region).\(suffix)"
+        case .dynamoDBStreams: host = "streams.dynamodb.\(region).\(suffix)"
+        case .iam: host = region.hasPrefix("cn-") ? "iam.cn-north-1.amazonaws.com.cn" : "iam.amazonaws.com"
+        }
+        return URL(string: "https://\(host)")!
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+
+/// A DynamoDB client over the JSON 1.0 protocol (`X-Amz-Target: DynamoDB_20120810.<Op>`).
+///
+/// Items travel as raw DynamoDB JSON bytes (`{"id": {"S": "a"}, "n": {"N": "1.5"}}`), spliced into request
+/// bodies unchanged and cut out of responses unchanged: numbers are never turned into `Double`s.
+public struct DynamoDBClient: Sendable {
+    private let json: AWSJSONProtocol
+
+    /// The HTTP layer: signing, retries, logging.
+    public var http: AWSHTTPClient { json.http }
+    /// The DynamoDB endpoint.
+    public var endpoint: URL { json.endpoint }
+
+    /// Creates a client over an HTTP layer.
+    public init(http: AWSHTTPClient, endpoint: URL) {
+        json = AWSJSONProtocol(http: http, service: .dynamoDB, endpoint: endpoint, targetPrefix: "DynamoDB_20120810")
+    }
+
+    /// Creates a client from resolved settings.
+    public init(
+        settings: AWSSettings, transport: any HTTPTransport = URLSessionTransport.shared(), retryPolicy: RetryPolicy = .standard,
+        logger: Logger = Logger(label: "archiver.aws.dynamodb")
+    ) {
+        self.init(
+            http: AWSHTTPClient(settings: settings, transport: transport, retryPolicy: retryPolicy, logger: logger),
+            endpoint: settings.endpoint(for: .dynamoDB))
+    }
+
+    private func meta(_ table: String) -> Logger.Metadata { ["dynamodb.table": "\(table)"] }
+
+    // MARK: Tables
+
+    /// Describes a table: key schema, stream settings and latest stream ARN.
+    /// - Throws: ``AWSError`` of kind ``AWSError/Kind/resourceNotFound`` when there is no such table.
+    public func describeTable(_ table: String) async throws -> DynamoDBTableDescription {
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        struct Response: Decodable { let Table: DynamoDBTableDescription }
+        return try await json.call("DescribeTable", body: body.finished(), resource: AWSResource(table: table), as: Response.self, metadata: meta(table)).Table
+    }
+
+    /// Creates an on-demand table, with a stream when `streamViewType` is given (e.g. "NEW_AND_OLD_IMAGES").
+    @discardableResult
+    public func createTable(
+        _ table: String, keySchema: [DynamoDBKeyElement], attributeDefinitions: [DynamoDBAttributeDefinition], streamViewType: String? = nil
+    ) async throws -> DynamoDBTableDescription {
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        body.raw("KeySchema", try Self.encode(keySchema))
+        body.raw("AttributeDefinitions", try Self.encode(attributeDefinitions))
+        body.string("BillingMode", "PAY_PER_REQUEST")
+        if let streamViewType {
+            body.raw("StreamSpecification", try Self.encode(DynamoDBStreamSpecification(streamEnabled: true, streamViewType: streamViewType)))
+        }
+        struct Response: Decodable { let TableDescription: DynamoDBTableDescription }
+        return try await json.call(
+            "CreateTable", body: body.finished(), resource: AWSResource(table: table), as: Response.self, metadata: meta(table)
+        ).TableDescription
+    }
+
+    /// Deletes a table.
+    public func deleteTable(_ table: String) async throws {
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        _ = try await json.call("DeleteTable", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+    }
+
+    /// Turns time-to-live on or off for `attribute`.
+    public func updateTimeToLive(table: String, attribute: String, enabled: Bool) async throws {
+        var spec = JSONObjectWriter()
+        spec.bool("Enabled", enabled)
+        spec.string("AttributeName", attribute)
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        body.raw("TimeToLiveSpecification", spec.finished())
+        _ = try await json.call("UpdateTimeToLive", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+    }
+
+    // MARK: Items
+
+    /// Writes an item given as raw DynamoDB JSON, spliced into the request unchanged.
+    /// - Throws: ``AWSError`` of kind ``AWSError/Kind/conditionalCheckFailed`` when `condition` is not met.
+    public func putItem(table: String, itemJSON: [UInt8], condition: DynamoDBPutCondition = .none) async throws {
+        try checkObject(itemJSON, operation: "PutItem", table: table, what: "item")
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        body.raw("Item", itemJSON)
+        if case .attributeNotExists(let names) = condition, !names.isEmpty {
+            let placeholders = names.indices.map { "#k\($0)" }
+            body.string("ConditionExpression", placeholders.map { "attribute_not_exists(\($0))" }.joined(separator: " AND "))
+            body.stringMap("ExpressionAttributeNames", Array(zip(placeholders, names)))
+        }
+        _ = try await json.call("PutItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+    }
+
+    /// Reads an item by its key (raw DynamoDB JSON); returns the item's raw JSON, or nil when there is none.
+    public func getItem(table: String, keyJSON: [UInt8], consistentRead: Bool = true) async throws -> [UInt8]? {
+        try checkObject(keyJSON, operation: "GetItem", table: table, what: "key")
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        body.raw("Key", keyJSON)
+        body.bool("ConsistentRead", consistentRead)
+        let response = try await json.call("GetItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+        let item = try rawMember("Item", of: response, operation: "GetItem", table: table)
+        return item.map { Array(response.body[$0]) }
+    }
+
+    /// Deletes an item by its key (raw DynamoDB JSON); deleting a missing item succeeds.
+    public func deleteItem(table: String, keyJSON: [UInt8]) async throws {
+        try checkObject(keyJSON, operation: "DeleteItem", table: table, what: "key")
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        body.raw("Key", keyJSON)
+        _ = try await json.call("DeleteItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+    }
+
+    /// Reads one page of a table scan, items as raw JSON.
+    public func scan(table: String, limit: Int? = nil, exclusiveStartKeyJSON: [UInt8]? = nil) async throws -> DynamoDBScanPage {
+        var body = JSONObjectWriter()
+        body.string("TableName", table)
+        if let limit { body.int("Limit", limit) }
+        if let exclusiveStartKeyJSON { body.raw("ExclusiveStartKey", exclusiveStartKeyJSON) }
+        let response = try await json.call("Scan", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+        do {
+            var items: [[UInt8]] = []
+            if let range = try RawJSON.member("Items", of: response.body) {
+                items = try RawJSON.arrayElements(response.body, in: range).map { Array(response.body[$0]) }
+            }
+            let last = try RawJSON.member("LastEvaluatedKey", of: response.body).map { Array(response.body[$0]) }
+            return DynamoDBScanPage(items: items, lastEvaluatedKey: last)
+        } catch {
+            throw AWSError.invalidResponse(.dynamoDB, operation: "Scan", reason: "\(error)", resource: AWSResource(table: table))
+        }
+    }
+
+    // MARK: Helpers
+
+    private func checkObject(_ bytes: [UInt8], operation: String, table: String, what: String) throws {
+        do {
+            try RawJSON.validateObject(bytes)
+        } catch {
+            throw AWSError.invalidRequest(.dynamoDB, operation: operation, reason: "the \(what) is not a JSON object: \(error)", resource: AWSResource(table: table))
+        }
+    }
+
+    private func rawMember(_ name: String, of response: HTTPResponse, operation: String, table: String) throws -> Range<Int>? {
+        do {
+            return try RawJSON.member(name, of: response.body)
+        } catch {
+            throw AWSError.invalidResponse(.dynamoDB, operation: operation, reason: "\(error)", resource: AWSResource(table: table))
+        }
+    }
+
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(value))
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A tiny HTTP server on 127.0.0.1 (Python, run as a subprocess) that misbehaves on purpose:
+/// `/short…` answers 200 with a body shorter than its Content-Length, `/redirect…` answers 307 to another port,
+/// anything else answers 200 "ok". It serves a bounded number of connections and stops with the test.
+final class ScriptedHTTPServer: @unchecked Sendable {
+    private static let script = """
+        import socket, sys, threading
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        print(s.getsockname()[1], flush=True)
+        def handle(c):
+            data = b""
+            while b"\\r\\n\\r\\n" not in data:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            path = data.split(b" ")[1] if data.count(b" ") >= 2 else b"/"
+            if path.startswith(b"/short"):
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 100\\r\\n\\r\\n0123456789")
+            elif path.startswith(b"/redirect"):
+                c.sendall(b"HTTP/1.1 307 Temporary Redirect\\r\\nLocation: http://127.0.0.1:9/elsewhere\\r\\nContent-Length: 0\\r\\n\\r\\n")
+            else:
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+            c.close()
+        s.settimeout(60)
+        for _ in range(50):
+            try:
+                c, _ = s.accept()
+            except socket.timeout:
+                break
+            threading.Thread(target=handle, args=(c,), daemon=True).start()
+        """
+
+    let port: Int
+    private let process: Process
+
+    init() throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line += byte }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            process.terminate()
+            throw CocoaError(.fileReadCorruptFile)
+        }
+        self.port = port
+    }
+
+    var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+    }
+}
