@@ -17,8 +17,8 @@ public struct Wiring: Sendable {
         switch spec {
         case .jsonLines(let path):
             return JSONLinesSource(path: path, logger: logger)
-        case .sqlite:
-            throw SourceError("SQLite sources are not available in this build")
+        case .sqlite(let path):
+            return try SQLiteChangeSource(databasePath: path)
         case .dynamoDBTable, .dynamoDBStream:
             throw SourceError("DynamoDB Streams sources are not available in this build")
         }
@@ -36,6 +36,13 @@ public struct Wiring: Sendable {
     /// The target `--to` names: `-` (standard output), `sqlite:<db>#<table>`, `dynamodb:<table>`.
     public func restoreTarget(_ spec: String) throws -> any RestoreTarget {
         if spec == "-" { return StandardOutputTarget() }
+        if spec.hasPrefix("sqlite:") {
+            let rest = spec.dropFirst("sqlite:".count)
+            guard let hash = rest.lastIndex(of: "#"), hash != rest.startIndex, rest.index(after: hash) != rest.endIndex else {
+                throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
+            }
+            return try SQLiteRestoreTarget(databasePath: String(rest[..<hash]), table: String(rest[rest.index(after: hash)...]))
+        }
         throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
     }
 }

@@ -110,7 +110,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     static func classify(_ error: any Error) -> ArchiveStoreError {
         guard let error = error as? FileSystem.Failure else { return .unavailable("\(error)") }
         if error.needsAttention { return .failed(error.description) }
-        if error.code == ENAMETOOLONG || error.code == EINVAL || error.code == EILSEQ { return .rejected(error.description) }
+        if [ENAMETOOLONG, EINVAL, EILSEQ, ENOTDIR, EISDIR].contains(error.code) { return .rejected(error.description) }
         return .unavailable(error.description)
     }
 
