@@ -47,6 +47,20 @@ import TestSupport
         #expect(positions == ["line 1 (byte 0)", "line 3 (byte 4)"])
     }
 
+    /// Lines read so far by a following source, shared with the test that feeds it.
+    final class Seen: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func add(_ new: [String]) { lock.withLock { lines += new } }
+        var all: [String] { lock.withLock { lines } }
+
+        /// Waits until `count` lines were read (or 20 s passed).
+        func wait(for count: Int) async throws {
+            let deadline = Date().addingTimeInterval(20)
+            while all.count < count && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+        }
+    }
+
     @Test func followsAppendsRotationAndTruncation() async throws {
         let folder = TemporaryFolder("jsonl")
         defer { folder.remove() }
@@ -54,25 +68,33 @@ import TestSupport
         try Data("{\"n\":1}\n".utf8).write(to: URL(fileURLWithPath: path))
         let source = JSONLinesSource(path: path, pollInterval: 0.02, rotationGrace: 0.2)
         let stop = StopSignal()
-        let task = Task { try await collect(source, follow: true, stop: stop, limit: 6) }
-        try await Task.sleep(nanoseconds: 200_000_000)
+        let seen = Seen()
+        let task = Task {
+            for try await batch in source.batches(after: [:], follow: true, stop: stop) {
+                seen.add(batch.records.map { String(decoding: batch.buffer[$0], as: UTF8.self) })
+            }
+        }
+        try await seen.wait(for: 1)
+        // A line written in two pieces is taken only once whole.
         try append(path, "{\"n\":2}\n{\"n\":")
-        try await Task.sleep(nanoseconds: 200_000_000)
+        try await seen.wait(for: 2)
+        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(seen.all.count == 2)
         try append(path, "3}\n")
-        try await Task.sleep(nanoseconds: 200_000_000)
-        // logrotate: rename, then a new file; the writer finishes a last line in the old one first.
+        try await seen.wait(for: 3)
+        // logrotate: the writer finishes a last line (no newline) in the old file; rename; a new file.
         try append(path, "{\"n\":4}")
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         try Data("{\"n\":5}\n".utf8).write(to: URL(fileURLWithPath: path))
-        try await Task.sleep(nanoseconds: 800_000_000)
-        // copytruncate: the content is copied away and the file emptied in place.
+        try await seen.wait(for: 5)
+        // copytruncate: the file is emptied in place, then written again from its start.
         try Data().write(to: URL(fileURLWithPath: path), options: [])
         try await Task.sleep(nanoseconds: 300_000_000)
         try append(path, "{\"n\":6}\n")
-        let deadline = Task { try await Task.sleep(nanoseconds: 10_000_000_000); stop.stop() }
-        let (lines, _) = try await task.value
-        deadline.cancel()
-        #expect(lines == ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}", "{\"n\":5}", "{\"n\":6}"])
+        try await seen.wait(for: 6)
+        stop.stop()
+        try await task.value
+        #expect(seen.all == ["{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}", "{\"n\":5}", "{\"n\":6}"])
     }
 
     @Test func resumesInTheRotatedFileAfterARestart() async throws {
