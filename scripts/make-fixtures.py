@@ -557,6 +557,8 @@ class Corpus:
         """One hostile record. `outcome`/`code`/`when` say what a careful archivist wants; `currently`
         (outcome, code-or-when) says what the code does today when that differs, and `fix` how to change it."""
         file_bytes = data + newline
+        # Every case the code once got wrong is fixed now; `currently`/`fix` stay in the calls as history.
+        currently, fix, currently_text = None, None, None
         expect = self.expectation(file_bytes, outcome, code, when, key)
         entry = dict(expect)
         if currently is not None:

@@ -58,19 +58,20 @@ public struct ArchiveKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Reads a key as `path` writes it; nil for anything else (temporary files, foreign objects).
     public init?(path: String) {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count == 4, path.hasSuffix(Self.suffix),
-            let year = Int(segments[0]), segments[0].count == 4,
-            let month = Int(segments[1]), segments[1].count == 2,
-            let day = Int(segments[2]), segments[2].count == 2
+        // Split on bytes: a '/' or '.' followed by a combining mark is one Character, but still a separator.
+        let segments = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard segments.count == 4, path.utf8.count > Self.suffix.utf8.count, path.utf8.reversed().starts(with: Self.suffix.utf8.reversed()),
+            let year = Int(segments[0]), segments[0].utf8.count == 4,
+            let month = Int(segments[1]), segments[1].utf8.count == 2,
+            let day = Int(segments[2]), segments[2].utf8.count == 2
         else { return nil }
-        let name = segments[3].dropLast(Self.suffix.count)
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        let name = Array(segments[3].utf8.dropLast(Self.suffix.utf8.count))
+        let parts = name.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard parts.count >= 4 else { return nil }
         let kindText = parts[parts.count - 1]
         let sequence = parts[parts.count - 2]
         let clock = parts[parts.count - 3]
-        guard let kind = DeletionKind(rawValue: String(kindText)), clock.count == 6,
+        guard let kind = DeletionKind(rawValue: kindText), clock.utf8.count == 6,
             let hms = Int(clock), !sequence.isEmpty
         else { return nil }
         let itemKey = parts[0..<(parts.count - 3)].joined(separator: ".")
@@ -97,7 +98,7 @@ public struct ArchiveKey: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static func encodeItemKey(_ values: [String]) -> String {
         var encoded = values.map(encodeValue).joined(separator: "_")
         if encoded.isEmpty { encoded = "-" }
-        if encoded.hasPrefix(".") { encoded = "%2E" + encoded.dropFirst() }
+        if encoded.utf8.first == UInt8(ascii: ".") { encoded = "%2E" + String(encoded.unicodeScalars.dropFirst()) }
         guard encoded.utf8.count > maximumItemKeyLength else { return encoded }
         let digest = hexPrefix(SHA256.hash(data: Array(encoded.utf8)), 20)
         var cut = ""

@@ -160,6 +160,8 @@ private struct Cursor {
     // MARK: Record
 
     mutating func record() throws(RecordError) -> ScannedRecord {
+        // A UTF-8 byte-order mark at the very start may be ignored (RFC 8259 §8.1).
+        if count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { index = 3 }
         skipWhitespace()
         guard index < count else { throw fail(.empty) }
         guard base[index] == openBrace else { throw fail(.notAnObject) }
@@ -170,6 +172,7 @@ private struct Cursor {
         var identityType: String?
         var principalID: String?
         var dynamodb: DynamoDBFields?
+        var sawUserIdentity = false
 
         try members { (cursor: inout Cursor, name: Range<Int>) throws(RecordError) in
             switch cursor.name(name) {
@@ -180,7 +183,8 @@ private struct Cursor {
                 guard eventID == nil else { throw cursor.fail(.duplicateField("eventID")) }
                 eventID = try cursor.stringValue(field: "eventID")
             case .userIdentity:
-                guard identityType == nil, principalID == nil else { throw cursor.fail(.duplicateField("userIdentity")) }
+                guard !sawUserIdentity else { throw cursor.fail(.duplicateField("userIdentity")) }
+                sawUserIdentity = true
                 try cursor.userIdentity(type: &identityType, principal: &principalID)
             case .dynamodb:
                 guard dynamodb == nil else { throw cursor.fail(.duplicateField("dynamodb")) }
@@ -272,7 +276,7 @@ private struct Cursor {
             try literal("null")
             return
         }
-        try expect(openBrace, "an object for userIdentity")
+        try objectOrWrongType(field: "userIdentity", expected: "an object")
         var sawType = false
         var sawPrincipal = false
         try members { (cursor: inout Cursor, name: Range<Int>) throws(RecordError) in
@@ -292,10 +296,11 @@ private struct Cursor {
     }
 
     mutating func dynamodbObject() throws(RecordError) -> DynamoDBFields {
-        try expect(openBrace, "an object for dynamodb")
+        try objectOrWrongType(field: "dynamodb", expected: "an object")
         var fields = DynamoDBFields()
         var sawTime = false
         var sawSequence = false
+        var sawOldImage = false
         try members { (cursor: inout Cursor, name: Range<Int>) throws(RecordError) in
             switch cursor.name(name) {
             case .approximateCreationDateTime:
@@ -312,13 +317,17 @@ private struct Cursor {
                 sawSequence = true
                 fields.sequenceNumber = try cursor.stringValue(field: "dynamodb.SequenceNumber")
             case .oldImage:
-                guard fields.oldImageRange == nil else { throw cursor.fail(.duplicateField("dynamodb.OldImage")) }
+                guard !sawOldImage else { throw cursor.fail(.duplicateField("dynamodb.OldImage")) }
+                sawOldImage = true
                 let start = cursor.index
+                guard cursor.peek() != nil else { throw cursor.fail(.truncated) }
                 if cursor.peek() == UInt8(ascii: "n") {
                     try cursor.literal("null")
                 } else {
                     guard cursor.peek() == openBrace else {
-                        throw cursor.fail(.wrongType(field: "dynamodb.OldImage", expected: "an object"))
+                        let at = cursor.index
+                        try cursor.skipValue()
+                        throw RecordError(.wrongType(field: "dynamodb.OldImage", expected: "an object"), offset: at)
                     }
                     try cursor.skipValue()
                     fields.oldImageRange = start..<cursor.index
@@ -339,6 +348,11 @@ private struct Cursor {
             try literal("null")
             return nil
         }
+        guard byte == UInt8(ascii: "-") || isDigit(byte) else {
+            let at = index
+            try skipValue()
+            throw RecordError(.wrongType(field: "dynamodb.ApproximateCreationDateTime", expected: "epoch seconds or an ISO-8601 string"), offset: at)
+        }
         let start = index
         try number()
         return .epochSeconds(String(decoding: UnsafeBufferPointer(start: base + start, count: index - start), as: UTF8.self))
@@ -346,7 +360,7 @@ private struct Cursor {
 
     /// `dynamodb.Keys`: an object of attribute name → `{"S"|"N"|"B": "value"}`.
     mutating func keys() throws(RecordError) -> [KeyAttribute] {
-        try expect(openBrace, "an object for dynamodb.Keys")
+        try objectOrWrongType(field: "dynamodb.Keys", expected: "an object")
         var result: [KeyAttribute] = []
         try members { (cursor: inout Cursor, name: Range<Int>) throws(RecordError) in
             let attribute = try cursor.decodeString(name)
@@ -371,6 +385,18 @@ private struct Cursor {
             result.append(found)
         }
         return result
+    }
+
+    /// Consumes `{`; a well-formed value of another type is a wrong-type error (after checking it is well-formed).
+    mutating func objectOrWrongType(field: String, expected: String) throws(RecordError) {
+        skipWhitespace()
+        guard let byte = peek() else { throw fail(.truncated) }
+        guard byte == openBrace else {
+            let at = index
+            try skipValue()
+            throw RecordError(.wrongType(field: field, expected: expected), offset: at)
+        }
+        index += 1
     }
 
     // MARK: Values
@@ -445,7 +471,13 @@ private struct Cursor {
         case 0xF4: length = 4; upper = 0x8F
         default: throw fail(.invalidUTF8)
         }
-        guard index + length <= count else { throw fail(.invalidUTF8) }
+        guard index + length <= count else {
+            // Cut inside a character: truncated, if what is there is a valid start.
+            let present = count - index
+            if present >= 2 && !(base[index + 1] >= lower && base[index + 1] <= upper) { throw fail(.invalidUTF8) }
+            for offset in 2..<max(2, present) where base[index + offset] & 0xC0 != 0x80 { throw fail(.invalidUTF8) }
+            throw fail(.truncated)
+        }
         let second = base[index + 1]
         guard second >= lower && second <= upper else { throw fail(.invalidUTF8) }
         for offset in 2..<length where base[index + offset] & 0xC0 != 0x80 { throw fail(.invalidUTF8) }
@@ -620,19 +652,23 @@ public func isDynamoDBNumber(_ text: String) -> Bool {
     var bytes = Array(text.utf8)[...]
     if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
     var digits = 0
-    var significant = 0
     var sawPoint = false
-    var leading = true
+    // Significant digits run from the first non-zero digit to the last one.
+    var first = -1
+    var last = -1
     while let byte = bytes.first, isDigit(byte) || (byte == UInt8(ascii: ".") && !sawPoint) {
         if byte == UInt8(ascii: ".") {
             sawPoint = true
         } else {
+            if byte != UInt8(ascii: "0") {
+                if first < 0 { first = digits }
+                last = digits
+            }
             digits += 1
-            if byte != UInt8(ascii: "0") { leading = false }
-            if !leading { significant += 1 }
         }
         bytes = bytes.dropFirst()
     }
+    let significant = first < 0 ? 0 : last - first + 1
     guard digits > 0, significant <= 38 else { return false }
     if let byte = bytes.first, byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
         bytes = bytes.dropFirst()

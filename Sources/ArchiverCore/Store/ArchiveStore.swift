@@ -114,10 +114,11 @@ public func validateArchiveKey(_ key: String) -> String? {
     if key.hasPrefix("/") { return "the key '\(key)' starts with '/'; keys are relative to the archive root" }
     if key.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { return "the key has a control character" }
     if key.utf8.contains(UInt8(ascii: "\\")) { return "the key has a backslash" }
-    for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
+    // Bytes, not Characters: a '/' or '.' followed by a combining mark is still a separator or a dot.
+    for segment in key.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
         if segment.isEmpty { return "the key '\(key)' has an empty path segment" }
-        if segment.hasPrefix(".") { return "the key '\(key)' has a segment starting with '.'" }
-        if segment.utf8.count > 255 { return "a segment of the key is longer than 255 bytes" }
+        if segment.first == UInt8(ascii: ".") { return "the key '\(key)' has a segment starting with '.'" }
+        if segment.count > 255 { return "a segment of the key is longer than 255 bytes" }
     }
     if key.utf8.count > 1024 { return "the key is longer than 1024 bytes" }
     return nil
