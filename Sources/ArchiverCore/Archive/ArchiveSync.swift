@@ -2,6 +2,10 @@ import Crypto
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What a sync did.
 public struct SyncSummary: Sendable, Codable, Equatable {
     public var objects = 0
@@ -136,15 +140,35 @@ public struct ArchiveSync: Sendable {
         return copied
     }
 
-    /// One decompressed record per line, in key order, written atomically.
+    /// One decompressed record per line, in key order, streamed to a temporary file that is synced and
+    /// renamed into place (memory stays flat however large the month).
     func writeJSONLines(keys: [String], to path: String) async throws -> Int {
-        var output: [UInt8] = []
-        for key in keys.sorted() {
-            let record = try gunzip(try await destination.get(key))
-            output.append(contentsOf: record)
-            if record.last != 0x0A { output.append(0x0A) }
+        let final = FileSystem.absolute(path)
+        let temporary = final + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else { throw StateError("cannot create '\(temporary)': check that its folder exists and can be written") }
+        do {
+            var buffer: [UInt8] = []
+            for key in keys.sorted() {
+                let record = try gunzip(try await destination.get(key))
+                buffer.append(contentsOf: record)
+                if record.last != 0x0A { buffer.append(0x0A) }
+                if buffer.count > 1 << 20 {
+                    try handle.write(contentsOf: buffer)
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            try handle.write(contentsOf: buffer)
+            try handle.synchronize()
+            try handle.close()
+            try FileSystem.rename(temporary, final)
+            try FileSystem.fsyncPath(FileSystem.parent(of: final))
+        } catch {
+            try? handle.close()
+            unlink(temporary)
+            throw error
         }
-        try FileSystem.writeAtomically(FileSystem.absolute(path), output)
         return keys.count
     }
 }

@@ -132,53 +132,9 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     }
 
     public func list(prefix: String) -> AsyncThrowingStream<[StoredObject], Error> {
-        let root = self.root
-        return AsyncThrowingStream { continuation in
-            let task = Task.detached {
-                do {
-                    var page: [StoredObject] = []
-                    _ = try Self.walk(root: root, relative: "", prefix: prefix) { object in
-                        page.append(object)
-                        if page.count == 1000 {
-                            continuation.yield(page)
-                            page.removeAll(keepingCapacity: true)
-                        }
-                        return !Task.isCancelled
-                    }
-                    if !page.isEmpty { continuation.yield(page) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    /// Depth-first, in key order, entering only folders that can hold keys with the prefix; skips dot names.
-    private static func walk(root: String, relative: String, prefix: String, _ visit: (StoredObject) -> Bool) throws -> Bool {
-        let folder = relative.isEmpty ? root : root + "/" + relative
-        let names: [String]
-        do {
-            names = try FileSystem.entries(folder)
-        } catch let error as FileSystem.Failure where error.code == ENOENT {
-            return true
-        }
-        for name in names where !name.hasPrefix(".") {
-            let key = relative.isEmpty ? name : relative + "/" + name
-            var info = stat()
-            guard lstat(root + "/" + key, &info) == 0 else { continue }
-            if (info.st_mode & S_IFMT) == S_IFDIR {
-                let asFolder = key + "/"
-                guard asFolder.hasPrefix(prefix) || prefix.hasPrefix(asFolder) else { continue }
-                if try !walk(root: root, relative: key, prefix: prefix, visit) { return false }
-            } else if (info.st_mode & S_IFMT) == S_IFREG, key.hasPrefix(prefix) {
-                if !visit(StoredObject(key: key, size: Int64(info.st_size), lastModified: modificationDate(info))) {
-                    return false
-                }
-            }
-        }
-        return true
+        // Pulled a page at a time: the walk never runs ahead of the reader, so memory stays flat.
+        let walker = FolderWalker(root: root, prefix: prefix)
+        return AsyncThrowingStream(unfolding: { try await runBlockingThrowing { try walker.nextPage(size: 1000) } })
     }
 
     public func delete(_ keys: [String]) async throws {
@@ -192,6 +148,62 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
             folders.insert(FileSystem.parent(of: path))
         }
         for folder in folders { try? FileSystem.fsyncPath(folder) }
+    }
+}
+
+/// A depth-first walk in key order that enters only folders that can hold keys with the prefix and
+/// skips dot names (temporary files), handing out a page at a time.
+private final class FolderWalker: @unchecked Sendable {
+    let root: String
+    let prefix: String
+    /// Folders being walked: their relative path, sorted entries, and the next entry to look at.
+    var stack: [(relative: String, names: [String], next: Int)] = []
+    var started = false
+    let lock = NSLock()
+
+    init(root: String, prefix: String) {
+        self.root = root
+        self.prefix = prefix
+    }
+
+    func nextPage(size: Int) throws -> [StoredObject]? {
+        try lock.withLock {
+            if !started {
+                started = true
+                try push("")
+            }
+            var page: [StoredObject] = []
+            while page.count < size, !stack.isEmpty {
+                let top = stack.count - 1
+                guard stack[top].next < stack[top].names.count else {
+                    stack.removeLast()
+                    continue
+                }
+                let name = stack[top].names[stack[top].next]
+                stack[top].next += 1
+                let relative = stack[top].relative
+                let key = relative.isEmpty ? name : relative + "/" + name
+                var info = stat()
+                guard lstat(root + "/" + key, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    let asFolder = key + "/"
+                    if asFolder.hasPrefix(prefix) || prefix.hasPrefix(asFolder) { try push(key) }
+                } else if (info.st_mode & S_IFMT) == S_IFREG, key.hasPrefix(prefix) {
+                    page.append(StoredObject(key: key, size: Int64(info.st_size), lastModified: modificationDate(info)))
+                }
+            }
+            return page.isEmpty ? nil : page
+        }
+    }
+
+    private func push(_ relative: String) throws {
+        let folder = relative.isEmpty ? root : root + "/" + relative
+        do {
+            let names = try FileSystem.entries(folder).filter { !$0.hasPrefix(".") }
+            stack.append((relative, names, 0))
+        } catch let error as FileSystem.Failure where error.code == ENOENT {
+            return
+        }
     }
 }
 
