@@ -42,17 +42,17 @@ extension Archiver.SQLite {
         func run() async throws {
             let report = try ChangeTable.install(databasePath: database, table: table, ttlColumn: ttlColumn)
             if output.json {
-                try printJSON(report)
+                try Terminal.printJSON(report)
                 return
             }
-            printAligned([
+            Terminal.print(alignedRows([
                 ("database", report.databasePath),
                 ("table", report.table),
                 ("key", report.keyColumns.joined(separator: ", ") + (report.keyIsRowid ? " (no primary key declared)" : "")),
                 ("ttl column", report.ttlColumn ?? "none"),
                 ("change table", report.changeTable + (report.changeTableCreated ? " (created)" : " (kept)")),
                 ("trigger", "\(report.trigger) (\(report.triggerAction.rawValue))"),
-            ])
+            ]))
         }
     }
 
@@ -85,14 +85,14 @@ extension Archiver.SQLite {
             let seconds = (moment.timeIntervalSince1970 * 1000).rounded() / 1000
             let nowText = seconds == seconds.rounded() ? String(Int64(seconds)) : String(seconds)
             if output.json {
-                try printJSON(ExpireResult(database: database, table: table, now: seconds, expired: deleted))
+                try Terminal.printJSON(ExpireResult(database: database, table: table, now: seconds, expired: deleted))
                 return
             }
-            printAligned([
+            Terminal.print(alignedRows([
                 ("table", table),
                 ("now", nowText),
                 ("expired", "\(deleted) row\(deleted == 1 ? "" : "s")"),
-            ])
+            ]))
         }
 
         struct ExpireResult: Encodable {
@@ -102,19 +102,4 @@ extension Archiver.SQLite {
             var expired: Int
         }
     }
-}
-
-/// Prints `label  value` lines with the values lined up.
-private func printAligned(_ lines: [(String, String)]) {
-    let width = lines.map(\.0.count).max() ?? 0
-    for (label, value) in lines {
-        print(label + String(repeating: " ", count: width - label.count + 2) + value)
-    }
-}
-
-/// Prints a value as JSON (keys sorted, so output is stable).
-private func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

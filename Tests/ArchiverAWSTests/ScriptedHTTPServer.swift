@@ -26,7 +26,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             else:
                 c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
             c.close()
-        s.settimeout(60)
+        s.settimeout(600)
         for _ in range(50):
             try:
                 c, _ = s.accept()

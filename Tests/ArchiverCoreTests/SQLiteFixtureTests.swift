@@ -169,9 +169,9 @@ extension SQLiteFixture {
         }
     }
 
-    /// Waits (up to 10 s) for `condition`.
+    /// Waits (up to 60 s: CI machines can be slow) for `condition`.
     static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while !condition() {
             guard Date() < deadline else {
                 Issue.record("timed out waiting")

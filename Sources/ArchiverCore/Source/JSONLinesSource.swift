@@ -76,6 +76,9 @@ private struct OpenFile {
     var offset: Int64
     /// The number of the next line.
     var line: Int
+    /// The file's first bytes (up to 64) as last seen: when they change, the file was truncated and written
+    /// again (copytruncate), even if it has grown back past where we were.
+    var head: [UInt8] = []
 }
 
 private final class Reader: @unchecked Sendable {
@@ -211,11 +214,12 @@ private final class Reader: @unchecked Sendable {
             if count == 0 {
                 // Truncated in place (copytruncate)? Then start over at its beginning.
                 var info = stat()
-                if fstat(file.fd, &info) == 0, Int64(info.st_size) < file.offset + Int64(carry.count) {
+                if fstat(file.fd, &info) == 0, Int64(info.st_size) < file.offset + Int64(carry.count) || headChanged(&file) {
                     source.logger.warning("the change feed was truncated; reading it from the start",
                                           metadata: ["source.path": "\(file.path)", "checkpoint.position": "\(file.offset)"])
                     file.offset = 0
                     file.line = 1
+                    file.head = []
                     carry.removeAll()
                     continue
                 }
@@ -224,6 +228,19 @@ private final class Reader: @unchecked Sendable {
             guard let lastNewline = carry.lastIndex(of: 0x0A) else { continue }
             return cutBatch(&file, through: lastNewline)
         }
+    }
+
+    /// Whether the file's first bytes differ from those seen before (it was emptied and written again).
+    /// Remembers them the first time there are any.
+    func headChanged(_ file: inout OpenFile) -> Bool {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = bytes.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, 64, 0) }
+        guard count > 0 else { return file.offset > 0 }
+        let now = Array(bytes[0..<count])
+        let known = min(file.head.count, now.count)
+        if known > 0 && now[0..<known] != file.head[0..<known] { return true }
+        if now.count > file.head.count { file.head = now }
+        return false
     }
 
     /// Hands out the lines in `carry[...end]` (end is a newline) and keeps the rest.
