@@ -289,6 +289,15 @@ struct StreamRead {
         expectLineage(read, fake: fake)
     }
 
+    @Test func aCheckpointedShardTrimmedAwayIsReportedAsAGap() async throws {
+        let fake = try FakeStreams(startPoll: 10)
+        let gaps = GapLog()
+        let gone = "shardId-00000000-trimmed-grandparent"
+        let read = try await read(source(fake, gaps: gaps), after: [gone: "500", "shardId-old-closed": "closed:7"])
+        #expect(gaps.all.map(\.0) == [gone])
+        #expect(Set(read.records.map(\.seq)) == Set(fake.allSequences))
+    }
+
     @Test func describePagesAreFollowedAndAMissingParentCountsAsFinished() async throws {
         // The parent's own parent is not in the description (trimmed): the parent is read at once.
         let fake = try FakeStreams(startPoll: 10)
@@ -342,6 +351,28 @@ struct StreamRead {
         // Resuming after the checkpoint yields nothing new.
         let again = try await self.read(source, after: read.checkpoints)
         #expect(again.records.isEmpty)
+    }
+
+    @Test func wiringBuildsBothSourceKindsFromTheEnvironment() async throws {
+        let server = try await MotoServer.shared()
+        let dynamo = DynamoDBClient(settings: server.settings())
+        let table = MotoServer.uniqueName("wiring")
+        let created = try await dynamo.createTable(
+            table, keySchema: [DynamoDBKeyElement(attributeName: "SK", keyType: "RANGE"), DynamoDBKeyElement(attributeName: "PK", keyType: "HASH")],
+            attributeDefinitions: [DynamoDBAttributeDefinition(attributeName: "PK", attributeType: "S"), DynamoDBAttributeDefinition(attributeName: "SK", attributeType: "N")],
+            streamViewType: "NEW_AND_OLD_IMAGES")
+        var environment = server.awsEnvironment()
+        environment["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
+        let wiring = Wiring(environment: environment)
+        let byTable = try await wiring.source(try SourceSpec("dynamodb:\(table)"))
+        let arn = try #require(created.latestStreamARN)
+        #expect(byTable.id == "dynamodb-stream:\(arn)")
+        #expect(byTable.keyOrder == ["PK", "SK"])
+        let byStream = try await wiring.source(try SourceSpec("dynamodb-stream:\(arn)"))
+        #expect(byStream.id == byTable.id)
+        let target = try wiring.restoreTarget("dynamodb:\(table)")
+        #expect(target.location == "dynamodb:\(table)")
     }
 
     @Test func aTableWithoutAStreamIsRefusedWithAClearError() async throws {

@@ -174,6 +174,16 @@ public struct DynamoDBStreamsSource: ChangeSource {
         state.lastDescribe = Date()
         state.needsDescribe = false
         state.described = Set(description.shards.map(\.shardID))
+        if !state.checkedVanished {
+            // A shard read part-way before a stop and trimmed away since: whatever it held after the checkpoint is gone.
+            state.checkedVanished = true
+            for (shard, saved) in state.checkpoints.sorted(by: { $0.key < $1.key })
+            where !state.described.contains(shard) && !saved.hasPrefix("closed") && !shard.isEmpty {
+                let detail = "shard \(shard) was trimmed from the stream before it was read to its end (read up to sequence \(saved)); its later records are lost"
+                logger.error("\(detail)", metadata: ["dynamodb.stream": "\(streamARN)", "dynamodb.shard": "\(shard)"])
+                onGap?(shard, detail)
+            }
+        }
         for shard in description.shards where state.shards[shard.shardID] == nil {
             let entry = ShardState(id: shard.shardID, parent: shard.parentShardID)
             if let saved = state.checkpoints[shard.shardID] {
@@ -241,6 +251,7 @@ private final class ReadState: @unchecked Sendable {
     var described: Set<String> = []
     var lastDescribe = Date.distantPast
     var needsDescribe = true
+    var checkedVanished = false
 
     init(checkpoints: [String: String]) { self.checkpoints = checkpoints }
 
