@@ -27,6 +27,10 @@ final class FakeStreams: HTTPTransport, @unchecked Sendable {
     var trimmed: [String: Int] = [:]
     /// GetRecords on this shard at this poll count answers ExpiredIteratorException (once).
     var expireAt: [String: Int] = [:]
+    /// Shards that vanish (trimmed away) once DescribeStream has been called this many times.
+    var goneAfterDescribes: (shards: Set<String>, calls: Int) = ([], .max)
+    private var describeCalls = 0
+    private func gone(_ id: String) -> Bool { describeCalls >= goneAfterDescribes.calls && goneAfterDescribes.shards.contains(id) }
     /// What was asked: "DescribeStream", "GetShardIterator <shard> <type> <seq>", "GetRecords <shard> <index>".
     private(set) var calls: [String] = []
 
@@ -87,7 +91,8 @@ final class FakeStreams: HTTPTransport, @unchecked Sendable {
         switch target.split(separator: ".").last.map(String.init) ?? "" {
         case "DescribeStream":
             calls.append("DescribeStream")
-            var visible = shards.filter { $0.visibleAt <= polls }.sorted { $0.id < $1.id }
+            defer { describeCalls += 1 }
+            var visible = shards.filter { $0.visibleAt <= polls && !gone($0.id) }.sorted { $0.id < $1.id }
             if let start = body["ExclusiveStartShardId"] as? String { visible = visible.filter { $0.id > start } }
             let page = Array(visible.prefix(describePageSize))
             var description: [String: Any] = [
@@ -108,7 +113,7 @@ final class FakeStreams: HTTPTransport, @unchecked Sendable {
             let type = body["ShardIteratorType"] as! String
             let seq = body["SequenceNumber"] as? String
             calls.append("GetShardIterator \(id) \(type)\(seq.map { " " + $0 } ?? "")")
-            guard let shard = shards.first(where: { $0.id == id }) else { return failure("ResourceNotFoundException", "no shard \(id)") }
+            guard let shard = shards.first(where: { $0.id == id }), !gone(id) else { return failure("ResourceNotFoundException", "no shard \(id)") }
             let trimmedCount = trimmed[id] ?? 0
             var index: Int
             switch type {
@@ -131,6 +136,7 @@ final class FakeStreams: HTTPTransport, @unchecked Sendable {
                 expireAt[id] = nil
                 return failure("ExpiredIteratorException", "Iterator expired")
             }
+            if gone(id) { return failure("ResourceNotFoundException", "Requested resource not found: Shard: \(id) in Stream: \(arn)") }
             let shard = shards.first { $0.id == id }!
             if index < (trimmed[id] ?? 0) { return failure("TrimmedDataAccessException", "trimmed") }
             var taken: [String] = []
@@ -296,6 +302,18 @@ struct StreamRead {
         let read = try await read(source(fake, gaps: gaps), after: [gone: "500", "shardId-old-closed": "closed:7"])
         #expect(gaps.all.map(\.0) == [gone])
         #expect(Set(read.records.map(\.seq)) == Set(fake.allSequences))
+    }
+
+    @Test func aShardTrimmedAwayWhileReadingIsReportedAndItsChildrenRead() async throws {
+        // child-a vanishes after the first full description (two pages), before it is read.
+        let fake = try FakeStreams(startPoll: 10)
+        fake.goneAfterDescribes = ([childA], 2)
+        let gaps = GapLog()
+        let read = try await read(source(fake, gaps: gaps))
+        #expect(gaps.all.map(\.0) == [childA])
+        #expect(read.sequences(of: childA).isEmpty)
+        #expect(read.sequences(of: parent).count == 4)
+        #expect(read.sequences(of: childB).count == 2)
     }
 
     @Test func describePagesAreFollowedAndAMissingParentCountsAsFinished() async throws {

@@ -84,6 +84,7 @@ public struct DynamoDBStreamsSource: ChangeSource {
     /// The next batch, or nil when done (not following and every readable shard is at its tip) or stopped.
     private func next(state: ReadState, follow: Bool, stop: StopSignal) async throws -> SourceBatch? {
         var expiredInARow = 0
+        var trimmedInARow = 0
         while !stop.isStopped && !Task.isCancelled {
             let now = Date()
             if state.needsDescribe || (follow && now.timeIntervalSince(state.lastDescribe) >= describeInterval) {
@@ -104,17 +105,29 @@ public struct DynamoDBStreamsSource: ChangeSource {
                     return batch
                 }
                 expiredInARow = 0
+                trimmedInARow = 0
             } catch let error as AWSError where error.kind == .expiredIterator {
                 expiredInARow += 1
                 if expiredInARow > 3 { throw error }
                 logger.info("shard iterator expired; making a new one from the checkpoint", metadata: meta(shard))
                 shard.iterator = nil
             } catch let error as AWSError where error.kind == .trimmedDataAccess {
+                trimmedInARow += 1
+                if trimmedInARow > 3 { throw error }
                 let detail = "records of shard \(shard.id) after \(shard.sequence.map { "sequence \($0)" } ?? "its start") were trimmed from the stream before they were read; reading on from the oldest record still there"
                 logger.error("\(detail)", metadata: meta(shard))
                 onGap?(shard.id, detail)
                 shard.iterator = nil
                 shard.fromTrimHorizon = true
+            } catch let error as AWSError where error.kind == .resourceNotFound {
+                // The shard may have been trimmed away since the stream was described; if the stream itself is gone, describing fails.
+                try await describe(state)
+                guard !state.described.contains(shard.id) else { throw error }
+                let detail = "shard \(shard.id) was trimmed from the stream before it was read to its end (read up to \(shard.sequence.map { "sequence \($0)" } ?? "its start")); its later records are lost"
+                logger.error("\(detail)", metadata: meta(shard))
+                onGap?(shard.id, detail)
+                shard.finished = true
+                shard.iterator = nil
             } catch let error as AWSError where error.kind == .throttled {
                 logger.warning("throttled reading the stream; waiting", metadata: meta(shard))
                 shard.wait(after: true, minimum: minimumBackoff, maximum: maximumBackoff)
