@@ -46,10 +46,24 @@ extension Archiver {
             let progress = ProgressLine()
             var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
             if let workers { options.workers = workers }
+            let checkpoints = try CheckpointStore(stateFolder: state.state)
+            var changeSource = try await wiring.source(try SourceSpec(source))
+            if var streams = changeSource as? DynamoDBStreamsSource {
+                // Records trimmed from a shard before they were read are written down as gaps.
+                let sourceID = streams.id
+                streams.onGap = { partition, detail in
+                    do {
+                        try checkpoints.recordGap(source: sourceID, partition: partition, detail: detail)
+                    } catch {
+                        logger.error("could not record a gap in the state folder: \(error)", metadata: ["source": "\(sourceID)", "partition": "\(partition)"])
+                    }
+                }
+                changeSource = streams
+            }
             let pipeline = ArchivePipeline(
-                source: try wiring.source(try SourceSpec(source)),
+                source: changeSource,
                 store: try wiring.store(try ArchiveLocation(archive.archive)),
-                checkpoints: try CheckpointStore(stateFolder: state.state),
+                checkpoints: checkpoints,
                 deadLetters: try DeadLetterFolder(stateFolder: state.state),
                 options: options, logger: logger,
                 progress: { summary in

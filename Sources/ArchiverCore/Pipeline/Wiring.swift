@@ -1,3 +1,4 @@
+import ArchiverAWS
 import Foundation
 import Logging
 
@@ -13,14 +14,20 @@ public struct Wiring: Sendable {
     }
 
     /// The source `--source` names.
-    public func source(_ spec: SourceSpec) throws -> any ChangeSource {
+    /// DynamoDB sources ask the service for the stream and key schema, hence `async`.
+    public func source(_ spec: SourceSpec) async throws -> any ChangeSource {
         switch spec {
         case .jsonLines(let path):
             return JSONLinesSource(path: path, logger: logger)
         case .sqlite(let path):
             return try SQLiteChangeSource(databasePath: path)
-        case .dynamoDBTable, .dynamoDBStream:
-            throw SourceError("DynamoDB Streams sources are not available in this build")
+        case .dynamoDBTable(let table):
+            let settings = try AWSSettings.resolve(environment: environment)
+            return try await DynamoDBStreamsSource.table(
+                table, dynamoDB: DynamoDBClient(settings: settings), streams: DynamoDBStreamsClient(settings: settings), logger: logger)
+        case .dynamoDBStream(let arn):
+            let settings = try AWSSettings.resolve(environment: environment)
+            return try await DynamoDBStreamsSource.stream(arn, streams: DynamoDBStreamsClient(settings: settings), logger: logger)
         }
     }
 
@@ -42,6 +49,12 @@ public struct Wiring: Sendable {
                 throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
             }
             return try SQLiteRestoreTarget(databasePath: String(rest[..<hash]), table: String(rest[rest.index(after: hash)...]))
+        }
+        if spec.hasPrefix("dynamodb:") {
+            let table = String(spec.dropFirst("dynamodb:".count))
+            guard !table.isEmpty else { throw RestoreError("'\(spec)' names no table; write dynamodb:<table>") }
+            let settings = try AWSSettings.resolve(environment: environment)
+            return DynamoDBRestoreTarget(table: table, client: DynamoDBClient(settings: settings))
         }
         throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
     }
