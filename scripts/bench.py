@@ -96,8 +96,9 @@ def main():
     args = parser.parse_args()
 
     print("building release…", flush=True)
-    subprocess.run(["swift", "build", "-c", "release", "--product", "archiver"], cwd=ROOT, check=True)
-    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+    build = ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-release")]
+    subprocess.run(build + ["--product", "archiver"], cwd=ROOT, check=True)
+    binary = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip() + "/archiver"
     work = tempfile.mkdtemp(prefix="archiver-bench-", dir=os.environ.get("BENCH_DIR", "/tmp"))
     table = Table()

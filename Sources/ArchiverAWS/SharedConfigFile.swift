@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A parsed AWS shared configuration file: `~/.aws/config` or `~/.aws/credentials`.
 ///
 /// The format is the INI dialect the AWS CLI and SDKs read:
@@ -72,9 +76,14 @@ public struct SharedConfigFile: Sendable, Equatable {
     /// Reads and parses the file at `path`; `nil` when there is no file there.
     public init?(contentsOfFile path: String, kind: Kind) throws {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        // Read through a file handle: `/dev/null` (a common way to say "no file") is not a regular file.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw AWSSettingsError(.unreadableFile(path: path, reason: String(cString: strerror(errno))))
+        }
+        defer { try? handle.close() }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data = try handle.readToEnd() ?? Data()
         } catch {
             throw AWSSettingsError(.unreadableFile(path: path, reason: error.localizedDescription))
         }
