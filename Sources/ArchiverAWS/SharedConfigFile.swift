@@ -74,7 +74,11 @@ public struct SharedConfigFile: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            // Through a file handle: `Data(contentsOf:)` refuses character devices such as /dev/null, which
+            // people (and the aws CLI's own docs) use to mean "no shared file".
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.readToEnd() ?? Data()
         } catch {
             throw AWSSettingsError(.unreadableFile(path: path, reason: error.localizedDescription))
         }
