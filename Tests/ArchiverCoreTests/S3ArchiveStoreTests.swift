@@ -115,6 +115,23 @@ struct S3ArchiveStoreTests {
         #expect(!failure.description.contains(secret))
     }
 
+    @Test func wiringBuildsAnS3StoreOrSaysWhatIsMissing() throws {
+        let noCredentials = ["HOME": "/nonexistent", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"]
+        #expect(throws: ArchiveLocationError.self) { try Wiring(environment: noCredentials).store(ArchiveLocation("s3://bucket/svc")) }
+        do {
+            _ = try Wiring(environment: noCredentials).store(ArchiveLocation("s3://bucket/svc"))
+        } catch let error as ArchiveLocationError {
+            #expect(error.description.contains("s3://bucket/svc/") && error.description.contains("credentials"), "\(error)")
+        }
+        var environment = noCredentials
+        environment["AWS_ACCESS_KEY_ID"] = "AKIAEXAMPLE"
+        environment["AWS_SECRET_ACCESS_KEY"] = "secret"
+        environment["AWS_DEFAULT_REGION"] = "eu-west-1"
+        let store = try Wiring(environment: environment).store(ArchiveLocation("s3://bucket/svc"))
+        #expect(store is S3ArchiveStore)
+        #expect(store.location == "s3://bucket/svc/")
+    }
+
     @Test func errorMapping() {
         func service(_ status: Int, _ code: String?) -> AWSError {
             AWSError.service(.s3, operation: "PutObject", status: status, code: code, message: "m")
