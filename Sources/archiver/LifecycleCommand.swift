@@ -10,9 +10,11 @@ extension Archiver {
             discussion: """
                 The policy is the JSON that `aws s3api put-bucket-lifecycle-configuration` takes \
                 (see lifecycle/README.md). A local folder has no storage classes: plan shows the moves S3 \
-                would make, for information; enforce deletes expired objects.
+                would make, for information; enforce deletes expired objects. On an S3 archive, apply sets the \
+                policy as the bucket's lifecycle configuration (S3 then moves and expires objects itself) and show \
+                prints the configuration the bucket has.
                 """,
-            subcommands: [Plan.self, Enforce.self])
+            subcommands: [Plan.self, Enforce.self, Apply.self, Show.self])
     }
 }
 
@@ -94,6 +96,73 @@ extension Archiver.Lifecycle {
     }
 }
 
+extension Archiver.Lifecycle {
+    /// `archiver lifecycle apply`: the policy becomes the bucket's lifecycle configuration.
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the policy as the S3 bucket's lifecycle configuration (replaces all of the bucket's rules).")
+
+        @OptionGroup var archive: ArchiveOption
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The lifecycle policy (S3 lifecycle JSON). Default: \(LifecyclePolicy.defaultPath) in the working folder, else the built-in default.",
+                valueName: "file"))
+        var policy: String?
+
+        func validate() throws {
+            try requireBucket(archive.archive, command: "apply")
+        }
+
+        func run() async throws {
+            let location = try ArchiveLocation(archive.archive)
+            let bucket = try BucketLifecycle(location: location, wiring: Wiring(logger: Terminal.logger))
+            let (json, source) = try BucketLifecycle.policyJSON(path: policy)
+            let existing = try await bucket.currentRuleCount()
+            warn(
+                "warning: PutBucketLifecycleConfiguration replaces the whole lifecycle configuration of bucket '\(bucket.bucket)'"
+                    + (existing > 0 ? " (its \(existing) rule\(existing == 1 ? "" : "s") now are discarded)" : "")
+                    + "; rules for other prefixes must be in the policy too")
+            if !bucket.prefix.isEmpty {
+                warn("note: the policy's prefixes match whole bucket keys; this archive's keys start with '\(bucket.prefix)'")
+            }
+            try await bucket.apply(json: json)
+            print("applied \(source) to s3://\(bucket.bucket)")
+        }
+    }
+
+    /// `archiver lifecycle show`: the bucket's lifecycle configuration.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the S3 bucket's lifecycle configuration as JSON.")
+
+        @OptionGroup var archive: ArchiveOption
+
+        func validate() throws {
+            try requireBucket(archive.archive, command: "show")
+        }
+
+        func run() async throws {
+            let location = try ArchiveLocation(archive.archive)
+            let bucket = try BucketLifecycle(location: location, wiring: Wiring(logger: Terminal.logger))
+            guard let json = try await bucket.show() else {
+                warn("bucket '\(bucket.bucket)' has no lifecycle configuration; `archiver lifecycle apply` sets one")
+                print(#"{"Rules": []}"#)
+                return
+            }
+            print(String(decoding: json, as: UTF8.self))
+        }
+    }
+}
+
+/// apply and show work on buckets only.
+private func requireBucket(_ spec: String, command: String) throws {
+    guard case .s3 = try ArchiveLocation(spec) else {
+        throw ValidationError(
+            "lifecycle \(command) works on an S3 bucket (--archive s3://bucket); a local folder has no lifecycle configuration: "
+                + "use `archiver lifecycle enforce` to delete what has expired")
+    }
+}
+
 /// `--policy`, `--now`, `--key-prefix`: shared by plan and enforce.
 struct LifecycleOptions: ParsableArguments {
     @Option(
@@ -119,7 +188,7 @@ struct LifecycleOptions: ParsableArguments {
         }
     }
 
-    /// Lifecycle reads local folders for now.
+    /// Lifecycle reads local folders and S3 archives.
     func checkArchive(_ spec: String) throws {
         switch try ArchiveLocation(spec) {
         case .folder(let path):
@@ -127,10 +196,9 @@ struct LifecycleOptions: ParsableArguments {
                 throw ValidationError("there is no archive folder at '\(path)'; check --archive")
             }
         case .s3:
-            throw ValidationError(
-                "lifecycle plan and enforce read local archive folders only, for now (S3 archives are not yet supported). "
-                    + "On a bucket S3 applies the policy itself: aws s3api put-bucket-lifecycle-configuration --bucket BUCKET "
-                    + "--lifecycle-configuration file://\(LifecyclePolicy.defaultPath) (see lifecycle/README.md)")
+            if !keyPrefix.isEmpty {
+                throw ValidationError("--key-prefix is for local folders; on S3 the prefix of --archive is the key prefix")
+            }
         case .null:
             throw ValidationError("null: keeps nothing, so it has no lifecycle; give an archive folder")
         }
@@ -138,13 +206,27 @@ struct LifecycleOptions: ParsableArguments {
 
     /// The planner for the archive, policy and day given.
     func planner(archive spec: String, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
-        guard case .folder(let path) = try ArchiveLocation(spec) else { throw ValidationError("give an archive folder") }
+        let location = try ArchiveLocation(spec)
         let (policy, source) = try LifecyclePolicy.resolve(path: self.policy, workingFolder: "")
         let day = try now.map(LifecycleDay.init(parsing:))
-        let options = LifecyclePlanner.Options(
-            transitionMinimumObjectSize: transitionMinimumObjectSize,
-            keyPrefix: keyPrefix.isEmpty || keyPrefix.hasSuffix("/") ? keyPrefix : keyPrefix + "/", policySource: source)
-        return LifecyclePlanner(store: try LocalArchiveStore(path: path), policy: policy, now: day?.start ?? Date(), options: options)
+        let options: LifecyclePlanner.Options
+        let store: any ArchiveStore
+        switch location {
+        case .folder(let path):
+            store = try LocalArchiveStore(path: path)
+            options = LifecyclePlanner.Options(
+                transitionMinimumObjectSize: transitionMinimumObjectSize,
+                keyPrefix: keyPrefix.isEmpty || keyPrefix.hasSuffix("/") ? keyPrefix : keyPrefix + "/", policySource: source)
+        case .s3(_, let prefix):
+            // S3 counts an object's age from its creation (last-modified) and keeps storage classes.
+            store = try Wiring(logger: Terminal.logger).store(location)
+            options = LifecyclePlanner.Options(
+                ageBasis: .lastModified, transitionMinimumObjectSize: transitionMinimumObjectSize, keyPrefix: prefix,
+                storageClasses: true, policySource: source)
+        case .null:
+            throw ValidationError("null: keeps nothing, so it has no lifecycle; give an archive folder")
+        }
+        return LifecyclePlanner(store: store, policy: policy, now: day?.start ?? Date(), options: options)
     }
 }
 
@@ -153,4 +235,9 @@ private func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// A line for people on standard error.
+private func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -36,7 +36,18 @@ public struct Wiring: Sendable {
         switch location {
         case .folder(let path): return try LocalArchiveStore(path: path)
         case .null: return NullArchiveStore()
-        case .s3: throw ArchiveLocationError("S3 archives are not available in this build")
+        case .s3(let bucket, let prefix):
+            return S3ArchiveStore(client: try s3Client(for: location), bucket: bucket, prefix: prefix)
+        }
+    }
+
+    /// An S3 client from the environment's AWS settings; a settings problem becomes an `ArchiveLocationError`.
+    public func s3Client(for location: ArchiveLocation) throws -> S3Client {
+        do {
+            let settings = try AWSSettings.resolve(environment: environment)
+            return S3Client(settings: settings, logger: logger)
+        } catch let error as AWSSettingsError {
+            throw ArchiveLocationError("cannot use \(location): \(error)")
         }
     }
 
