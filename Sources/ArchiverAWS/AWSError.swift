@@ -130,15 +130,25 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The HTTP status of the error response, if there was one.
+    // `@inline(never)` on these accessors: inlined into async callers, they crash Swift 6.3's optimizer
+    // (an ownership-verifier failure in CopyPropagation).
     public var statusCode: Int? {
-        if case .service(let status, _, _) = failure { return status }
-        return nil
+        @inline(never) get {
+            switch failure {
+            case .service(let status, _, _): return status
+            default: return nil
+            }
+        }
     }
 
     /// The AWS error code, e.g. "NoSuchBucket" or "ConditionalCheckFailedException".
     public var code: String? {
-        if case .service(_, let code, _) = failure { return code }
-        return nil
+        @inline(never) get {
+            switch failure {
+            case .service(_, let code, _): return code
+            default: return nil
+            }
+        }
     }
 
     /// The message AWS gave with the error (or the reason of a local failure).
@@ -152,6 +162,10 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
 
     /// What kind of failure this is.
     public var kind: Kind {
+        @inline(never) get { computedKind }
+    }
+
+    private var computedKind: Kind {
         switch failure {
         case .transport, .truncated: return .transport
         case .invalidResponse: return .invalidResponse

@@ -70,24 +70,11 @@ public struct AWSHTTPClient: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            let failure: AWSError
-            let retryable: Bool
-            do {
-                let response = try await transport.send(signed(request, url: url, payload: payload))
-                if let error = checkedFailure(response, request: request, attempt: attempt) {
-                    failure = error
-                    retryable = error.kind == .transport || (error.statusCode.map { retryPolicy.isRetryable(status: $0, code: error.code) } ?? false)
-                } else {
-                    var meta = metadata
-                    meta["http.status"] = "\(response.status)"
-                    meta["retry.attempt"] = "\(attempt)"
-                    logger.debug("AWS request succeeded", metadata: meta)
-                    return response
-                }
-            } catch let error as HTTPTransportError {
-                if error.kind == .cancelled { throw CancellationError() }
-                failure = AWSError.transport(request.service, operation: request.operation, reason: error.reason, attempts: attempt, resource: request.resource)
-                retryable = error.isRetryable
+            let outcome = try await attemptOnce(request, url: url, payload: payload, attempt: attempt)
+            guard case .failure(let failure, let retryable) = outcome else {
+                guard case .success(let response) = outcome else { continue }
+                logger.debug("AWS request succeeded", metadata: metadata.merging(["http.status": "\(response.status)", "retry.attempt": "\(attempt)"]) { $1 })
+                return response
             }
             var meta = metadata
             meta["retry.attempt"] = "\(attempt)"
@@ -102,6 +89,40 @@ public struct AWSHTTPClient: Sendable {
             meta["error"] = "\(failure.code ?? failure.message ?? "")"
             logger.notice("AWS request failed, retrying", metadata: meta)
             try await sleep(delay)
+        }
+    }
+
+    /// What one attempt gave: a response, or a failure and whether it may be retried.
+    enum Attempt {
+        case success(HTTPResponse)
+        case failure(AWSError, retryable: Bool)
+    }
+
+    /// Sends the request once.
+    func attemptOnce(_ request: AWSRequest, url: URL, payload: SigV4Payload, attempt: Int) async throws -> Attempt {
+        // (Written with a Result rather than a do/catch around a deferred `let`: the optimizer of
+        // Swift 6.3 crashes on that shape here.)
+        let sent = await sendCatching(signed(request, url: url, payload: payload))
+        guard case .success(let response) = sent else {
+            guard case .failure(let thrown) = sent, let error = thrown as? HTTPTransportError else {
+                if case .failure(let other) = sent { throw other }
+                throw CancellationError()
+            }
+            if error.kind == .cancelled { throw CancellationError() }
+            let failure = AWSError.transport(request.service, operation: request.operation, reason: error.reason, attempts: attempt, resource: request.resource)
+            return .failure(failure, retryable: error.isRetryable)
+        }
+        guard let error = checkedFailure(response, request: request, attempt: attempt) else { return .success(response) }
+        let retryable = error.kind == .transport || (error.statusCode.map { retryPolicy.isRetryable(status: $0, code: error.code) } ?? false)
+        return .failure(error, retryable: retryable)
+    }
+
+    /// The transport's answer or what it threw.
+    private func sendCatching(_ request: HTTPRequest) async -> Result<HTTPResponse, any Error> {
+        do {
+            return .success(try await transport.send(request))
+        } catch {
+            return .failure(error)
         }
     }
 

@@ -54,10 +54,11 @@ import TestSupport
         func add(_ new: [String]) { lock.withLock { lines += new } }
         var all: [String] { lock.withLock { lines } }
 
-        /// Waits until `count` lines were read (or 20 s passed).
+        /// Waits until `count` lines were read; after 60 s (a very slow machine) records that it timed out.
         func wait(for count: Int) async throws {
-            let deadline = Date().addingTimeInterval(20)
+            let deadline = Date().addingTimeInterval(60)
             while all.count < count && Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+            if all.count < count { Issue.record("timed out waiting for line \(count); read so far: \(all)") }
         }
     }
 
