@@ -53,6 +53,7 @@ class Table:
 
 SEED_HANDLER = r'''
 import gzip, json, os, sys
+from urllib.parse import quote
 from datetime import datetime, timezone
 out = sys.argv[2]
 for line in open(sys.argv[1], "rb"):
@@ -65,10 +66,11 @@ for line in open(sys.argv[1], "rb"):
     d = record["dynamodb"]
     t = d["ApproximateCreationDateTime"]
     when = datetime.fromtimestamp(float(t), timezone.utc) if not isinstance(t, str) else datetime.fromisoformat(t.replace("Z", "+00:00"))
-    key = "_".join(v[next(iter(v))] for v in d["Keys"].values()).replace("/", "%2F")
+    key = quote("_".join(v[next(iter(v))] for v in d["Keys"].values()), safe="#_-.=@+,")
     folder = os.path.join(out, when.strftime("%Y/%m/%d"))
     os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "%s.%s.json.gz" % (key[:150], d.get("SequenceNumber", ""))), "wb") as f:
+    name = key[:150].lstrip(".")
+    with open(os.path.join(folder, "%s.%s.json.gz" % (name, d.get("SequenceNumber", ""))), "wb") as f:
         f.write(gzip.compress(line.strip(), 6))
 '''
 
