@@ -119,9 +119,10 @@ private let knownFields: [(StaticString, Cursor.Field)] = [
     ("SequenceNumber", .sequenceNumber), ("OldImage", .oldImage),
 ]
 
-/// Which characters need a closer look inside a string: the quote, the backslash, control characters
-/// and the first byte of a multi-byte UTF-8 sequence.
-private let stringSpecial: [Bool] = (0..<256).map { byte in
+/// Which bytes need a closer look inside a string: the quote, the backslash, control characters and the
+/// first byte of a multi-byte UTF-8 sequence. Computed inline: a global table would cost a `swift_once`
+/// check on every byte of the hot loop.
+@inline(__always) private func isStringSpecial(_ byte: UInt8) -> Bool {
     byte < 0x20 || byte == 0x22 || byte == 0x5C || byte >= 0x80
 }
 
@@ -423,7 +424,7 @@ private struct Cursor {
         let start = index
         while true {
             // Fast path: ordinary ASCII.
-            while index < count && !stringSpecial[Int(base[index])] { index += 1 }
+            while index < count && !isStringSpecial(base[index]) { index += 1 }
             guard index < count else { throw fail(.truncated) }
             let byte = base[index]
             if byte == quote {
