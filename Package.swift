@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         // zlib, from the system (zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libdeflate, from the system (libdeflate-dev): the archive's compressor, zlib's ratio at about 3× the speed.
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
 
         // AWS Signature Version 4: request signing only.
         .target(
@@ -39,6 +41,7 @@ let package = Package(
             name: "ArchiverCore",
             dependencies: [
                 "CZlib",
+                "CDeflate",
                 "ArchiverAWS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """archiver's benchmark suite: release build, generated feeds, figures printed (not asserted).
 
-  python3 scripts/bench.py [--records 1000000] [--small 100000] [--skip-s3] [--json out.json]
+  python3 scripts/bench.py [--records 1000000] [--small 100000] [--sqlite-rows 100000] [--s3-records 20000]
+                           [--skip-s3] [--json out.json]
 
 For each case: records/s, MB/s of feed, objects written/s, peak RSS; and, in the same run, the baselines:
 a straightforward Python implementation of the seed's handler (json.loads, gzip.compress, write to the same
 layout), `gzip -6` of the same REMOVE records as one stream, and the time to merely create the same number of
-files of the same sizes (the disk's floor for one object per record).
+files of the same sizes (the disk's floor for one object per record). With moto_server installed, also
+JSONL → S3 against a single-threaded boto3 put_object loop, and `archiver sync` of a month against `aws s3 sync`.
 """
-import argparse, gzip, json, os, resource, shutil, subprocess, sys, tempfile, time
+import argparse, gzip, json, os, resource, shutil, socket, sqlite3, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -89,12 +91,90 @@ os.sync()
 '''
 
 
+BOTO3_LOOP = r"""
+import gzip, json, sys, boto3
+from urllib.parse import quote
+from datetime import datetime, timezone
+s3 = boto3.client("s3")
+bucket, prefix = sys.argv[2], sys.argv[3]
+for line in open(sys.argv[1], "rb"):
+    try:
+        record = json.loads(line)
+    except ValueError:
+        continue
+    if record.get("eventName") != "REMOVE" or "OldImage" not in record.get("dynamodb", {}):
+        continue
+    d = record["dynamodb"]
+    t = d["ApproximateCreationDateTime"]
+    when = datetime.fromtimestamp(float(t), timezone.utc) if not isinstance(t, str) else datetime.fromisoformat(t.replace("Z", "+00:00"))
+    key = quote("_".join(v[next(iter(v))] for v in d["Keys"].values()), safe="#_-.@,")
+    name = "%s/%s/%s.%s.json.gz" % (prefix, when.strftime("%Y/%m/%d"), key[:150].lstrip("."), d.get("SequenceNumber", ""))
+    s3.put_object(Bucket=bucket, Key=name, Body=gzip.compress(line.strip(), 6), ContentType="application/gzip")
+"""
+
+SQLITE_SCHEMA = """CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT, balance REAL,
+  visits INTEGER, avatar BLOB, notes TEXT, expires_at INTEGER)"""
+
+
+def make_app_database(path, rows):
+    """An application table of `rows` users with realistic column types."""
+    db = sqlite3.connect(path)
+    db.execute(SQLITE_SCHEMA)
+    db.executemany("INSERT INTO users VALUES (?,?,?,?,?,?,?,?)", (
+        (i, "user%d@example.com" % i, "Zoë Example %d" % i, i / 3.0, i * 7, bytes([i & 0xFF, 1, 2, 3]) * 8,
+         ("note %d " % i) * (i % 40), 1_600_000_000 + (i % 3) * 10**9) for i in range(1, rows + 1)))
+    db.commit()
+    db.close()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Moto:
+    """moto_server on a free loopback port, with the environment that points archiver, boto3 and aws at it."""
+
+    def __init__(self, work):
+        port = free_port()
+        self.log = open(os.path.join(work, "moto.log"), "wb")
+        self.proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=self.log, stderr=self.log)
+        self.url = "http://127.0.0.1:%d" % port
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        self.env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
+                        AWS_REGION="us-east-1", AWS_ENDPOINT_URL=self.url, AWS_CONFIG_FILE="/dev/null",
+                        AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        sys.exit("moto_server did not start; see %s" % self.log.name)
+
+    def make_bucket(self, name):
+        subprocess.run(["aws", "s3", "mb", "s3://" + name], env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def count_files(folder):
+    return sum(len([f for f in files if not f.startswith(".")]) for root, dirs, files in os.walk(folder)
+               if "/.tmp" not in root + "/")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--records", type=int, default=1_000_000, help="records in the main feed")
+    parser.add_argument("--small", type=int, default=100_000, help="records in the feed the memory figure is compared with")
+    parser.add_argument("--sqlite-rows", type=int, default=100_000, help="rows deleted from the SQLite application table")
+    parser.add_argument("--restore", type=int, default=10_000, help="archived objects restored into SQLite")
+    parser.add_argument("--s3-records", type=int, default=20_000, help="records in the feed written to S3 (moto)")
     parser.add_argument("--skip-s3", action="store_true")
-    parser.add_argument("--json")
+    parser.add_argument("--json", help="also write the figures as JSON to this file")
     args = parser.parse_args()
 
     print("building release…", flush=True)
@@ -104,6 +184,7 @@ def main():
                             capture_output=True, text=True).stdout.strip() + "/archiver"
     work = tempfile.mkdtemp(prefix="archiver-bench-", dir=os.environ.get("BENCH_DIR", "/tmp"))
     table = Table()
+    comparisons = {}
     try:
         feed = os.path.join(work, "feed.jsonl")
         small = os.path.join(work, "small.jsonl")
@@ -128,21 +209,26 @@ def main():
         print("cases (this machine: %d cores):" % os.cpu_count(), flush=True)
         s, rss, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-null", "--json"])
         table.add("jsonl → null store (pipeline ceiling)", s, args.records, feed_bytes, objects, rss)
-        s, rss_small, _ = run([binary, "tail", "--once", "--source", "jsonl:" + small, "--archive", "null:", "--state", work + "/s-null-small", "--json"])
-        table.add("jsonl → null store, %d records" % args.small, s, args.small, os.path.getsize(small), None, rss_small,
-                  "RSS ratio %.2f" % (rss / rss_small))
+        comparisons["null_store_mb_per_s"] = round(feed_bytes / s / 1e6, 1)
+        s_small, rss_small, _ = run([binary, "tail", "--once", "--source", "jsonl:" + small, "--archive", "null:", "--state", work + "/s-null-small", "--json"])
+        table.add("jsonl → null store, %d records" % args.small, s_small, args.small, os.path.getsize(small), None, rss_small)
+        comparisons["rss_mb"] = round(rss, 1)
+        comparisons["rss_ratio_vs_small_feed"] = round(rss / rss_small, 2)
         sync_disk()
         s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", work + "/archive", "--state", work + "/s-folder", "--json"])
         table.add("jsonl → folder", s, args.records, feed_bytes, objects, rss)
         archiver_folder = s
+        written = count_files(work + "/archive")
+        if written != objects:
+            sys.exit("jsonl → folder wrote %d objects, expected %d" % (written, objects))
 
         # Baselines, same run.
         shutil.rmtree(work + "/archive", ignore_errors=True)
         sync_disk()
         s, rss, _ = run([sys.executable, "-c", SEED_HANDLER, feed, work + "/seed-archive"])
         os.sync()
-        table.add("baseline: Python seed handler", s, args.records, feed_bytes, objects, rss,
-                  "archiver is %.1f× faster" % (s / archiver_folder))
+        table.add("baseline: Python seed handler", s, args.records, feed_bytes, objects, rss)
+        comparisons["folder_vs_seed_handler"] = round(s / archiver_folder, 2)
         shutil.rmtree(work + "/seed-archive", ignore_errors=True)
         sync_disk()
         with open(os.devnull, "wb") as null:
@@ -151,12 +237,122 @@ def main():
         s_floor, _, _ = run([sys.executable, "-c", FLOOR, sizes, work + "/floor"])
         table.add("baseline: create the same files (floor)", s_floor, None, None, objects)
         shutil.rmtree(work + "/floor", ignore_errors=True)
-        print("  jsonl → folder vs (floor + gzip): %.2f×" % (archiver_folder / (s_floor + s_gzip)), flush=True)
+        comparisons["folder_vs_floor_plus_gzip"] = round(archiver_folder / (s_floor + s_gzip), 2)
 
+        sqlite_cases(binary, work, args, table, comparisons)
+        if args.skip_s3:
+            print("  (S3 cases skipped: --skip-s3)")
+        elif shutil.which("moto_server") is None or shutil.which("aws") is None:
+            print("  (S3 cases skipped: moto_server or aws is not installed; scripts/test installs them)")
+        else:
+            s3_cases(binary, work, args, table, comparisons)
+
+        print("comparisons (targets in brackets):")
+        targets = [("folder_vs_seed_handler", "jsonl → folder, × the seed handler's records/s", "≥ 4"),
+                   ("folder_vs_floor_plus_gzip", "jsonl → folder time ÷ (floor + gzip -6) time", "≤ 1.5"),
+                   ("null_store_mb_per_s", "jsonl → null store, MB/s of feed", "≥ 300"),
+                   ("rss_mb", "peak RSS, %d records, MB" % args.records, "< 100"),
+                   ("rss_ratio_vs_small_feed", "peak RSS ÷ peak RSS of %d records" % args.small, "≤ 1.2"),
+                   ("restore_sqlite_items_per_s", "restore into SQLite, items/s", "≥ 20000"),
+                   ("s3_vs_boto3_loop", "jsonl → S3, × the boto3 loop's records/s", "≥ 2"),
+                   ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1")]
+        for key, label, target in targets:
+            if key in comparisons:
+                print("  %-52s %8s   [%s]" % (label, comparisons[key], target), flush=True)
         if args.json:
-            json.dump(table.rows, open(args.json, "w"), indent=2)
+            json.dump(dict(cases=table.rows, comparisons=comparisons), open(args.json, "w"), indent=2)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def sqlite_cases(binary, work, args, table, comparisons):
+    """SQLite change table → folder, then restore of `--restore` of those objects into an empty table."""
+    app = os.path.join(work, "app.sqlite")
+    make_app_database(app, args.sqlite_rows)
+    run([binary, "sqlite", "init", app, "--table", "users", "--ttl-column", "expires_at"])
+    db = sqlite3.connect(app)
+    # The application deletes two thirds by hand, in transactions of 1,000; the rest expire.
+    ids = [i for i in range(1, args.sqlite_rows + 1) if i % 3 != 0]
+    for start in range(0, len(ids), 1000):
+        db.executemany("DELETE FROM users WHERE id = ?", ((i,) for i in ids[start:start + 1000]))
+        db.commit()
+    db.close()
+    run([binary, "sqlite", "expire", app, "--table", "users"])
+    remaining = sqlite3.connect(app).execute("SELECT count(*) FROM users").fetchone()[0]
+    deleted = args.sqlite_rows - remaining
+    sync_disk()
+    archive = work + "/sqlite-archive"
+    s, rss, _ = run([binary, "tail", "--once", "--source", "sqlite:" + app, "--archive", archive, "--state", work + "/s-sqlite", "--json"])
+    table.add("sqlite change table → folder", s, deleted, None, deleted, rss)
+    if count_files(archive) != deleted:
+        sys.exit("sqlite → folder wrote %d objects, expected %d" % (count_files(archive), deleted))
+
+    # Restore: the first `--restore` objects, moved into an archive of their own, into an empty table.
+    subset = work + "/restore-archive"
+    moved = 0
+    for root, dirs, files in sorted(os.walk(archive)):
+        dirs.sort()
+        if "/.tmp" in root + "/":
+            continue
+        for name in sorted(files):
+            if moved == args.restore:
+                break
+            rel = os.path.relpath(os.path.join(root, name), archive)
+            os.makedirs(os.path.dirname(os.path.join(subset, rel)), exist_ok=True)
+            os.rename(os.path.join(root, name), os.path.join(subset, rel))
+            moved += 1
+    day = sorted(os.path.relpath(r, subset) for r, d, f in os.walk(subset) if f and "/.tmp" not in r + "/")
+    target = os.path.join(work, "restored.sqlite")
+    db = sqlite3.connect(target)
+    db.execute(SQLITE_SCHEMA)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.commit()
+    db.close()
+    start = time.time()
+    restored = 0
+    peak = 0
+    for prefix in day:
+        s, rss, out = run([binary, "restore", "--prefix", prefix, "--archive", subset, "--to", "sqlite:%s#users" % target, "--json"])
+        peak = max(peak, rss)
+    s = time.time() - start
+    restored = sqlite3.connect(target).execute("SELECT count(*) FROM users").fetchone()[0]
+    if restored != moved:
+        sys.exit("restore put back %d rows, expected %d" % (restored, moved))
+    table.add("restore %d objects → SQLite" % moved, s, moved, None, None, peak)
+    comparisons["restore_sqlite_items_per_s"] = round(moved / s)
+
+
+def s3_cases(binary, work, args, table, comparisons):
+    """JSONL → S3 against a boto3 put_object loop; sync of a month against `aws s3 sync`; both on moto."""
+    moto = Moto(work)
+    try:
+        moto.make_bucket("bench")
+        feed = os.path.join(work, "s3-feed.jsonl")
+        with open(feed, "wb") as f:
+            run([binary, "generate", "--records", str(args.s3_records), "--seed", "11", "--summary", feed + ".summary"], stdout=f)
+        objects = json.load(open(feed + ".summary"))["archived"]
+        s, rss, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "s3://bench/archive",
+                         "--state", work + "/s-s3", "--json"], env=moto.env)
+        table.add("jsonl → S3 (moto)", s, args.s3_records, os.path.getsize(feed), objects, rss)
+        archiver_s3 = s
+        s, rss, _ = run([sys.executable, "-c", BOTO3_LOOP, feed, "bench", "boto3"], env=moto.env)
+        table.add("baseline: boto3 put_object loop (moto)", s, args.s3_records, os.path.getsize(feed), objects, rss)
+        comparisons["s3_vs_boto3_loop"] = round(s / archiver_s3, 2)
+
+        months = sorted({json.loads(l)["dynamodb"]["ApproximateCreationDateTime"] for l in open(feed, "rb")
+                         if b'"REMOVE"' in l and isinstance(json.loads(l)["dynamodb"]["ApproximateCreationDateTime"], int)})
+        month = time.strftime("%Y-%m", time.gmtime(months[len(months) // 2]))
+        s, rss, out = run([binary, "sync", month, work + "/synced", "--archive", "s3://bench/archive", "--json"], env=moto.env)
+        synced = json.loads(out)["objects"]
+        table.add("sync %s from S3 (moto)" % month, s, None, None, synced, rss)
+        archiver_sync = s
+        s, rss, _ = run(["aws", "s3", "sync", "--quiet", "s3://bench/archive/" + month.replace("-", "/"), work + "/aws-synced"], env=moto.env)
+        table.add("baseline: aws s3 sync of the same month", s, None, None, count_files(work + "/aws-synced"), rss)
+        if count_files(work + "/aws-synced") != count_files(work + "/synced"):
+            sys.exit("sync and aws s3 sync copied different numbers of objects")
+        comparisons["sync_vs_aws_s3_sync"] = round(archiver_sync / s, 2)
+    finally:
+        moto.stop()
 
 
 if __name__ == "__main__":

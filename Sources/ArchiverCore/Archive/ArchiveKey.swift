@@ -116,12 +116,14 @@ public struct ArchiveKey: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     /// Keeps letters, digits and `# - _ . = @ + ,` and printable non-ASCII characters; percent-encodes every other byte.
     public static func encodeValue(_ value: String) -> String {
+        // Most key values need no encoding: keep them as they are.
+        if value.utf8.allSatisfy({ isASCIIAlphanumeric($0) || isSafePunctuation($0) }) { return value }
         var result = ""
         result.reserveCapacity(value.utf8.count)
         for scalar in value.unicodeScalars {
             if scalar.isASCII {
                 let byte = UInt8(scalar.value)
-                if isASCIIAlphanumeric(byte) || safePunctuation.contains(byte) {
+                if isASCIIAlphanumeric(byte) || isSafePunctuation(byte) {
                     result.unicodeScalars.append(scalar)
                 } else {
                     appendPercent(byte, to: &result)
@@ -136,7 +138,16 @@ public struct ArchiveKey: Sendable, Hashable, Comparable, CustomStringConvertibl
     }
 }
 
-private let safePunctuation: Set<UInt8> = Set("#-_.=@+,".utf8)
+/// `# - _ . = @ + ,`: kept as they are in key values.
+@inline(__always) private func isSafePunctuation(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "#"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+        UInt8(ascii: "="), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: ","):
+        return true
+    default:
+        return false
+    }
+}
 
 @inline(__always) func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
     (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
@@ -152,10 +163,10 @@ private func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
 }
 
 private func appendPercent(_ byte: UInt8, to result: inout String) {
-    let digits = Array("0123456789ABCDEF".utf8)
+    func digit(_ nibble: UInt8) -> Unicode.Scalar { Unicode.Scalar(nibble < 10 ? 0x30 + nibble : 0x37 + nibble) }
     result.unicodeScalars.append("%")
-    result.unicodeScalars.append(Unicode.Scalar(digits[Int(byte >> 4)]))
-    result.unicodeScalars.append(Unicode.Scalar(digits[Int(byte & 0xF)]))
+    result.unicodeScalars.append(digit(byte >> 4))
+    result.unicodeScalars.append(digit(byte & 0xF))
 }
 
 /// The first `count` hex digits of a digest.

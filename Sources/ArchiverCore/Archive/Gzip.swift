@@ -1,50 +1,49 @@
+import CDeflate
 import CZlib
 
 /// Gzip (RFC 1952) with a fixed header, so the same record always gives the same bytes:
 /// no file name, modification time 0, OS "Unix", whatever the machine.
 ///
-/// One `GzipEncoder` keeps its zlib state between records (reset, not rebuilt); use one per thread.
+/// The deflate stream comes from libdeflate, which compresses whole buffers at zlib's ratio in about a
+/// third of zlib's time. One `GzipEncoder` keeps its compressor between records; use one per thread.
 public final class GzipEncoder {
-    /// zlib's level, 1 (fastest) to 9 (smallest).
+    /// The compression level, 1 (fastest) to 12 (smallest); 6 matches `gzip -6` in size.
     public let level: Int32
-    private var stream = z_stream()
+    private let compressor: OpaquePointer
     private var output: [UInt8] = []
 
     private static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
 
     public init(level: Int = 6) {
-        self.level = Int32(max(1, min(9, level)))
-        // Raw deflate (negative window bits): the gzip header and trailer are written here.
-        let status = deflateInit2_(&stream, self.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
-                                   ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        precondition(status == Z_OK, "zlib deflateInit2 failed (\(status))")
+        self.level = Int32(max(1, min(12, level)))
+        guard let compressor = libdeflate_alloc_compressor(self.level) else {
+            preconditionFailure("libdeflate could not allocate a compressor (out of memory)")
+        }
+        self.compressor = compressor
     }
 
-    deinit { deflateEnd(&stream) }
+    deinit { libdeflate_free_compressor(compressor) }
 
     /// The gzip of `input`.
     public func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
-        deflateReset(&stream)
-        let bound = Int(deflateBound(&stream, uLong(input.count)))
-        let total = Self.header.count + bound + 8
+        let headerSize = Self.header.count
+        let bound = libdeflate_deflate_compress_bound(compressor, input.count)
+        let total = headerSize + bound + 8
         if output.count < total { output = [UInt8](repeating: 0, count: total) }
-        var produced = 0
-        output.withUnsafeMutableBufferPointer { out in
+        let produced = output.withUnsafeMutableBufferPointer { out -> Int in
             for (i, byte) in Self.header.enumerated() { out[i] = byte }
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(input.count)
-            stream.next_out = out.baseAddress! + Self.header.count
-            stream.avail_out = uInt(bound)
-            let status = deflate(&stream, Z_FINISH)
-            precondition(status == Z_STREAM_END, "zlib deflate did not finish (\(status))")
-            produced = Self.header.count + Int(stream.total_out)
-            let crc = UInt32(crc32(0, input.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(input.count)))
+            let deflated = libdeflate_deflate_compress(compressor, input.baseAddress, input.count,
+                                                       out.baseAddress! + headerSize, bound)
+            precondition(deflated > 0, "libdeflate found no room within its own bound")
+            var end = headerSize + deflated
+            let crc = libdeflate_crc32(0, input.baseAddress, input.count)
             let size = UInt32(truncatingIfNeeded: input.count)
             for i in 0..<4 {
-                out[produced + i] = UInt8(truncatingIfNeeded: crc >> (8 * i))
-                out[produced + 4 + i] = UInt8(truncatingIfNeeded: size >> (8 * i))
+                out[end + i] = UInt8(truncatingIfNeeded: crc >> (8 * i))
+                out[end + 4 + i] = UInt8(truncatingIfNeeded: size >> (8 * i))
             }
-            produced += 8
+            end += 8
+            return end
         }
         return Array(output[0..<produced])
     }
