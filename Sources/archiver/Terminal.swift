@@ -10,9 +10,10 @@ import Logging
 
 /// Output helpers of the command line: logging, progress lines, JSON, signals.
 enum Terminal {
-    /// Sets up logging once: human-readable lines on standard error; `ARCHIVER_LOG_LEVEL` sets the level.
+    /// Sets up the process once: logging (human-readable lines on standard error; `ARCHIVER_LOG_LEVEL`
+    /// sets the level) and the memory allocator.
     static func bootstrapLogging() {
-        LoggingBootstrap.once
+        ProcessSetup.once
     }
 
     static var logger: Logger {
@@ -62,8 +63,21 @@ enum Terminal {
 
 private func Glibc_signal(_ number: Int32) { _ = signal(number, SIG_IGN) }
 
-private enum LoggingBootstrap {
+#if canImport(Glibc)
+    /// glibc's `mallopt` (declared in <malloc.h>, which the Glibc module does not export).
+    @_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+    /// `M_MMAP_THRESHOLD` in <malloc.h>.
+    private let glibcMmapThreshold: Int32 = -3
+#endif
+
+private enum ProcessSetup {
     static let once: Void = {
+        #if canImport(Glibc)
+            // Buffers of 1 MiB and more (read chunks, batches) are mapped on their own and given back
+            // when freed. glibc's default raises this threshold as large blocks are freed, after which
+            // freed batches stay in the heap and peak memory creeps up with the feed's length.
+            _ = glibcMallopt(glibcMmapThreshold, 1 << 20)
+        #endif
         let level = ProcessInfo.processInfo.environment["ARCHIVER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
