@@ -25,7 +25,7 @@ extension Archiver {
 
         @OptionGroup var output: OutputOption
 
-        @Option(help: "gzip level, 1 (fastest) to 9 (smallest).")
+        @Option(help: "Compression level, 1 (fastest) to 12 (smallest); 6 is about the size of gzip -6.")
         var gzipLevel = 6
 
         @Option(help: "Threads that parse and compress (default: one per core).")
@@ -33,7 +33,7 @@ extension Archiver {
 
         func validate() throws {
             do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
-            guard (1...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 9") }
+            guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (6 when not given)") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         }
 
