@@ -245,8 +245,12 @@ private final class Reader: @unchecked Sendable {
 
     /// Hands out the lines in `carry[...end]` (end is a newline) and keeps the rest.
     func cutBatch(_ file: inout OpenFile, through end: Int) -> SourceBatch {
-        var buffer = Array(carry[...end])
-        carry.removeSubrange(...end)
+        // The batch takes carry's storage (no copy of the whole batch); carry keeps only the partial line.
+        var rest = Array(carry[(end + 1)...])
+        rest.reserveCapacity(rest.count + source.chunkSize)
+        carry.removeSubrange((end + 1)...)
+        var buffer = carry
+        carry = rest
         var records: [Range<Int>] = []
         var lines: [Int] = []
         var lineStart = 0
