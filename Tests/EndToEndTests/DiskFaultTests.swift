@@ -56,10 +56,13 @@ struct DiskFaultTests {
         let folder = TemporaryFolder("disk")
         let counts: SampleFeed.Counts
         let firstPart = 0..<200
-        let secondPart = 200..<1_200
+        let secondPart: Range<Int>
 
-        init() throws {
-            counts = try SampleFeed.write(0..<1_200, to: folder("whole.jsonl"))
+        /// `total` records, the first 200 in the first part. (Up to 450 the second part has no bad line, so its
+        /// run writes no dead letter and a failure can only come from the objects or the checkpoint.)
+        init(total: Int = 1_200) throws {
+            secondPart = 200..<total
+            counts = try SampleFeed.write(0..<total, to: folder("whole.jsonl"))
             _ = try SampleFeed.write(firstPart, to: folder("feed.jsonl"))
             let reference = try BuiltBinary.run(
                 ["tail", "--source", "jsonl:whole.jsonl", "--archive", "reference", "--state", "reference-state", "--once"], in: folder.path)
@@ -97,7 +100,7 @@ struct DiskFaultTests {
             let errorText = result.stderr
             #expect(errorText.contains(path), "the error does not name \(path): \(errorText.suffix(1500))")
             #expect(errorText.contains(reason), "\(errorText.suffix(1500))")
-            #expect(StateInspection.checkpoints(state) == checkpoint, "the checkpoint moved")
+            #expect(StateInspection.checkpoints(folder(state)) == checkpoint, "the checkpoint moved")
             for letter in folder.files(under: state + "/dead-letters") where letter.hasSuffix(".json") {
                 let text = (try? String(contentsOfFile: folder(state + "/dead-letters/" + letter), encoding: .utf8)) ?? ""
                 #expect(!text.contains("write-failed"), "a record was dead-lettered for the store's failure")
@@ -128,16 +131,17 @@ struct DiskFaultTests {
         try s.appendSecondPart()
         Self.shell("dd if=/dev/zero of=\(Self.quoted(disk + "/filler")) bs=64k")
         s.expectStopped(
-            try s.tail(archive: "archive-disk/archive", state: "state"), naming: disk + "/archive", reason: "No space left on device",
+            try s.tail(archive: "archive-disk/archive", state: "state"), naming: disk + "/archive", reason: "free some space",
             checkpoint: checkpoint, state: "state")
 
         try FileManager.default.removeItem(atPath: disk + "/filler")
         s.expectFinished(try s.tail(archive: "archive-disk/archive", state: "state"), archive: "archive-disk/archive", state: "state")
     }
 
-    @Test(.enabled(if: canMount, "needs root and permission to mount a tmpfs"))
-    func aFullStateDiskStopsTheTailAndTheNextRunGoesOn() throws {
-        let s = try Setup()
+    /// With 450 records the checkpoint is what cannot be written; with 1,200 the dead letters come first.
+    @Test(.enabled(if: canMount, "needs root and permission to mount a tmpfs"), arguments: [450, 1_200])
+    func aFullStateDiskStopsTheTailAndTheNextRunGoesOn(records: Int) throws {
+        let s = try Setup(total: records)
         defer { s.folder.remove() }
         let disk = s.folder("state-disk")
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
@@ -150,7 +154,7 @@ struct DiskFaultTests {
         try s.appendSecondPart()
         Self.shell("dd if=/dev/zero of=\(Self.quoted(disk + "/filler")) bs=4k")
         s.expectStopped(
-            try s.tail(archive: "archive", state: "state-disk/state"), naming: disk + "/state", reason: "full",
+            try s.tail(archive: "archive", state: "state-disk/state"), naming: disk + "/state", reason: "free some space",
             checkpoint: checkpoint, state: "state-disk/state")
 
         try FileManager.default.removeItem(atPath: disk + "/filler")
@@ -168,15 +172,15 @@ struct DiskFaultTests {
         #expect(Self.shell("chattr -R +i \(Self.quoted(archive))") == 0)
         defer { Self.shell("chattr -R -i \(Self.quoted(archive))") }
         s.expectStopped(
-            try s.tail(archive: "archive", state: "state"), naming: archive, reason: "Operation not permitted", checkpoint: checkpoint, state: "state")
+            try s.tail(archive: "archive", state: "state"), naming: archive, reason: "check the permissions", checkpoint: checkpoint, state: "state")
 
         Self.shell("chattr -R -i \(Self.quoted(archive))")
         s.expectFinished(try s.tail(archive: "archive", state: "state"), archive: "archive", state: "state")
     }
 
-    @Test(.enabled(if: canMakeImmutable, "needs root and a file system that takes chattr +i"))
-    func aLockedStateFolderStopsTheTailAndTheNextRunGoesOn() throws {
-        let s = try Setup()
+    @Test(.enabled(if: canMakeImmutable, "needs root and a file system that takes chattr +i"), arguments: [450, 1_200])
+    func aLockedStateFolderStopsTheTailAndTheNextRunGoesOn(records: Int) throws {
+        let s = try Setup(total: records)
         defer { s.folder.remove() }
         let state = s.folder("state")
         #expect(try s.tail(archive: "archive", state: "state").status == 0)
@@ -186,9 +190,7 @@ struct DiskFaultTests {
         defer { Self.shell("chattr -R -i \(Self.quoted(state))") }
         let locked = try s.tail(archive: "archive", state: "state")
         Self.shell("chattr -R -i \(Self.quoted(state))")
-        s.expectStopped(locked, naming: state, reason: "", checkpoint: checkpoint, state: "state")
-        #expect(locked.stderr.contains("permission") || locked.stderr.contains("not permitted") || locked.stderr.contains("readonly"),
-                "\(locked.stderr.suffix(1500))")
+        s.expectStopped(locked, naming: state, reason: "check the permissions", checkpoint: checkpoint, state: "state")
 
         s.expectFinished(try s.tail(archive: "archive", state: "state"), archive: "archive", state: "state")
     }
