@@ -25,7 +25,8 @@ Control, on the proxy's own port (never forwarded):
                                 (amz-sdk-invocation-id: one id per API call, the same on each retry) its attempts
                                 (distinct amz-sdk-request attempt numbers) and requests on the wire
   POST /__fault/down?seconds=N  refuse connections (listener closed, open connections dropped) for N seconds
-  POST /__fault/config          JSON body {"faults": {...}, "stall_seconds": s, "expired_iterator": p}: change the faults
+  POST /__fault/config          JSON body {"faults": {...}, "stall_seconds": s, "expired_iterator": p, "expire_next": n,
+                                "trim_once": true}: change the faults (expire_next: the next n GetRecords expire)
 """
 import argparse
 import asyncio
@@ -91,6 +92,7 @@ class Proxy:
         self.stall_seconds = stall_seconds
         self.expired_iterator = expired_iterator
         self.trim_once = trim_once
+        self.expire_next = 0
         self.stats = Stats()
         self.server = None
         self.port = 0
@@ -140,7 +142,8 @@ class Proxy:
         self.stats.count(method, path, headers)
         amz_target = headers.get("x-amz-target", "")
         json_service = bool(amz_target)
-        if amz_target.endswith(".GetRecords") and self.random.random() < self.expired_iterator:
+        if amz_target.endswith(".GetRecords") and (self.expire_next > 0 or self.random.random() < self.expired_iterator):
+            self.expire_next = max(0, self.expire_next - 1)
             self.stats.fault("expired-iterator")
             await answer(writer, *json_error(400, "ExpiredIteratorException", "Iterator expired"))
             return True
@@ -231,6 +234,7 @@ class Proxy:
                 self.faults = {k: float(v) for k, v in config["faults"].items()}
             self.stall_seconds = float(config.get("stall_seconds", self.stall_seconds))
             self.expired_iterator = float(config.get("expired_iterator", self.expired_iterator))
+            self.expire_next = int(config.get("expire_next", self.expire_next))
             if "trim_once" in config:
                 self.trim_once = bool(config["trim_once"])
             await answer(writer, 200, {"content-type": "application/json"}, b'{"ok":true}')

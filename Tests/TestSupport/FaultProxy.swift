@@ -135,8 +135,10 @@ public final class FaultProxy: Sendable {
     }
 
     /// Changes the faults from now on.
-    public func setFaults(_ faults: Faults, expiredIterator: Double? = nil, trimOnce: Bool? = nil) async throws {
+    /// `expireNext`: the next that many GetRecords answer ExpiredIteratorException.
+    public func setFaults(_ faults: Faults, expiredIterator: Double? = nil, expireNext: Int? = nil, trimOnce: Bool? = nil) async throws {
         var config: [String: Any] = ["faults": faults]
+        if let expireNext { config["expire_next"] = expireNext }
         if let expiredIterator { config["expired_iterator"] = expiredIterator }
         if let trimOnce { config["trim_once"] = trimOnce }
         _ = try await control("POST", "config", body: try JSONSerialization.data(withJSONObject: config))
