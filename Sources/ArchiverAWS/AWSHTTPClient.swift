@@ -9,6 +9,9 @@ import Logging
 /// (S3/IAM XML `<Error><Code>`, JSON `__type`) into ``AWSError``; retryable ones are retried after a jittered
 /// backoff, through the injected ``sleep`` so tests need not wait. Logs carry `aws.service`, `aws.operation`,
 /// `http.status`, `retry.attempt` and the request's own metadata; never headers or credentials.
+///
+/// Like the AWS SDKs, every attempt carries `amz-sdk-invocation-id` (one id per call, the same on each of its
+/// retries) and `amz-sdk-request: attempt=N; max=M`, unsigned, so a proxy or server log can tell retries apart.
 public struct AWSHTTPClient: Sendable {
     /// Waits for a duration (injected so retry tests are instant).
     public typealias Sleeper = @Sendable (Duration) async throws -> Void
@@ -66,11 +69,12 @@ public struct AWSHTTPClient: Sendable {
         metadata["aws.service"] = "\(request.service)"
         metadata["aws.operation"] = "\(request.operation)"
         var generator = SystemRandomNumberGenerator()
+        let invocationID = UUID().uuidString.lowercased()
         var attempt = 0
         while true {
             attempt += 1
             try Task.checkCancellation()
-            let outcome = try await attemptOnce(request, url: url, payload: payload, attempt: attempt)
+            let outcome = try await attemptOnce(request, url: url, payload: payload, attempt: attempt, invocationID: invocationID)
             guard case .failure(let failure, let retryable) = outcome else {
                 guard case .success(let response) = outcome else { continue }
                 logger.debug("AWS request succeeded", metadata: metadata.merging(["http.status": "\(response.status)", "retry.attempt": "\(attempt)"]) { $1 })
@@ -99,10 +103,14 @@ public struct AWSHTTPClient: Sendable {
     }
 
     /// Sends the request once.
-    func attemptOnce(_ request: AWSRequest, url: URL, payload: SigV4Payload, attempt: Int) async throws -> Attempt {
+    func attemptOnce(_ request: AWSRequest, url: URL, payload: SigV4Payload, attempt: Int, invocationID: String) async throws -> Attempt {
         // (Written with a Result rather than a do/catch around a deferred `let`: the optimizer of
         // Swift 6.3 crashes on that shape here.)
-        let sent = await sendCatching(signed(request, url: url, payload: payload))
+        var wire = signed(request, url: url, payload: payload)
+        // Added after signing, as the SDKs do: they differ between attempts and are no part of the signature.
+        wire.headers.append(("amz-sdk-invocation-id", invocationID))
+        wire.headers.append(("amz-sdk-request", "attempt=\(attempt); max=\(retryPolicy.maxAttempts)"))
+        let sent = await sendCatching(wire)
         guard case .success(let response) = sent else {
             guard case .failure(let thrown) = sent, let error = thrown as? HTTPTransportError else {
                 if case .failure(let other) = sent { throw other }

@@ -25,8 +25,16 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
             self.resourceTimeout = resourceTimeout
         }
 
-        /// 64 connections per host, 60 s request timeout, 10 min resource timeout.
-        public static let standard = Configuration()
+        /// 64 connections per host, 60 s request timeout (or `ARCHIVER_HTTP_TIMEOUT` seconds), 10 min resource timeout.
+        public static let standard = Configuration(requestTimeout: requestTimeout(ProcessInfo.processInfo.environment))
+
+        /// The request timeout `ARCHIVER_HTTP_TIMEOUT` sets (seconds, more than 0), else 60 s.
+        public static func requestTimeout(_ environment: [String: String]) -> TimeInterval {
+            guard let text = environment["ARCHIVER_HTTP_TIMEOUT"], let seconds = TimeInterval(text.trimmingCharacters(in: .whitespaces)),
+                seconds > 0, seconds.isFinite
+            else { return 60 }
+            return seconds
+        }
     }
 
     /// The configuration of the session.

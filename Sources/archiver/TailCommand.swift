@@ -48,10 +48,12 @@ extension Archiver {
             if let workers { options.workers = workers }
             let checkpoints = try CheckpointStore(stateFolder: state.state)
             var changeSource = try await wiring.source(try SourceSpec(source))
+            let gaps = GapCount()
             if var streams = changeSource as? DynamoDBStreamsSource {
                 // Records trimmed from a shard before they were read are written down as gaps.
                 let sourceID = streams.id
                 streams.onGap = { partition, detail in
+                    gaps.add()
                     do {
                         try checkpoints.recordGap(source: sourceID, partition: partition, detail: detail)
                     } catch {
@@ -69,16 +71,28 @@ extension Archiver {
                 progress: { summary in
                     progress.update("read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)")
                 })
-            let summary = try await pipeline.run(stop: stop)
+            var summary = try await pipeline.run(stop: stop)
+            summary.gaps = gaps.value
             progress.finish()
             if output.json {
                 try Terminal.printJSON(summary)
             } else {
                 Terminal.print(summary.text)
+                if summary.gaps > 0 {
+                    Terminal.print("\n\(summary.gaps) gaps: records were trimmed from the stream before archiver read them; they are recorded in \(checkpoints.path) (table gaps)")
+                }
                 if summary.deadLettered > 0 {
                     Terminal.print("\n\(summary.deadLettered) records went to the dead-letter folder: archiver dlq list --state \(state.state)")
                 }
             }
         }
     }
+}
+
+/// Gaps noticed during a run, counted from the source's callback.
+private final class GapCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -33,16 +33,31 @@ public enum BuiltBinary {
                       stderr: String(decoding: out.1, as: UTF8.self), stdoutBytes: out.0)
     }
 
-    /// A running `archiver`.
+    /// A running `archiver`. Its output is read from the start (so that a chatty process never blocks on a full pipe)
+    /// and handed over when it ends.
     public final class Running: @unchecked Sendable {
         public let process: Process
         let out: Pipe
         let err: Pipe
+        private let reading = DispatchGroup()
+        private let lock = NSLock()
+        private var outBytes = Data()
+        private var errBytes = Data()
 
         init(process: Process, out: Pipe, err: Pipe) {
             self.process = process
             self.out = out
             self.err = err
+            for (pipe, isOut) in [(out, true), (err, false)] {
+                reading.enter()
+                DispatchQueue.global().async {
+                    let handle = pipe.fileHandleForReading
+                    while let chunk = try? handle.read(upToCount: 65536), !chunk.isEmpty {
+                        self.lock.withLock { if isOut { self.outBytes += chunk } else { self.errBytes += chunk } }
+                    }
+                    self.reading.leave()
+                }
+            }
         }
 
         public var pid: Int32 { process.processIdentifier }
@@ -50,23 +65,13 @@ public enum BuiltBinary {
         /// Sends a signal (SIGKILL, SIGTERM, …).
         public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-        /// Waits for the end and returns standard output and standard error.
+        /// Standard error as read so far.
+        public var standardErrorSoFar: String { lock.withLock { String(decoding: errBytes, as: UTF8.self) } }
+
+        /// Waits for the end of both outputs and returns standard output and standard error.
         public func readAll() -> ([UInt8], [UInt8]) {
-            let group = DispatchGroup()
-            nonisolated(unsafe) var o = Data()
-            nonisolated(unsafe) var e = Data()
-            group.enter()
-            DispatchQueue.global().async {
-                o = self.out.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-            group.enter()
-            DispatchQueue.global().async {
-                e = self.err.fileHandleForReading.readDataToEndOfFile()
-                group.leave()
-            }
-            group.wait()
-            return (Array(o), Array(e))
+            reading.wait()
+            return lock.withLock { (Array(outBytes), Array(errBytes)) }
         }
 
         /// Waits for the end; returns the exit status and outputs.

@@ -162,7 +162,7 @@ public final class ArchivePipeline: Sendable {
         do {
             try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
         } catch {
-            throw StateError("cannot save the checkpoint in \(checkpoints.path): \(error). The archive holds everything so far; the next run replays from the previous checkpoint and writes the same objects")
+            throw StateError("cannot save the checkpoint in \(checkpoints.path): \(checkpoints.explain(error)). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
         return summary
     }

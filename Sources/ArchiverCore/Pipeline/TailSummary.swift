@@ -11,9 +11,11 @@ public struct TailSummary: Sendable, Codable, Equatable {
     /// Archive bytes written (gzip).
     public var archivedBytes: Int64 = 0
     public var seconds: Double = 0
+    /// Gaps noticed: records the source could no longer supply (trimmed from a stream before they were read).
+    public var gaps = 0
 
     enum CodingKeys: String, CodingKey {
-        case read, archived
+        case read, archived, gaps
         case archivedManual = "archived_manual"
         case archivedTTL = "archived_ttl"
         case passedOver = "passed_over"
@@ -34,18 +36,20 @@ public struct TailSummary: Sendable, Codable, Equatable {
         lhs.deadLettered += rhs.deadLettered
         lhs.bytes += rhs.bytes
         lhs.archivedBytes += rhs.archivedBytes
+        lhs.gaps += rhs.gaps
     }
 
     /// For people: short and aligned.
     public var text: String {
         let rate = seconds > 0 ? Double(read) / seconds : 0
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("read", "\(read)"),
             ("archived", "\(archived)  (manual \(archivedManual), ttl \(archivedTTL))"),
             ("passed over", "\(passedOver)"),
             ("dead-lettered", "\(deadLettered)"),
             ("time", String(format: "%.2f s  (%.0f records/s, %.1f MB/s)", seconds, rate, seconds > 0 ? Double(bytes) / seconds / 1e6 : 0)),
         ]
+        if gaps > 0 { rows.insert(("gaps", "\(gaps)  (records lost from the source before they were read; recorded in the state folder)"), at: 4) }
         return alignedRows(rows)
     }
 }

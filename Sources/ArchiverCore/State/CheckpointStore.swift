@@ -13,7 +13,7 @@ public final class CheckpointStore: Sendable {
     /// Opens (creating if needed) the checkpoint database in the state folder.
     public init(stateFolder: String) throws {
         try FileSystem.makeFolders(stateFolder)
-        path = stateFolder + "/archiver.sqlite"
+        path = FileSystem.absolute(stateFolder) + "/archiver.sqlite"
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -48,9 +48,28 @@ public final class CheckpointStore: Sendable {
             }
             try migrator.migrate(database)
         } catch let error as DatabaseError {
+            if let advice = Self.advice(error) {
+                throw StateError("the checkpoint database \(path) cannot be opened: \(error.message ?? "\(error)")\(advice)")
+            }
             throw StateError("the checkpoint database \(path) cannot be opened: \(error.message ?? "\(error)"). "
                 + "If it is damaged, move it aside: the next run starts from the beginning of each source, and replays write the same objects")
         }
+    }
+
+    /// What a person can do about a database error that is not damage: a full disk, a folder that cannot be written.
+    static func advice(_ error: DatabaseError) -> String? {
+        switch error.resultCode.primaryResultCode {
+        case .SQLITE_FULL: return "; the disk is full: free some space, then run again"
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH:
+            return "; check the permissions of that folder (it may be read-only or immutable), then run again"
+        default: return nil
+        }
+    }
+
+    /// A failure to save or read state, said without SQL: the database's message and what to do.
+    public func explain(_ error: any Error) -> String {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        return (error.message ?? "SQLite error \(error.resultCode.rawValue)") + (Self.advice(error) ?? "")
     }
 
     /// Every partition's checkpoint for a source.

@@ -87,7 +87,7 @@ public final class DeadLetterFolder: Sendable {
     private let files: LocalArchiveStore
 
     public init(stateFolder: String) throws {
-        path = stateFolder + "/dead-letters"
+        path = FileSystem.absolute(stateFolder) + "/dead-letters"
         files = try LocalArchiveStore(path: path)
     }
 
