@@ -161,6 +161,8 @@ public final class ArchivePipeline: Sendable {
         try await deadLetters.write(letters)
         do {
             try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
+        } catch let error as StateError where error.damagedFile != nil {
+            throw error
         } catch {
             throw StateError("cannot save the checkpoint in \(checkpoints.path): \(error). The archive holds everything so far; the next run replays from the previous checkpoint and writes the same objects")
         }
