@@ -15,18 +15,17 @@ extension Archiver {
             @OptionGroup var output: OutputOption
 
             func run() async throws {
-                let entries = try await DeadLetterFolder(stateFolder: state.state).entries()
+                let (entries, damaged) = try await DeadLetterFolder(stateFolder: state.state).scan()
                 if output.json {
                     try Terminal.printJSON(entries.map(DeadLetterSummary.init))
-                    return
-                }
-                if entries.isEmpty {
+                } else if entries.isEmpty && damaged.isEmpty {
                     Terminal.print("no dead letters")
-                    return
+                } else {
+                    for entry in entries {
+                        Terminal.print("\(entry.id)  \(entry.code.padding(toLength: 18, withPad: " ", startingAt: 0))  attempts \(entry.attempts)  \(entry.position)  \(entry.reason)")
+                    }
                 }
-                for entry in entries {
-                    Terminal.print("\(entry.id)  \(entry.code.padding(toLength: 18, withPad: " ", startingAt: 0))  attempts \(entry.attempts)  \(entry.position)  \(entry.reason)")
-                }
+                try reportDamaged(damaged)
             }
         }
 
@@ -70,6 +69,7 @@ extension Archiver {
                     store: try Wiring(logger: Terminal.logger).store(try ArchiveLocation(archive.archive)))
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
+                try reportDamaged(summary.damaged)
             }
         }
 
@@ -80,12 +80,22 @@ extension Archiver {
 
             func run() async throws {
                 let folder = try DeadLetterFolder(stateFolder: state.state)
-                _ = try await folder.entry(id: id)
+                // A damaged entry can be dropped too: that is how one gets rid of it.
+                guard try await folder.contains(id: id) else {
+                    throw StateError("no dead-letter entry '\(id)' in \(folder.path); `archiver dlq list` shows them")
+                }
                 try await folder.remove(ids: [id])
                 Terminal.print("dropped \(id)")
             }
         }
     }
+}
+
+/// Names each damaged entry file on standard error (the others were handled) and exits 1 if there is any.
+private func reportDamaged(_ damaged: [DamagedDeadLetter]) throws {
+    guard !damaged.isEmpty else { return }
+    for entry in damaged { Terminal.printError("warning: \(entry)") }
+    throw ExitCode(1)
 }
 
 /// A dead-letter entry without its bytes, for `dlq list --json`.

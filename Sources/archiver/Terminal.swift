@@ -29,6 +29,11 @@ enum Terminal {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// Writes a line to standard error.
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
     /// Writes an Encodable as pretty JSON to standard output.
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()

@@ -141,9 +141,11 @@ public struct ArchiveSync: Sendable {
     }
 
     /// One decompressed record per line, in key order, streamed to a temporary file that is synced and
-    /// renamed into place (memory stays flat however large the month).
+    /// renamed into place (memory stays flat however large the month). The temporary file of a sync that
+    /// was killed is removed first.
     func writeJSONLines(keys: [String], to path: String) async throws -> Int {
         let final = FileSystem.absolute(path)
+        FileSystem.removeAbandonedTemporaries(of: final)
         let temporary = final + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: temporary)

@@ -161,8 +161,10 @@ public final class ArchivePipeline: Sendable {
         try await deadLetters.write(letters)
         do {
             try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
+        } catch let error as StateError where error.damagedFile != nil {
+            throw error
         } catch {
-            throw StateError("cannot save the checkpoint in \(checkpoints.path): \(checkpoints.explain(error)). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
+            throw StateError("cannot save the checkpoint: \(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
         return summary
     }

@@ -5,6 +5,12 @@ import GRDB
 ///
 /// A checkpoint is saved only after everything before it is durable (archived or dead-lettered), in a
 /// synchronous SQLite transaction: a crash leaves the last saved checkpoint, never a half-written one.
+///
+/// What a crash can leave is read as SQLite reads it: a torn or stale write-ahead log (`-wal`, `-shm`) is
+/// recovered up to its last whole transaction, so a checkpoint can only be older than the last one saved,
+/// never ahead; a zero-length file (killed before the first write) is a fresh start. A database SQLite
+/// finds damaged is not repaired here — a guess could move a checkpoint past records never archived — and
+/// opening it fails with a `StateError` that names the file and says how to start over safely.
 public final class CheckpointStore: Sendable {
     private let database: DatabaseQueue
     /// The SQLite file.
@@ -47,13 +53,35 @@ public final class CheckpointStore: Sendable {
                     """)
             }
             try migrator.migrate(database)
-        } catch let error as DatabaseError {
-            if let advice = Self.advice(error) {
-                throw StateError("the checkpoint database \(path) cannot be opened: \(error.message ?? "\(error)")\(advice)")
+            // A few pages: cheap, and it finds damage now rather than half-way through a run.
+            let check = try database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            if check != ["ok"] {
+                throw Self.damaged(path, check.prefix(3).joined(separator: "; "))
             }
-            throw StateError("the checkpoint database \(path) cannot be opened: \(error.message ?? "\(error)"). "
-                + "If it is damaged, move it aside: the next run starts from the beginning of each source, and replays write the same objects")
+        } catch let error as DatabaseError {
+            throw Self.describe(error, path: path, doing: "open")
         }
+    }
+
+    /// A damaged database: say which file, why it is not repaired, and how to start over without losing anything.
+    static func damaged(_ path: String, _ problem: String) -> StateError {
+        StateError("the checkpoint database \(path) is damaged (\(problem)), so where each source had got to cannot be read. "
+            + "archiver does not repair it itself: a guess could move a checkpoint past records that were never archived. "
+            + "Move it aside (mv \(path) \(path).damaged, and its -wal and -shm files if there are any) and run again: "
+            + "each source then starts from its beginning (a file from its first line, a change table from its first row, "
+            + "a stream from its oldest record), and the replayed records rewrite the same objects and dead-letter entries, "
+            + "so nothing is lost or duplicated", damagedFile: path)
+    }
+
+    /// A StateError for a failed database call: damage as `damaged`, anything else with SQLite's words.
+    static func describe(_ error: any Error, path: String, doing operation: String) -> any Error {
+        if let error = error as? StateError { return error }
+        guard let error = error as? DatabaseError else { return error }
+        let message = error.message ?? "\(error)"
+        if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
+            return damaged(path, message)
+        }
+        return StateError("cannot \(operation) the checkpoint database \(path): \(message)\(advice(error) ?? "")")
     }
 
     /// What a person can do about a database error that is not damage: a full disk, a folder that cannot be written.
@@ -66,15 +94,17 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// A failure to save or read state, said without SQL: the database's message and what to do.
-    public func explain(_ error: any Error) -> String {
-        guard let error = error as? DatabaseError else { return "\(error)" }
-        return (error.message ?? "SQLite error \(error.resultCode.rawValue)") + (Self.advice(error) ?? "")
+    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch { throw Self.describe(error, path: path, doing: "read") }
+    }
+
+    private func writing(_ body: (Database) throws -> Void) throws {
+        do { try database.write(body) } catch { throw Self.describe(error, path: path, doing: "write to") }
     }
 
     /// Every partition's checkpoint for a source.
     public func checkpoints(source: String) throws -> [String: String] {
-        try database.read { db in
+        try reading { db in
             var result: [String: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT partition, position FROM checkpoints WHERE source = ?", arguments: [source]) {
                 result[row["partition"]] = row["position"]
@@ -85,7 +115,7 @@ public final class CheckpointStore: Sendable {
 
     /// Saves a checkpoint (durably, before returning).
     public func save(source: String, partition: String, position: String, at date: Date = Date()) throws {
-        try database.write { db in
+        try writing { db in
             try db.execute(
                 sql: """
                     INSERT INTO checkpoints (source, partition, position, updated_at) VALUES (?, ?, ?, ?)
@@ -97,7 +127,7 @@ public final class CheckpointStore: Sendable {
 
     /// Records a gap: records a source could no longer supply (e.g. trimmed from a stream while stopped).
     public func recordGap(source: String, partition: String, detail: String, at date: Date = Date()) throws {
-        try database.write { db in
+        try writing { db in
             try db.execute(
                 sql: "INSERT INTO gaps (source, partition, detail, noticed_at) VALUES (?, ?, ?, ?)",
                 arguments: [source, partition, detail, ISO8601DateFormatter().string(from: date)])
@@ -106,7 +136,7 @@ public final class CheckpointStore: Sendable {
 
     /// Recorded gaps, oldest first.
     public func gaps() throws -> [(source: String, partition: String, detail: String, noticedAt: String)] {
-        try database.read { db in
+        try reading { db in
             try Row.fetchAll(db, sql: "SELECT source, partition, detail, noticed_at FROM gaps ORDER BY id").map {
                 (source: $0["source"], partition: $0["partition"], detail: $0["detail"], noticedAt: $0["noticed_at"])
             }
@@ -117,5 +147,10 @@ public final class CheckpointStore: Sendable {
 /// A problem with the state folder (checkpoints, dead letters). Says what to do.
 public struct StateError: Error, Sendable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The state file found damaged, when that is the problem (the description says what to do with it).
+    public var damagedFile: String?
+    public init(_ description: String, damagedFile: String? = nil) {
+        self.description = description
+        self.damagedFile = damagedFile
+    }
 }

@@ -9,17 +9,22 @@ public struct RetrySummary: Sendable, Codable, Equatable {
     public var passedOver = 0
     /// Still failing; their entries stay, with one more attempt counted.
     public var stillFailing = 0
+    /// Entry files that do not read back (left as they are, named here).
+    public var damaged: [DamagedDeadLetter] = []
 
     enum CodingKeys: String, CodingKey {
         case tried, archived
         case passedOver = "passed_over"
         case stillFailing = "still_failing"
+        case damaged
     }
 
     public init() {}
 
     public var text: String {
-        alignedRows([("tried", "\(tried)"), ("archived", "\(archived)"), ("passed over", "\(passedOver)"), ("still failing", "\(stillFailing)")])
+        var rows = [("tried", "\(tried)"), ("archived", "\(archived)"), ("passed over", "\(passedOver)"), ("still failing", "\(stillFailing)")]
+        if !damaged.isEmpty { rows.append(("damaged, left", "\(damaged.count)")) }
+        return alignedRows(rows)
     }
 }
 
@@ -35,10 +40,16 @@ public struct DeadLetterRetry: Sendable {
         self.store = store
     }
 
-    /// Retries the given entries (all when `ids` is empty).
+    /// Retries the given entries (all when `ids` is empty; damaged entry files are then passed over and named
+    /// in the summary, while a damaged entry asked for by id is an error).
     public func run(ids: [String] = []) async throws -> RetrySummary {
-        let entries = ids.isEmpty ? try await folder.entries() : try await ids.asyncMap { try await folder.entry(id: $0) }
         var summary = RetrySummary()
+        let entries: [DeadLetter]
+        if ids.isEmpty {
+            (entries, summary.damaged) = try await folder.scan()
+        } else {
+            entries = try await ids.asyncMap { try await folder.entry(id: $0) }
+        }
         let processor = RecordProcessor(gzipLevel: gzipLevel)
         var done: [String] = []
         var failing: [DeadLetter] = []

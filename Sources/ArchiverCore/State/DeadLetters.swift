@@ -103,22 +103,33 @@ public final class DeadLetterFolder: Sendable {
         }
     }
 
-    /// Every entry, oldest first. An entry file that cannot be read is reported, not skipped silently.
+    /// Every entry, oldest first. Throws on the first entry file that cannot be read (see `scan` to go on past it).
     public func entries() async throws -> [DeadLetter] {
-        var result: [DeadLetter] = []
-        for try await page in files.list(prefix: "") {
-            for object in page where object.key.hasSuffix(".json") {
-                result.append(try await entry(id: String(object.key.dropLast(5))))
-            }
-        }
-        return result.sorted { ($0.firstFailedAt, $0.id) < ($1.firstFailedAt, $1.id) }
+        let scanned = try await scan()
+        if let damaged = scanned.damaged.first { throw damaged.error }
+        return scanned.entries
     }
 
-    /// One entry.
-    public func entry(id: String) async throws -> DeadLetter {
-        guard !id.isEmpty, id.allSatisfy({ $0.isHexDigit }) else {
-            throw StateError("'\(id)' is not a dead-letter id; `archiver dlq list` shows them")
+    /// Every entry that reads back, oldest first, and every entry file that does not (named, never skipped silently).
+    public func scan() async throws -> (entries: [DeadLetter], damaged: [DamagedDeadLetter]) {
+        var entries: [DeadLetter] = []
+        var damaged: [DamagedDeadLetter] = []
+        for try await page in files.list(prefix: "") {
+            for object in page where object.key.hasSuffix(".json") && !object.key.contains("/") {
+                let id = String(object.key.dropLast(5))
+                do {
+                    entries.append(try await entry(id: id))
+                } catch let error as DamagedDeadLetter {
+                    damaged.append(error)
+                }
+            }
         }
+        return (entries.sorted { ($0.firstFailedAt, $0.id) < ($1.firstFailedAt, $1.id) }, damaged.sorted { $0.id < $1.id })
+    }
+
+    /// One entry. Throws `DamagedDeadLetter` when its file does not read back as an entry.
+    public func entry(id: String) async throws -> DeadLetter {
+        try Self.checkID(id)
         let bytes: [UInt8]
         do {
             bytes = try await files.get("\(id).json")
@@ -128,7 +139,32 @@ public final class DeadLetterFolder: Sendable {
         do {
             return try JSONDecoder().decode(DeadLetter.self, from: Data(bytes))
         } catch {
-            throw StateError("the dead-letter entry \(path)/\(id).json is damaged (\(error)); its file is left as it is for inspection")
+            throw DamagedDeadLetter(id: id, path: "\(path)/\(id).json", problem: Self.problem(bytes, error))
+        }
+    }
+
+    /// Whether an entry file exists (whole or damaged).
+    public func contains(id: String) async throws -> Bool {
+        try Self.checkID(id)
+        return try await files.head("\(id).json") != nil
+    }
+
+    private static func checkID(_ id: String) throws {
+        guard !id.isEmpty, id.allSatisfy({ $0.isHexDigit }) else {
+            throw StateError("'\(id)' is not a dead-letter id; `archiver dlq list` shows them")
+        }
+    }
+
+    /// What is wrong with an entry file, in a few words.
+    static func problem(_ bytes: [UInt8], _ error: any Error) -> String {
+        if bytes.isEmpty { return "the file is empty" }
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "it has no '\(key.stringValue)' field"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "its '\(context.codingPath.map(\.stringValue).joined(separator: "."))' field is not what an entry holds"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return "its '\(context.codingPath.map(\.stringValue).joined(separator: "."))' field is damaged"
+        default: return "it is not complete JSON (\(bytes.count) bytes; cut short?)"
         }
     }
 
@@ -136,4 +172,23 @@ public final class DeadLetterFolder: Sendable {
     public func remove(ids: [String]) async throws {
         try await files.delete(ids.map { "\($0).json" })
     }
+}
+
+/// A dead-letter entry file that does not read back as an entry (cut short, emptied, edited by hand).
+///
+/// It is never removed or rewritten behind one's back: the tail does not read entries, `dlq list` and
+/// `dlq retry` name it and go on with the others, and `dlq drop <id>` removes it once someone has looked.
+public struct DamagedDeadLetter: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public let id: String
+    /// The entry file.
+    public let path: String
+    /// What is wrong with it.
+    public let problem: String
+
+    public var description: String {
+        "the dead-letter entry \(path) is damaged: \(problem). It is left as it is for inspection; "
+            + "once you have looked at it, `archiver dlq drop \(id)` (with the same --state) removes it"
+    }
+
+    public var error: StateError { StateError(description, damagedFile: path) }
 }
