@@ -56,6 +56,11 @@ let package = Package(
             ]
         ),
 
+        // The fuzz target for the record path: scan, classify, name (see scripts/fuzz). Built normally, it
+        // replays inputs; built by scripts/fuzz with -sanitize=fuzzer, it is a libFuzzer target.
+        .target(name: "RecordFuzzing", dependencies: ["ArchiverCore"]),
+        .executableTarget(name: "RecordFuzzer", dependencies: ["RecordFuzzing"]),
+
         // Helpers shared by the test targets: temporary folders, moto_server, running the built binary.
         .target(
             name: "TestSupport",
@@ -65,7 +70,7 @@ let package = Package(
 
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
         .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "TestSupport"]),
-        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport"]),
+        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport", "RecordFuzzing"]),
         .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore"]),
     ]
 )
