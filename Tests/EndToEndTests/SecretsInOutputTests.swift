@@ -73,6 +73,8 @@ struct SecretsInOutputTests {
         func run(_ arguments: [String], _ env: [String: String], expectSuccess: Bool) throws -> BuiltBinary.Result {
             let result = try BuiltBinary.run(arguments, in: folder.path, environment: env)
             #expect((result.status == 0) == expectSuccess, "\(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr.suffix(800))")
+            // A failing run fails with an error message, not a crash.
+            #expect(expectSuccess || result.stderr.contains("Error: "), "\(arguments.joined(separator: " ")): \(result.stderr.suffix(800))")
             outputs.append((arguments.prefix(2).joined(separator: " ") + " (\(env["ARCHIVER_LOG_LEVEL"] ?? ""))", result))
             return result
         }
