@@ -420,7 +420,12 @@ private struct Cursor {
     mutating func stringValue(field: String) throws(RecordError) -> String {
         skipWhitespace()
         guard index < count else { throw fail(.truncated) }
-        guard base[index] == quote else { throw fail(.wrongType(field: field, expected: "a string")) }
+        guard base[index] == quote else {
+            // Well-formed JSON of another type is a wrong-type error; broken JSON is reported as such.
+            let at = index
+            try skipValue()
+            throw RecordError(.wrongType(field: field, expected: "a string"), offset: at)
+        }
         return try decodeString(rawString())
     }
 
