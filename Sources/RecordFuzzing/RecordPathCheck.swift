@@ -10,7 +10,8 @@ import Foundation
 /// - the archived bytes are the input bytes, and a second run gives the same name and bytes;
 /// - a dead letter's offset lies within the input;
 /// - the scanner agrees with Foundation's `JSONSerialization` on what is JSON: a JSON object Foundation
-///   reads is never dead-lettered as malformed, and a record archived or passed over is one Foundation reads
+///   reads is never dead-lettered as malformed, and a record archived, passed over or dead-lettered after
+///   being read whole (no OldImage, an unknown eventName, …) is one Foundation reads
 ///   (except where Foundation has limits of its own: nesting depth, numbers it cannot represent).
 ///
 /// Used by the fuzz target (`scripts/fuzz`) and by the tests that replay `fixtures/fuzz/`.
@@ -28,6 +29,9 @@ public final class RecordPathCheck {
         "empty", "not-an-object", "truncated-json", "trailing-data", "malformed-json", "malformed-number",
         "bad-escape", "unpaired-surrogate", "control-character", "invalid-utf8", "too-deep",
     ]
+
+    /// The dead-letter codes given only after the whole record was read as JSON: the record is JSON.
+    public static let wholeRecordCodes: Set<String> = ["missing-field", "unknown-event-name", "no-old-image", "no-keys", "bad-event-time"]
 
     /// What became of the input, as a short text ("archived <key>", "passed-over", "dead-letter <code>").
     public private(set) var lastOutcome = ""
@@ -52,9 +56,12 @@ public final class RecordPathCheck {
                 return "dead letter \(error.code) at byte \(error.offset), outside a record of \(input.count) bytes"
             }
             _ = error.description
-            if Self.syntaxCodes.contains(error.code) { accepted = false }
-            // Semantic errors may be raised before the rest of the record is read: no claim either way.
-            else { return nil }
+            if Self.syntaxCodes.contains(error.code) {
+                accepted = false
+            } else if !Self.wholeRecordCodes.contains(error.code) {
+                // Raised where the field is read, before the rest of the record: no claim either way.
+                return nil
+            }
         }
         guard compareWithFoundation else { return nil }
         return compare(scannerAccepted: accepted, input)
