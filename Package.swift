@@ -54,10 +54,16 @@ let package = Package(
             name: "archiver",
             dependencies: [
                 "ArchiverCore",
+                "ArchiverAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // The fuzz target for the record path: scan, classify, name (see scripts/fuzz). Built normally, it
+        // replays inputs; built by scripts/fuzz with -sanitize=fuzzer, it is a libFuzzer target.
+        .target(name: "RecordFuzzing", dependencies: ["ArchiverCore"]),
+        .executableTarget(name: "RecordFuzzer", dependencies: ["RecordFuzzing"]),
 
         // Helpers shared by the test targets: temporary folders, moto_server, running the built binary.
         .target(
@@ -68,7 +74,7 @@ let package = Package(
 
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
         .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "TestSupport"]),
-        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport"]),
+        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport", "RecordFuzzing"]),
         .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore"]),
     ]
 )

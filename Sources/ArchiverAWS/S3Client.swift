@@ -131,6 +131,7 @@ public struct S3Client: Sendable {
             contentEncoding: response.header("content-encoding"),
             metadata: metadata,
             serverSideEncryption: response.header("x-amz-server-side-encryption"),
+            serverSideEncryptionKMSKeyID: response.header("x-amz-server-side-encryption-aws-kms-key-id"),
             storageClass: response.header("x-amz-storage-class"),
             versionID: response.header("x-amz-version-id"))
     }

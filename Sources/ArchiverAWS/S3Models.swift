@@ -64,6 +64,8 @@ public struct S3ObjectHead: Sendable, Equatable {
     public var metadata: [String: String]
     /// `x-amz-server-side-encryption`, e.g. "AES256" or "aws:kms".
     public var serverSideEncryption: String?
+    /// `x-amz-server-side-encryption-aws-kms-key-id`: the KMS key of an SSE-KMS object.
+    public var serverSideEncryptionKMSKeyID: String? = nil
     /// The storage class, when not STANDARD.
     public var storageClass: String?
     /// The version ID, in a versioned bucket.

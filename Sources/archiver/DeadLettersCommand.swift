@@ -60,13 +60,19 @@ extension Archiver {
             static let configuration = CommandConfiguration(abstract: "Send entries through the pipeline again; those that succeed leave the folder.")
             @Argument(help: "Entry ids (all entries when none).") var ids: [String] = []
             @OptionGroup var archive: ArchiveOption
+            @OptionGroup var encryption: EncryptionOption
             @OptionGroup var state: StateOption
             @OptionGroup var output: OutputOption
+
+            func validate() throws {
+                _ = try encryption.encryption(for: archive.archive)
+            }
 
             func run() async throws {
                 let retry = DeadLetterRetry(
                     folder: try DeadLetterFolder(stateFolder: state.state),
-                    store: try Wiring(logger: Terminal.logger).store(try ArchiveLocation(archive.archive)))
+                    store: try Wiring(logger: Terminal.logger).store(
+                        try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive)))
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
                 try reportDamaged(summary.damaged)

@@ -18,6 +18,7 @@ extension Archiver {
         var source: String
 
         @OptionGroup var archive: ArchiveOption
+        @OptionGroup var encryption: EncryptionOption
         @OptionGroup var state: StateOption
 
         @Flag(help: "Stop at the end of what the source holds now, and print a summary.")
@@ -35,6 +36,7 @@ extension Archiver {
             do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
             guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (6 when not given)") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+            _ = try encryption.encryption(for: archive.archive)
         }
 
         func run() async throws {
@@ -64,7 +66,8 @@ extension Archiver {
             }
             let pipeline = ArchivePipeline(
                 source: changeSource,
-                store: try wiring.store(try ArchiveLocation(archive.archive)),
+                store: try wiring.store(
+                    try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive)),
                 checkpoints: checkpoints,
                 deadLetters: try DeadLetterFolder(stateFolder: state.state),
                 options: options, logger: logger,

@@ -98,6 +98,15 @@ import Testing
         #expect(try scanner.scan(Array(ok.utf8)).hasOldImage)
     }
 
+    @Test func aStringFieldHoldingAnotherTypeIsWrongTypeOnlyIfThatValueIsWellFormed() {
+        #expect(code(#"{"eventName":5,"dynamodb":{}}"#) == "wrong-type")
+        #expect(code(#"{"eventName":[1,{"a":null}],"dynamodb":{}}"#) == "wrong-type")
+        #expect(code(#"{"eventName":tru,"dynamodb":{}}"#) == "malformed-json")
+        #expect(code(#"{"eventName":[1,"#) == "truncated-json")
+        #expect(code(#"{"eventName":"REMOVE","dynamodb":{"Keys":{"PK":{"S":-}}}}"#) == "malformed-number")
+        #expect(code(#"{"eventName":"REMOVE","dynamodb":{"SequenceNumber":{"x":"\q"}}}"#) == "bad-escape")
+    }
+
     @Test func dynamoNumbers() {
         #expect(isDynamoDBNumber("12345678901234567890123456789012345678"))
         #expect(isDynamoDBNumber("-0.000000000000000000000000000000000000001"))

@@ -32,12 +32,18 @@ public struct Wiring: Sendable {
     }
 
     /// The store `--archive` names.
-    public func store(_ location: ArchiveLocation) throws -> any ArchiveStore {
+    /// - Parameter serverSideEncryption: asked for on every object written to S3; a folder or null archive
+    ///   refuses it (the caller validates the combination first, this is the last line).
+    public func store(_ location: ArchiveLocation, serverSideEncryption: S3ServerSideEncryption? = nil) throws -> any ArchiveStore {
+        if let serverSideEncryption, !location.isS3 {
+            throw ArchiveLocationError("server-side encryption (\(serverSideEncryption)) applies to s3:// archives, not to \(location)")
+        }
         switch location {
         case .folder(let path): return try LocalArchiveStore(path: path)
         case .null: return NullArchiveStore()
         case .s3(let bucket, let prefix):
-            return S3ArchiveStore(client: try s3Client(for: location), bucket: bucket, prefix: prefix)
+            return S3ArchiveStore(
+                client: try s3Client(for: location), bucket: bucket, prefix: prefix, serverSideEncryption: serverSideEncryption)
         }
     }
 

@@ -229,13 +229,19 @@ private struct Cursor {
         let length = range.count
         let start = base + range.lowerBound
         if memchr(start, Int32(backslash), length) != nil {
-            // An escaped name means the same as its decoded text; spell it out and match that.
+            // An escaped name means the same as its decoded text; spell it out and match that — once: a
+            // backslash in the decoded text is a character of the name, not another escape.
             guard let decoded = try? decodeString(range) else { return .other }
-            var bytes = Array(decoded.utf8)
-            return bytes.withUnsafeMutableBufferPointer { buffer in
-                Cursor(base: UnsafePointer(buffer.baseAddress!), count: buffer.count).name(0..<buffer.count)
+            let bytes = Array(decoded.utf8)
+            return bytes.withUnsafeBufferPointer { buffer in
+                buffer.isEmpty ? .other : Self.field(named: buffer.baseAddress!, length: buffer.count)
             }
         }
+        return Self.field(named: start, length: length)
+    }
+
+    /// The field whose name is exactly these bytes.
+    static func field(named start: UnsafePointer<UInt8>, length: Int) -> Field {
         for (literal, field) in knownFields where literal.utf8CodeUnitCount == length {
             if memcmp(start, literal.utf8Start, length) == 0 { return field }
         }
@@ -368,7 +374,8 @@ private struct Cursor {
             if result.contains(where: { $0.name == attribute }) {
                 throw cursor.fail(.duplicateField("dynamodb.Keys.\(attribute)"))
             }
-            try cursor.expect(openBrace, "an attribute value object for Keys.\(attribute)")
+            // A well-formed value that is not an object is of the wrong type, not malformed JSON.
+            try cursor.objectOrWrongType(field: "dynamodb.Keys.\(attribute)", expected: "an attribute value object such as {\"S\": …}")
             var found: KeyAttribute?
             try cursor.members { (inner: inout Cursor, typeName: Range<Int>) throws(RecordError) in
                 let tag = try inner.decodeString(typeName)
@@ -413,7 +420,12 @@ private struct Cursor {
     mutating func stringValue(field: String) throws(RecordError) -> String {
         skipWhitespace()
         guard index < count else { throw fail(.truncated) }
-        guard base[index] == quote else { throw fail(.wrongType(field: field, expected: "a string")) }
+        guard base[index] == quote else {
+            // Well-formed JSON of another type is a wrong-type error; broken JSON is reported as such.
+            let at = index
+            try skipValue()
+            throw RecordError(.wrongType(field: field, expected: "a string"), offset: at)
+        }
         return try decodeString(rawString())
     }
 

@@ -27,8 +27,11 @@ public final class CheckpointStore: Sendable {
         }
         configuration.busyMode = .timeout(10)
         do {
+            // SQLite creates a database 0644 and gives its -wal and -shm files the database's mode: create it
+            // owner-only first, and tighten the files of a state folder made before this was done.
+            try FileSystem.createPrivateFile(path)
             database = try DatabaseQueue(path: path, configuration: configuration)
-            chmod(path, FileSystem.fileMode)
+            for file in [path, path + "-wal", path + "-shm"] { FileSystem.restrictToOwner(file) }
             var migrator = DatabaseMigrator()
             migrator.registerMigration("checkpoints") { db in
                 try db.execute(sql: """

@@ -30,6 +30,11 @@ public enum ArchiveLocation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// An S3 bucket.
+    public var isS3: Bool {
+        if case .s3 = self { true } else { false }
+    }
+
     public var description: String {
         switch self {
         case .folder(let path): path

@@ -81,6 +81,25 @@ public enum FileSystem {
         }
     }
 
+    /// Creates an empty file readable by the owner only, unless it exists.
+    public static func createPrivateFile(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw Failure(operation: "create", path: path, code: errno)
+        }
+    }
+
+    /// Takes the group's and others' permissions away from a regular file, if it exists; false if that failed
+    /// (a file of another user).
+    @discardableResult
+    public static func restrictToOwner(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o077 != 0 else { return true }
+        return chmod(path, info.st_mode & 0o700) == 0
+    }
+
     public static func fsyncPath(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(operation: "open", path: path, code: errno) }

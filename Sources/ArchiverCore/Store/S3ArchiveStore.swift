@@ -19,9 +19,16 @@ public struct S3ArchiveStore: ArchiveStore {
     public var concurrency: Int
     /// Bodies larger than this go up as multipart uploads.
     public var multipartThreshold: Int
+    /// Server-side encryption asked for on every write (single PUTs and multipart uploads); nil leaves the
+    /// bucket's default encryption.
+    public var serverSideEncryption: S3ServerSideEncryption?
 
-    public init(client: S3Client, bucket: String, prefix: String, concurrency: Int = 64, multipartThreshold: Int = 16 * 1024 * 1024) {
+    public init(
+        client: S3Client, bucket: String, prefix: String, concurrency: Int = 64, multipartThreshold: Int = 16 * 1024 * 1024,
+        serverSideEncryption: S3ServerSideEncryption? = nil
+    ) {
         self.client = client
+        self.serverSideEncryption = serverSideEncryption
         self.bucket = bucket
         var prefix = prefix.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         if !prefix.isEmpty { prefix += "/" }
@@ -67,9 +74,12 @@ public struct S3ArchiveStore: ArchiveStore {
         do {
             if object.body.count > multipartThreshold {
                 try await client.putObjectMultipart(
-                    bucket: bucket, key: key, body: object.body, contentType: Self.contentType, metadata: metadata)
+                    bucket: bucket, key: key, body: object.body, contentType: Self.contentType, metadata: metadata,
+                    serverSideEncryption: serverSideEncryption)
             } else {
-                try await client.putObject(bucket: bucket, key: key, body: object.body, contentType: Self.contentType, metadata: metadata)
+                try await client.putObject(
+                    bucket: bucket, key: key, body: object.body, contentType: Self.contentType, metadata: metadata,
+                    serverSideEncryption: serverSideEncryption)
             }
             return nil
         } catch {
