@@ -22,15 +22,20 @@ public enum BuiltBinary {
         public var stdout: String
         public var stderr: String
         public var stdoutBytes: [UInt8]
+
+        /// Whether the process crashed on its own (Swift's crash report, or its output held open after it
+        /// ended by the crash reporter it started) rather than exiting or being killed.
+        public var crashed: Bool {
+            stderr.contains("Program crashed") || stderr.contains("Fatal error") || stderr.contains(BuiltBinary.heldOpenNote)
+        }
     }
+
+    /// Appended to standard error when the outputs stayed open after the process ended.
+    static let heldOpenNote = "[output still held open after the process ended: by a crash reporter?]"
 
     /// Runs `archiver args…` to completion in `directory`.
     public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let process = try start(arguments, in: directory, environment: environment, stdinText: stdin)
-        let out = process.readAll()
-        process.process.waitUntilExit()
-        return Result(status: process.process.terminationStatus, stdout: String(decoding: out.0, as: UTF8.self),
-                      stderr: String(decoding: out.1, as: UTF8.self), stdoutBytes: out.0)
+        try start(arguments, in: directory, environment: environment, stdinText: stdin).finish()
     }
 
     /// A running `archiver`. Its output is read from the start (so that a chatty process never blocks on a full pipe)
@@ -74,10 +79,14 @@ public enum BuiltBinary {
             return lock.withLock { (Array(outBytes), Array(errBytes)) }
         }
 
-        /// Waits for the end; returns the exit status and outputs.
+        /// Waits for the end; returns the exit status and outputs. A process that crashed leaves Swift's crash
+        /// reporter holding its outputs open (for a long time if the process was then killed): after the exit,
+        /// the outputs get 20 s to close, then what was read is returned with a note (see `Result.crashed`).
         public func finish() -> Result {
-            let (o, e) = readAll()
             process.waitUntilExit()
+            let closed = reading.wait(timeout: .now() + 20) == .success
+            var (o, e) = lock.withLock { (Array(outBytes), Array(errBytes)) }
+            if !closed { e += Array(("\n" + BuiltBinary.heldOpenNote + "\n").utf8) }
             return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
                           stderr: String(decoding: e, as: UTF8.self), stdoutBytes: o)
         }
