@@ -8,10 +8,9 @@ import Foundation
 
 /// An archive in a local folder, laid out exactly as the S3 bucket is (`aws s3 sync` works both ways).
 ///
-/// Writes go to unnamed files (Linux's `O_TMPFILE`; elsewhere, files in `<root>/.tmp/`), are synced, then
-/// named (or renamed) into place, and the folders synced: a reader sees a whole object or none. A batch is
-/// made durable with two file-system syncs, not one per object. Temporary files left in `.tmp/` by a
-/// process that died are removed when a store opens the folder; unnamed files need no cleaning up.
+/// Writes go to `<root>/.tmp/`, are synced, then renamed into place, and the folders synced: a reader
+/// sees a whole object or none. A batch is made durable with two file-system syncs, not one per object.
+/// Temporary files left by a process that died are removed when a store opens the folder.
 public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     /// The archive root (absolute).
     public let root: String
@@ -19,10 +18,6 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     private let lock = NSLock()
     private var knownFolders: Set<String> = []
     private var sequence = 0
-    /// Whether objects are written as unnamed files first (see `FileSystem.supportsUnnamedFiles`).
-    private let unnamedFiles: Bool
-    /// How many unnamed files a batch may hold open at once.
-    private let openFileBudget: Int
 
     public var location: String { root }
 
@@ -31,8 +26,6 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
         root = FileSystem.absolute(path)
         temporaryFolder = root + "/.tmp"
         try FileSystem.makeFolders(temporaryFolder)
-        openFileBudget = max(0, FileSystem.raiseOpenFileLimit() - 256)
-        unnamedFiles = openFileBudget >= 64 && FileSystem.supportsUnnamedFiles(in: temporaryFolder)
         try removeAbandonedTemporaryFiles()
     }
 
@@ -60,9 +53,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
         let pid = getpid()
         let temporaries = objects.indices.map { "\(temporaryFolder)/\(pid)-\(base + $0)" }
 
-        // 1. Write every object (in parallel) to an unnamed file, or a temporary one; nothing is visible yet.
-        let unnamed = unnamedFiles && objects.count <= openFileBudget
-        let descriptors = ConcurrentResults<Int32>(count: objects.count)
+        // 1. Write every temporary file (in parallel); nothing is visible yet.
         let writeFailures = ConcurrentResults<ArchiveStoreError>(count: objects.count)
         DispatchQueue.concurrentPerform(iterations: objects.count) { i in
             if let problem = validateArchiveKey(objects[i].key) {
@@ -71,29 +62,23 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
             }
             do {
                 try objects[i].body.withUnsafeBytes { buffer in
-                    if unnamed {
-                        descriptors[i] = try FileSystem.writeUnnamedFile(in: temporaryFolder, buffer)
-                    } else {
-                        try FileSystem.writeFile(temporaries[i], buffer)
-                    }
+                    try FileSystem.writeFile(temporaries[i], buffer)
                 }
             } catch {
                 writeFailures[i] = Self.classify(error)
             }
         }
         failures = writeFailures.collected()
-        let open = descriptors.collected()
-        defer { for fd in open.values { close(fd) } }
 
-        // 2. One sync makes every file's data durable.
+        // 2. One sync makes every temporary file's data durable.
         do {
             try FileSystem.syncFileSystem(containing: temporaryFolder)
         } catch {
-            if !unnamed { for i in objects.indices { unlink(temporaries[i]) } }
+            for i in objects.indices { unlink(temporaries[i]) }
             return Dictionary(uniqueKeysWithValues: objects.indices.map { ($0, Self.classify(error)) })
         }
 
-        // 3. Name (or rename) each into place: the moment it becomes visible, it is whole.
+        // 3. Rename each into place: the moment it becomes visible, it is whole.
         var touched: Set<String> = []
         for i in objects.indices where failures[i] == nil {
             let destination = root + "/" + objects[i].key
@@ -103,17 +88,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
                     for created in try FileSystem.makeFolders(folder) { touched.insert(FileSystem.parent(of: created)) }
                     lock.withLock { _ = knownFolders.insert(folder) }
                 }
-                if let fd = open[i] {
-                    do {
-                        try FileSystem.nameUnnamedFile(fd, destination)
-                    } catch let error as FileSystem.Failure where error.code == EEXIST {
-                        // A replay of an object already there: replace it whole, as a rename does.
-                        try FileSystem.nameUnnamedFile(fd, temporaries[i])
-                        try FileSystem.rename(temporaries[i], destination)
-                    }
-                } else {
-                    try FileSystem.rename(temporaries[i], destination)
-                }
+                try FileSystem.rename(temporaries[i], destination)
                 touched.insert(folder)
             } catch {
                 unlink(temporaries[i])
