@@ -26,15 +26,15 @@ extension Archiver {
 
         @OptionGroup var output: OutputOption
 
-        @Option(help: "Compression level, 1 (fastest) to 12 (smallest); 6 is about the size of gzip -6.")
-        var gzipLevel = 6
+        @Option(help: "Compression level, 1 (fastest) to 12 (smallest); level 6 makes objects about 2% smaller for a third more CPU.")
+        var gzipLevel = GzipEncoder.defaultLevel
 
         @Option(help: "Threads that parse and compress (default: one per core).")
         var workers: Int?
 
         func validate() throws {
             do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
-            guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (6 when not given)") }
+            guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (\(GzipEncoder.defaultLevel) when not given)") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
             _ = try encryption.encryption(for: archive.archive)
         }

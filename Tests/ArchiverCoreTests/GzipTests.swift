@@ -16,6 +16,16 @@ import TestSupport
         #expect(try gunzip(GzipEncoder().compress([])) == [])
     }
 
+    @Test(arguments: [1, 4, 6, 9, 12])
+    func everyLevelRoundTripsAndHigherLevelsAreNoLarger(level: Int) throws {
+        let feed = try #require(FileManager.default.contents(atPath: PackagePaths.fixture("feed.jsonl")))
+        let input = Array(feed.prefix(200_000))
+        let packed = GzipEncoder(level: level).compress(input)
+        #expect(try gunzip(packed) == input)
+        #expect(packed.count < input.count / 3)
+        if level > 1 { #expect(packed.count <= GzipEncoder(level: 1).compress(input).count) }
+    }
+
     @Test func theSystemGunzipReadsIt() throws {
         let folder = TemporaryFolder("gzip")
         defer { folder.remove() }

@@ -7,14 +7,19 @@ import CZlib
 /// The deflate stream comes from libdeflate, which compresses whole buffers at zlib's ratio in about a
 /// third of zlib's time. One `GzipEncoder` keeps its compressor between records; use one per thread.
 public final class GzipEncoder {
-    /// The compression level, 1 (fastest) to 12 (smallest); 6 matches `gzip -6` in size.
+    /// The compression level, 1 (fastest) to 12 (smallest).
     public let level: Int32
+
+    /// The level archive objects are written at unless asked otherwise. Records are compressed one by one
+    /// and are small, so higher levels find little more to save: on generated feeds level 6 makes objects
+    /// about 2.4% smaller than level 1 for about a third more compression time.
+    public static let defaultLevel = 1
     private let compressor: OpaquePointer
     private var output: [UInt8] = []
 
     private static let header: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
 
-    public init(level: Int = 6) {
+    public init(level: Int = GzipEncoder.defaultLevel) {
         self.level = Int32(max(1, min(12, level)))
         guard let compressor = libdeflate_alloc_compressor(self.level) else {
             preconditionFailure("libdeflate could not allocate a compressor (out of memory)")

@@ -5,7 +5,7 @@ import Logging
 public struct TailOptions: Sendable {
     /// Keep following the source for new records (false: stop at the end of what is there).
     public var follow: Bool
-    /// zlib level for archive objects.
+    /// Compression level for archive objects (1 to 12).
     public var gzipLevel: Int
     /// Threads that parse and compress.
     public var workers: Int
@@ -16,7 +16,7 @@ public struct TailOptions: Sendable {
     /// The longest wait between attempts while the store is unavailable.
     public var maximumBackoff: Double
 
-    public init(follow: Bool = false, gzipLevel: Int = 6, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+    public init(follow: Bool = false, gzipLevel: Int = GzipEncoder.defaultLevel, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 readAhead: Int = 2, rejectedAttempts: Int = 3, maximumBackoff: Double = 30) {
         self.follow = follow
         self.gzipLevel = gzipLevel

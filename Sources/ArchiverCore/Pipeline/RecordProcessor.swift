@@ -18,7 +18,7 @@ public final class RecordProcessor {
     /// Key attribute order from the source's schema, when known.
     private let keyOrder: [String]?
 
-    public init(gzipLevel: Int = 6, keyOrder: [String]? = nil) {
+    public init(gzipLevel: Int = GzipEncoder.defaultLevel, keyOrder: [String]? = nil) {
         encoder = GzipEncoder(level: gzipLevel)
         self.keyOrder = keyOrder
     }

@@ -32,7 +32,7 @@ public struct RetrySummary: Sendable, Codable, Equatable {
 public struct DeadLetterRetry: Sendable {
     public let folder: DeadLetterFolder
     public let store: any ArchiveStore
-    public var gzipLevel = 6
+    public var gzipLevel = GzipEncoder.defaultLevel
     public var clock: any WallClock = SystemClock()
 
     public init(folder: DeadLetterFolder, store: any ArchiveStore) {
