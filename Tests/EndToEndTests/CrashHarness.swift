@@ -171,7 +171,7 @@ struct KillLoop {
             try await Task.sleep(for: .milliseconds(wait))
             running.signal(SIGKILL)
             let result = running.finish()
-            #expect(running.process.terminationReason == .uncaughtSignal, "tail \(kill) ended by itself (\(result.status)): \(result.stderr)")
+            #expect(running.endedBySignal, "tail \(kill) ended by itself (\(result.status)): \(result.stderr)")
             #expect(!result.crashed, "tail \(kill) crashed before it was killed: \(result.stderr)")
 
             let letters = state.deadLetters()
@@ -200,7 +200,7 @@ struct KillLoop {
             try await Task.sleep(for: .milliseconds(Int.random(in: pause, using: &generator)))
             running.signal(SIGKILL)
             let result = running.finish()
-            if running.process.terminationReason == .uncaughtSignal { killed += 1 }
+            if running.endedBySignal { killed += 1 }
             #expect(!result.crashed, "\(arguments.first ?? "") crashed before it was killed: \(result.stderr)")
         }
         return killed

@@ -26,7 +26,7 @@ extension CrashTests {
         var total = 0
         for month in months {
             let restore = ["restore", "--prefix", month, "--archive", "archive", "--to", "sqlite:app.sqlite#users", "--json"]
-            killed += try await KillLoop.interrupt(restore, times: Soak.kills(8), pause: 10...300, in: folder)
+            killed += try await KillLoop.interrupt(restore, times: Soak.kills(8), pause: 5...100, in: folder)
             let last = try BuiltBinary.run(restore, in: folder.path)
             // Rows restored before a kill are found there now, which the summary counts (and exits 1 for).
             let summary = try JSONSerialization.jsonObject(with: Data(last.stdout.utf8)) as? [String: Any] ?? [:]
@@ -72,7 +72,7 @@ extension CrashTests {
         let clean = try BuiltBinary.run(["sync", "2024-01", "clean-copy", "--archive", archive.spec, "--jsonl", "clean.jsonl"], in: folder.path, environment: environment)
         #expect(clean.status == 0, "\(clean.stderr)")
         let sync = ["sync", "2024-01", "copy", "--archive", archive.spec, "--jsonl", "month.jsonl", "--json"]
-        let killed = try await KillLoop.interrupt(sync, times: Soak.kills(8), pause: 10...200, in: folder, environment: environment)
+        let killed = try await KillLoop.interrupt(sync, times: Soak.kills(8), pause: 5...100, in: folder, environment: environment)
         #expect(killed > 0, "no sync was killed while it worked")
         CrashReport.line("sync from \(archive.spec.hasPrefix("s3:") ? "S3" : "a folder")", "\(killed) of \(Soak.kills(8)) runs killed at work")
         // What a sync killed while writing the JSON-lines file leaves: its temporary file, named for a process now gone.

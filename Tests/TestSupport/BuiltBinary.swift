@@ -30,7 +30,8 @@ public enum BuiltBinary {
         }
     }
 
-    /// Appended to standard error when the outputs stayed open after the process ended.
+    /// Appended to standard error when the outputs stayed open after the process ended, or the process was
+    /// not seen to end after a signal.
     static let heldOpenNote = "[output still held open after the process ended: by a crash reporter?]"
 
     /// Runs `archiver args…` to completion in `directory`.
@@ -68,7 +69,15 @@ public enum BuiltBinary {
         public var pid: Int32 { process.processIdentifier }
 
         /// Sends a signal (SIGKILL, SIGTERM, …).
-        public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+        public func signal(_ number: Int32) {
+            lock.withLock { signalled = true }
+            kill(process.processIdentifier, number)
+        }
+
+        private var signalled = false
+        /// Whether the process ended by a signal (killed, or crashed); also true when it was signalled and had
+        /// still not been seen to end 30 s later (a crashed process whose crash reporter hung).
+        public private(set) var endedBySignal = false
 
         /// Standard error as read so far.
         public var standardErrorSoFar: String { lock.withLock { String(decoding: errBytes, as: UTF8.self) } }
@@ -83,11 +92,19 @@ public enum BuiltBinary {
         /// reporter holding its outputs open (for a long time if the process was then killed): after the exit,
         /// the outputs get 20 s to close, then what was read is returned with a note (see `Result.crashed`).
         public func finish() -> Result {
-            process.waitUntilExit()
-            let closed = reading.wait(timeout: .now() + 20) == .success
+            if lock.withLock({ signalled }) {
+                // After a signal the end comes at once, unless a crash reporter holds the process: then give up.
+                let deadline = Date().addingTimeInterval(30)
+                while process.isRunning, Date() < deadline { usleep(10_000) }
+            } else {
+                process.waitUntilExit()
+            }
+            let ended = !process.isRunning
+            endedBySignal = !ended || process.terminationReason == .uncaughtSignal
+            let closed = reading.wait(timeout: .now() + (ended ? 20 : 1)) == .success
             var (o, e) = lock.withLock { (Array(outBytes), Array(errBytes)) }
-            if !closed { e += Array(("\n" + BuiltBinary.heldOpenNote + "\n").utf8) }
-            return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            if !closed || !ended { e += Array(("\n" + BuiltBinary.heldOpenNote + "\n").utf8) }
+            return Result(status: ended ? process.terminationStatus : -1, stdout: String(decoding: o, as: UTF8.self),
                           stderr: String(decoding: e, as: UTF8.self), stdoutBytes: o)
         }
     }

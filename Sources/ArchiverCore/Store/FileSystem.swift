@@ -182,10 +182,11 @@ public enum FileSystem {
         guard let dir = opendir(path) else { throw Failure(operation: "list", path: path, code: errno) }
         defer { closedir(dir) }
         var names: [String] = []
+        // The name is read where it lies: an entry is only `d_reclen` bytes long, so loading the whole
+        // `dirent` (`entry.pointee`) can read past the end of the directory buffer.
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
