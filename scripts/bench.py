@@ -53,26 +53,35 @@ class Table:
             row.get("peak_rss_mb", ""), note), flush=True)
 
 
-SEED_HANDLER = r'''
-import gzip, json, os, sys
+# The seed's handler, as a user would write it: parse each line, keep REMOVEs, name the object, gzip, write.
+# RECORDS yields (line, date folder, name) for each REMOVE; the handler and the boto3 loop below share it.
+RECORDS = r'''
+import gzip, json, sys
 from urllib.parse import quote
 from datetime import datetime, timezone
+
+def removes(path, safe):
+    for line in open(path, "rb"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("eventName") != "REMOVE" or "OldImage" not in record.get("dynamodb", {}):
+            continue
+        d = record["dynamodb"]
+        t = d["ApproximateCreationDateTime"]
+        when = datetime.fromtimestamp(float(t), timezone.utc) if not isinstance(t, str) else datetime.fromisoformat(t.replace("Z", "+00:00"))
+        key = quote("_".join(v[next(iter(v))] for v in d["Keys"].values()), safe=safe)
+        yield line, when.strftime("%Y/%m/%d"), "%s.%s.json.gz" % (key[:150].lstrip("."), d.get("SequenceNumber", ""))
+'''
+
+SEED_HANDLER = RECORDS + r'''
+import os
 out = sys.argv[2]
-for line in open(sys.argv[1], "rb"):
-    try:
-        record = json.loads(line)
-    except ValueError:
-        continue
-    if record.get("eventName") != "REMOVE" or "OldImage" not in record.get("dynamodb", {}):
-        continue
-    d = record["dynamodb"]
-    t = d["ApproximateCreationDateTime"]
-    when = datetime.fromtimestamp(float(t), timezone.utc) if not isinstance(t, str) else datetime.fromisoformat(t.replace("Z", "+00:00"))
-    key = quote("_".join(v[next(iter(v))] for v in d["Keys"].values()), safe="#_-.=@+,")
-    folder = os.path.join(out, when.strftime("%Y/%m/%d"))
+for line, day, name in removes(sys.argv[1], "#_-.=@+,"):
+    folder = os.path.join(out, day)
     os.makedirs(folder, exist_ok=True)
-    name = key[:150].lstrip(".")
-    with open(os.path.join(folder, "%s.%s.json.gz" % (name, d.get("SequenceNumber", ""))), "wb") as f:
+    with open(os.path.join(folder, name), "wb") as f:
         f.write(gzip.compress(line.strip(), 6))
 '''
 
@@ -91,25 +100,13 @@ os.sync()
 '''
 
 
-BOTO3_LOOP = r"""
-import gzip, json, sys, boto3
-from urllib.parse import quote
-from datetime import datetime, timezone
+BOTO3_LOOP = RECORDS + r"""
+import boto3
 s3 = boto3.client("s3")
 bucket, prefix = sys.argv[2], sys.argv[3]
-for line in open(sys.argv[1], "rb"):
-    try:
-        record = json.loads(line)
-    except ValueError:
-        continue
-    if record.get("eventName") != "REMOVE" or "OldImage" not in record.get("dynamodb", {}):
-        continue
-    d = record["dynamodb"]
-    t = d["ApproximateCreationDateTime"]
-    when = datetime.fromtimestamp(float(t), timezone.utc) if not isinstance(t, str) else datetime.fromisoformat(t.replace("Z", "+00:00"))
-    key = quote("_".join(v[next(iter(v))] for v in d["Keys"].values()), safe="#_-.@,")
-    name = "%s/%s/%s.%s.json.gz" % (prefix, when.strftime("%Y/%m/%d"), key[:150].lstrip("."), d.get("SequenceNumber", ""))
-    s3.put_object(Bucket=bucket, Key=name, Body=gzip.compress(line.strip(), 6), ContentType="application/gzip")
+for line, day, name in removes(sys.argv[1], "#_-.@,"):
+    s3.put_object(Bucket=bucket, Key="%s/%s/%s" % (prefix, day, name), Body=gzip.compress(line.strip(), 6),
+                  ContentType="application/gzip")
 """
 
 SQLITE_SCHEMA = """CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT, balance REAL,

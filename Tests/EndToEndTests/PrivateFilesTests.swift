@@ -14,20 +14,8 @@ import TestSupport
 struct PrivateFilesTests {
     /// Runs the built binary under `umask 000`, so that only the modes archiver asks for protect anything.
     static func runWithoutUmask(_ arguments: [String], in folder: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "umask 000 && exec \"$0\" \"$@\"", BuiltBinary.path] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let output = try Shell.run(["sh", "-c", "umask 000 && exec \"$0\" \"$@\"", BuiltBinary.path] + arguments, in: folder)
+        return (output.status, output.stdout, output.stderr)
     }
 
     static func mode(_ path: String) -> mode_t? {
