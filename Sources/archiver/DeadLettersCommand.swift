@@ -21,8 +21,13 @@ extension Archiver {
                 } else if entries.isEmpty && damaged.isEmpty {
                     Terminal.print("no dead letters")
                 } else {
+                    // Columns padded to the widest value, so that the reasons line up.
+                    func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+                    let codeWidth = entries.map(\.code.count).max() ?? 0
+                    let attemptsWidth = entries.map { "attempts \($0.attempts)".count }.max() ?? 0
+                    let positionWidth = entries.map(\.position.count).max() ?? 0
                     for entry in entries {
-                        Terminal.print("\(entry.id)  \(entry.code.padding(toLength: 18, withPad: " ", startingAt: 0))  attempts \(entry.attempts)  \(entry.position)  \(entry.reason)")
+                        Terminal.print("\(entry.id)  \(pad(entry.code, codeWidth))  \(pad("attempts \(entry.attempts)", attemptsWidth))  \(pad(entry.position, positionWidth))  \(entry.reason)")
                     }
                 }
                 try reportDamaged(damaged)
