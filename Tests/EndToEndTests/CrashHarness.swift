@@ -93,7 +93,7 @@ struct StateUnderTest {
     func checkpoints() throws -> [String: String] {
         let database = path + "/archiver.sqlite"
         guard FileManager.default.fileExists(atPath: database) else { return [:] }
-        let out = try Shell.run(["sqlite3", "-readonly", "-separator", "\t", database, "SELECT partition, position FROM checkpoints"])
+        let out = try Shell.run(["sqlite3", "-readonly", "-cmd", ".timeout 5000", "-separator", "\t", database, "SELECT partition, position FROM checkpoints"])
         if out.status != 0 {
             // Killed before the table was made: no checkpoint yet.
             if out.stderr.contains("no such table") { return [:] }
@@ -123,8 +123,11 @@ struct StateUnderTest {
         return (entries, damaged)
     }
 
-    /// Files left in `dead-letters/.tmp`.
-    func deadLetterTemporaries() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: path + "/dead-letters/.tmp")) ?? [] }
+    /// Files left in the dead-letter folder's `.tmp/` (its slot folders are not leftovers).
+    func deadLetterTemporaries() -> [String] {
+        let temporary = path + "/dead-letters/.tmp"
+        return (FileManager.default.subpaths(atPath: temporary) ?? []).filter { !FileSystem.isFolder(temporary + "/" + $0) }
+    }
 }
 
 /// Kills a following tail at random moments, restarts it, and after each kill notes what the checkpoint

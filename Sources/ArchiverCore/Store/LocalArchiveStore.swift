@@ -25,17 +25,23 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     public init(path: String) throws {
         root = FileSystem.absolute(path)
         temporaryFolder = root + "/.tmp"
-        try FileSystem.makeFolders(temporaryFolder)
+        for slot in 0..<Self.temporarySlots { try FileSystem.makeFolders("\(temporaryFolder)/\(slot)") }
         try removeAbandonedTemporaryFiles()
     }
 
-    /// Temporary files are named `<pid>-<n>`; those whose process is gone are removed.
+    /// Temporary files are spread over this many folders in `.tmp/`: creating a file locks its folder,
+    /// and one shared folder made the threads writing a batch queue behind one another.
+    static let temporarySlots = 8
+
+    /// Temporary files are named `<slot>/<pid>-<n>`; those whose process is gone are removed.
     private func removeAbandonedTemporaryFiles() throws {
-        for name in try FileSystem.entries(temporaryFolder) {
-            let pid = Int32(name.split(separator: "-").first ?? "") ?? 0
-            if pid == getpid() { continue }
-            if pid > 0 && kill(pid, 0) == 0 { continue }
-            unlink(temporaryFolder + "/" + name)
+        for folder in [temporaryFolder] + (0..<Self.temporarySlots).map({ "\(temporaryFolder)/\($0)" }) {
+            for name in try FileSystem.entries(folder) where !FileSystem.isFolder(folder + "/" + name) {
+                let pid = Int32(name.split(separator: "-").first ?? "") ?? 0
+                if pid == getpid() { continue }
+                if pid > 0 && kill(pid, 0) == 0 { continue }
+                unlink(folder + "/" + name)
+            }
         }
     }
 
@@ -51,7 +57,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
             return sequence
         }
         let pid = getpid()
-        let temporaries = objects.indices.map { "\(temporaryFolder)/\(pid)-\(base + $0)" }
+        let temporaries = objects.indices.map { "\(temporaryFolder)/\((base + $0) % Self.temporarySlots)/\(pid)-\(base + $0)" }
 
         // 1. Write every temporary file (in parallel); nothing is visible yet.
         let writeFailures = ConcurrentResults<ArchiveStoreError>(count: objects.count)
