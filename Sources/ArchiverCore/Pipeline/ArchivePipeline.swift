@@ -164,7 +164,8 @@ public final class ArchivePipeline: Sendable {
         } catch let error as StateError where error.damagedFile != nil {
             throw error
         } catch {
-            throw StateError("cannot save the checkpoint: \(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
+            // The store's error already names the database and what to do; add what the archive holds.
+            throw StateError("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
         return summary
     }

@@ -49,7 +49,7 @@ public struct TailSummary: Sendable, Codable, Equatable {
             ("dead-lettered", "\(deadLettered)"),
             ("time", String(format: "%.2f s  (%.0f records/s, %.1f MB/s)", seconds, rate, seconds > 0 ? Double(bytes) / seconds / 1e6 : 0)),
         ]
-        if gaps > 0 { rows.insert(("gaps", "\(gaps)  (records lost from the source before they were read; recorded in the state folder)"), at: 4) }
+        if gaps > 0 { rows.insert(("gaps", "\(gaps)"), at: 4) }
         return alignedRows(rows)
     }
 }

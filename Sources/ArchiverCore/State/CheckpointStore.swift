@@ -79,7 +79,7 @@ public final class CheckpointStore: Sendable {
     /// A StateError for a failed database call: damage as `damaged`, anything else with SQLite's words.
     static func describe(_ error: any Error, path: String, doing operation: String) -> any Error {
         if let error = error as? StateError { return error }
-        guard let error = error as? DatabaseError else { return error }
+        guard let error = error as? DatabaseError else { return StateError("cannot \(operation) the checkpoint database \(path): \(error)") }
         let message = error.message ?? "\(error)"
         if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             return damaged(path, message)

@@ -55,30 +55,20 @@ public enum FileSystem {
         }
     }
 
-    /// Writes a file atomically and durably: a temporary file, fsync, rename, fsync of the folder.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        removeAbandonedTemporaries(of: path)
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            try bytes.withUnsafeBytes { buffer in try writeFile(temporary, buffer) }
-            try fsyncPath(temporary)
-            try rename(temporary, path)
-            try fsyncPath(parent(of: path))
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-    }
-
     /// Removes `<path>.tmp-<pid>` files whose process is gone: what a write killed before its rename leaves.
     public static func removeAbandonedTemporaries(of path: String) {
         let folder = parent(of: path)
         let prefix = String(path.dropFirst(folder.count + 1)) + ".tmp-"
         for name in (try? entries(folder)) ?? [] where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) == 0 || errno == EPERM { continue }
+            guard let pid = Int32(name.dropFirst(prefix.count)), !isLiveProcess(pid) else { continue }
             unlink(folder + "/" + name)
         }
+    }
+
+    /// Whether `pid` is this process or another one still running (of any user): its temporary files are kept.
+    public static func isLiveProcess(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// Creates an empty file readable by the owner only, unless it exists.

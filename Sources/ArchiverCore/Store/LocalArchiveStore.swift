@@ -37,9 +37,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     private func removeAbandonedTemporaryFiles() throws {
         for folder in [temporaryFolder] + (0..<Self.temporarySlots).map({ "\(temporaryFolder)/\($0)" }) {
             for name in try FileSystem.entries(folder) where !FileSystem.isFolder(folder + "/" + name) {
-                let pid = Int32(name.split(separator: "-").first ?? "") ?? 0
-                if pid == getpid() { continue }
-                if pid > 0 && kill(pid, 0) == 0 { continue }
+                if FileSystem.isLiveProcess(Int32(name.split(separator: "-").first ?? "") ?? 0) { continue }
                 unlink(folder + "/" + name)
             }
         }
