@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A tiny HTTP server on 127.0.0.1 (Python, run as a subprocess) that misbehaves on purpose:
 /// `/short…` answers 200 with a body shorter than its Content-Length, `/redirect…` answers 307 to another port,
@@ -47,9 +48,7 @@ final class ScriptedHTTPServer: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line += byte }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        guard let port = Int(try ChildProcess.firstLine(of: out)) else {
             process.terminate()
             throw CocoaError(.fileReadCorruptFile)
         }

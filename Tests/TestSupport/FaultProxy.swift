@@ -52,9 +52,7 @@ public final class FaultProxy: Sendable {
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line += byte }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+        guard let port = Int(try ChildProcess.firstLine(of: out)) else {
             process.terminate()
             let message = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw FaultProxyError("the fault proxy did not start: \(message)")
@@ -63,7 +61,7 @@ public final class FaultProxy: Sendable {
         self.logPath = logPath
         self.pid = process.processIdentifier
         endpoint = URL(string: "http://127.0.0.1:\(port)")!
-        Self.watch(pid)
+        ChildProcess.killWhenOrphaned(pid)
     }
 
     deinit { stop() }
@@ -153,16 +151,6 @@ public final class FaultProxy: Sendable {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
 
-    /// Stops the proxy if this process dies without stopping it.
-    private static func watch(_ proxy: Int32) {
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(proxy) 2>/dev/null; do sleep 1; done; kill -9 \(proxy) 2>/dev/null; exit 0"]
-        watchdog.standardInput = FileHandle.nullDevice
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try? watchdog.run()
-    }
 }
 
 /// Why the fault proxy could not be had.

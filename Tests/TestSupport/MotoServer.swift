@@ -99,7 +99,7 @@ public final class MotoServer: Sendable {
             try? log.close()
             let server = MotoServer(port: port, pid: process.processIdentifier, logPath: logPath)
             remember(server.pid)
-            startWatchdog(serverPID: server.pid)
+            ChildProcess.killWhenOrphaned(server.pid)
             if await server.waitUntilReady(process: process) { return server }
             let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             server.stop()
@@ -184,18 +184,6 @@ public final class MotoServer: Sendable {
         running = []
         lock.unlock()
         for pid in pids { kill(pid, SIGKILL) }
-    }
-
-    /// A small shell loop that stops the server if this process dies without running its exit hooks.
-    private static func startWatchdog(serverPID: Int32) {
-        let me = getpid()
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", "while kill -0 \(me) 2>/dev/null && kill -0 \(serverPID) 2>/dev/null; do sleep 1; done; kill -9 \(serverPID) 2>/dev/null; exit 0"]
-        watchdog.standardInput = FileHandle.nullDevice
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try? watchdog.run()
     }
 
     private static func findExecutable(_ name: String) -> String? {
