@@ -120,22 +120,7 @@ struct DiskFaultTests {
     func aFullArchiveDiskStopsTheTailAndTheNextRunGoesOn() throws {
         let s = try Setup()
         defer { s.folder.remove() }
-        let disk = s.folder("archive-disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        #expect(Self.shell("mount -t tmpfs -o size=8m tmpfs \(Self.quoted(disk))") == 0)
-        defer { Self.shell("umount \(Self.quoted(disk))") }
-
-        #expect(try s.tail(archive: "archive-disk/archive", state: "state").status == 0)
-        let checkpoint = StateInspection.checkpoints(s.folder("state"))
-        #expect(!checkpoint.isEmpty)
-        try s.appendSecondPart()
-        Self.shell("dd if=/dev/zero of=\(Self.quoted(disk + "/filler")) bs=64k")
-        s.expectStopped(
-            try s.tail(archive: "archive-disk/archive", state: "state"), naming: disk + "/archive", reason: "free some space",
-            checkpoint: checkpoint, state: "state")
-
-        try FileManager.default.removeItem(atPath: disk + "/filler")
-        s.expectFinished(try s.tail(archive: "archive-disk/archive", state: "state"), archive: "archive-disk/archive", state: "state")
+        try Self.fillDisk(s, mountedAt: "archive-disk", size: "8m", block: "64k", archive: "archive-disk/archive", state: "state", naming: "archive-disk/archive")
     }
 
     /// With 450 records the checkpoint is what cannot be written; with 1,200 the dead letters come first.
@@ -143,22 +128,26 @@ struct DiskFaultTests {
     func aFullStateDiskStopsTheTailAndTheNextRunGoesOn(records: Int) throws {
         let s = try Setup(total: records)
         defer { s.folder.remove() }
-        let disk = s.folder("state-disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        #expect(Self.shell("mount -t tmpfs -o size=2m tmpfs \(Self.quoted(disk))") == 0)
-        defer { Self.shell("umount \(Self.quoted(disk))") }
+        try Self.fillDisk(s, mountedAt: "state-disk", size: "2m", block: "4k", archive: "archive", state: "state-disk/state", naming: "state-disk/state")
+    }
 
-        #expect(try s.tail(archive: "archive", state: "state-disk/state").status == 0)
-        let checkpoint = StateInspection.checkpoints(disk + "/state")
+    /// On a tmpfs of `size` mounted at `mountedAt`: a first tail fits; then the disk is filled (in `block`s)
+    /// and the next tail must stop naming `naming`, the checkpoint unchanged; once space is freed, a rerun finishes.
+    static func fillDisk(_ s: Setup, mountedAt mount: String, size: String, block: String, archive: String, state: String, naming: String) throws {
+        let disk = s.folder(mount)
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        #expect(shell("mount -t tmpfs -o size=\(size) tmpfs \(quoted(disk))") == 0)
+        defer { shell("umount \(quoted(disk))") }
+
+        #expect(try s.tail(archive: archive, state: state).status == 0)
+        let checkpoint = StateInspection.checkpoints(s.folder(state))
         #expect(!checkpoint.isEmpty)
         try s.appendSecondPart()
-        Self.shell("dd if=/dev/zero of=\(Self.quoted(disk + "/filler")) bs=4k")
-        s.expectStopped(
-            try s.tail(archive: "archive", state: "state-disk/state"), naming: disk + "/state", reason: "free some space",
-            checkpoint: checkpoint, state: "state-disk/state")
+        shell("dd if=/dev/zero of=\(quoted(disk + "/filler")) bs=\(block)")
+        s.expectStopped(try s.tail(archive: archive, state: state), naming: s.folder(naming), reason: "free some space", checkpoint: checkpoint, state: state)
 
         try FileManager.default.removeItem(atPath: disk + "/filler")
-        s.expectFinished(try s.tail(archive: "archive", state: "state-disk/state"), archive: "archive", state: "state-disk/state")
+        s.expectFinished(try s.tail(archive: archive, state: state), archive: archive, state: state)
     }
 
     @Test(.enabled(if: canMakeImmutable, "needs root and a file system that takes chattr +i"))
