@@ -1,6 +1,12 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Product targets: any existential spelled out, every module a file uses imported by that file.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "archiver",
     platforms: [.macOS(.v13)],
@@ -23,41 +29,75 @@ let package = Package(
         // AWS Signature Version 4: request signing only.
         .target(
             name: "AWSSigV4",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
         ),
 
-        // The AWS wire protocol: credentials and settings, HTTP with retries, S3, DynamoDB, DynamoDB Streams.
+        // AWS clients: credentials and settings, HTTP with retries, S3, DynamoDB, DynamoDB Streams.
+        // Knows nothing of archiver.
         .target(
-            name: "ArchiverAWS",
+            name: "AWSClients",
             dependencies: [
                 "AWSSigV4",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: strict
         ),
 
-        // Record model, sources, naming, gzip, stores, checkpoint, dead letters, restore, sync, lifecycle.
+        // The product's core: record, names, gzip, the protocols (ChangeSource, ArchiveStore, RestoreTarget),
+        // pipeline, checkpoints, dead letters, restore, sync, lifecycle planning, the folder store, the JSON-lines
+        // source. Nothing of AWS.
         .target(
             name: "ArchiverCore",
             dependencies: [
                 "CZlib",
                 "CDeflate",
-                "ArchiverAWS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: strict
         ),
 
-        // The command line: parses arguments and calls into ArchiverCore.
+        // SQLite adapter: the change table, its source, its restore target.
+        .target(
+            name: "ArchiverSQLite",
+            dependencies: [
+                "ArchiverCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // AWS adapter: the S3 store, the DynamoDB Streams source, the DynamoDB restore target, bucket lifecycle.
+        .target(
+            name: "ArchiverAWS",
+            dependencies: [
+                "ArchiverCore",
+                "AWSClients",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // A realistic feed for tests and benchmarks (`archiver generate`); not part of the archiving path.
+        .target(name: "FeedGenerator", dependencies: ["ArchiverCore"], swiftSettings: strict),
+
+        // The command line: commands, typed options, the wiring of specs to parts, all text for people.
         .executableTarget(
             name: "archiver",
             dependencies: [
                 "ArchiverCore",
+                "ArchiverSQLite",
                 "ArchiverAWS",
+                "AWSClients",
+                "FeedGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: strict
         ),
 
         // The fuzz target for the record path: scan, classify, name (see scripts/fuzz). Built normally, it
@@ -65,16 +105,21 @@ let package = Package(
         .target(name: "RecordFuzzing", dependencies: ["ArchiverCore"]),
         .executableTarget(name: "RecordFuzzer", dependencies: ["RecordFuzzing"]),
 
-        // Helpers shared by the test targets: temporary folders, moto_server, running the built binary.
+        // Helpers shared by the test targets: temporary folders, moto_server, running the built binary,
+        // conformance suites, test-only API (bucket creation, a fixed clock).
         .target(
             name: "TestSupport",
-            dependencies: ["ArchiverCore", "ArchiverAWS"],
+            dependencies: ["ArchiverCore", "AWSClients"],
             path: "Tests/TestSupport"
         ),
 
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
-        .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "TestSupport"]),
+        .testTarget(name: "AWSClientsTests", dependencies: ["AWSClients", "TestSupport"]),
         .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport", "RecordFuzzing"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore"]),
+        .testTarget(name: "ArchiverSQLiteTests", dependencies: ["ArchiverSQLite", "ArchiverCore", "TestSupport"]),
+        .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
+        .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "TestSupport"]),
+        .testTarget(name: "ArchiverCommandTests", dependencies: ["archiver", "ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArchiverCore
+import FeedGenerator
 import ArgumentParser
 import Foundation
 

@@ -1,3 +1,4 @@
+import ArchiverAWS
 import ArchiverCore
 import ArgumentParser
 import Foundation
@@ -116,7 +117,8 @@ extension Archiver.Lifecycle {
 
         func run() async throws {
             let location = try ArchiveLocation(archive.archive)
-            let bucket = try BucketLifecycle(location: location, wiring: Wiring(logger: Terminal.logger))
+            let wiring = Wiring(logger: Terminal.logger)
+            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
             let (json, source) = try BucketLifecycle.policyJSON(path: policy)
             let existing = try await bucket.currentRuleCount()
             warn(
@@ -143,7 +145,8 @@ extension Archiver.Lifecycle {
 
         func run() async throws {
             let location = try ArchiveLocation(archive.archive)
-            let bucket = try BucketLifecycle(location: location, wiring: Wiring(logger: Terminal.logger))
+            let wiring = Wiring(logger: Terminal.logger)
+            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
             guard let json = try await bucket.show() else {
                 warn("bucket '\(bucket.bucket)' has no lifecycle configuration; `archiver lifecycle apply` sets one")
                 print(#"{"Rules": []}"#)

@@ -1,5 +1,7 @@
 import ArchiverCore
 import ArgumentParser
+import Logging
+import Foundation
 
 extension Archiver {
     struct List: AsyncParsableCommand {

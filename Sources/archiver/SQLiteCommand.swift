@@ -1,4 +1,5 @@
 import ArchiverCore
+import ArchiverSQLite
 import ArgumentParser
 import Foundation
 

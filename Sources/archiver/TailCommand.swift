@@ -1,6 +1,8 @@
+import ArchiverAWS
 import ArchiverCore
 import ArgumentParser
 import Foundation
+import Logging
 
 extension Archiver {
     struct Tail: AsyncParsableCommand {

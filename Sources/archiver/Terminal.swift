@@ -49,7 +49,7 @@ enum Terminal {
     }
 
     /// Stops `signal` on SIGTERM or SIGINT (a second SIGINT exits at once).
-    static func stopOnSignals(_ signal: StopSignal) -> [DispatchSourceSignal] {
+    static func stopOnSignals(_ signal: StopSignal) -> [any DispatchSourceSignal] {
         [SIGTERM, SIGINT].map { number in
             Glibc_signal(number)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -2,12 +2,13 @@ import ArchiverCore
 import Foundation
 import RecordFuzzing
 import Testing
+import TestSupport
 
 /// Replays what the fuzz target (`scripts/fuzz`) checks on every input: the inputs it found failing, kept in
 /// `fixtures/fuzz/` with the outcome each must have now (`expected.json`), and the seed corpus it starts from.
 @Suite("Fuzz regressions")
 struct FuzzRegressionTests {
-    static let folder = repositoryRoot.appendingPathComponent("fixtures/fuzz")
+    static let folder = URL(fileURLWithPath: PackagePaths.root).appendingPathComponent("fixtures/fuzz")
 
     static let files: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
@@ -38,11 +39,11 @@ struct FuzzRegressionTests {
     @Test func theSeedCorpusPassesEveryCheck() throws {
         let check = RecordPathCheck()
         var inputs: [(String, [UInt8])] = []
-        let feed = try #require(FileManager.default.contents(atPath: repositoryRoot.appendingPathComponent("fixtures/feed.jsonl").path))
+        let feed = try #require(FileManager.default.contents(atPath: URL(fileURLWithPath: PackagePaths.root).appendingPathComponent("fixtures/feed.jsonl").path))
         for (number, line) in Array(feed).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
             inputs.append(("feed.jsonl line \(number + 1)", Array(line)))
         }
-        let hostile = repositoryRoot.appendingPathComponent("fixtures/hostile")
+        let hostile = URL(fileURLWithPath: PackagePaths.root).appendingPathComponent("fixtures/hostile")
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: hostile.path)) ?? []).sorted() where name.hasSuffix(".jsonl") {
             inputs.append((name, Array(FileManager.default.contents(atPath: hostile.appendingPathComponent(name).path) ?? Data())))
         }

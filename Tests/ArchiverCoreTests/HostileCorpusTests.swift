@@ -1,6 +1,7 @@
 import ArchiverCore
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs every record of `fixtures/hostile/` through `RecordProcessor` and checks the outcome that
 /// `fixtures/hostile/expected.json` gives for it (see `fixtures/hostile/README.md`).
@@ -10,7 +11,7 @@ import Testing
 /// fixed the known issue no longer occurs, Swift Testing reports that, and `currently` must be removed.
 @Suite("Hostile corpus")
 struct HostileCorpusTests {
-    static let folder = repositoryRoot.appendingPathComponent("fixtures/hostile")
+    static let folder = URL(fileURLWithPath: PackagePaths.root).appendingPathComponent("fixtures/hostile")
 
     static let files: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
@@ -213,19 +214,6 @@ func checkWanted(_ name: String, _ wanted: Expectation.Outcome, _ observed: Obse
         break
     }
 }
-
-/// The bytes the JSON-lines source hands over for a line: spaces, tabs, CR and LF removed at both ends.
-func recordBytes(ofLine line: [UInt8]) -> [UInt8] {
-    func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
-    var start = 0
-    var end = line.count
-    while start < end && isBlank(line[start]) { start += 1 }
-    while end > start && isBlank(line[end - 1]) { end -= 1 }
-    return Array(line[start..<end])
-}
-
-/// The repository's root folder (this file is Tests/ArchiverCoreTests/HostileCorpusTests.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// SplitMix64: a small seeded generator for the tests' own choices.
 struct TestRandom {

@@ -1,9 +1,7 @@
 import ArchiverCore
 import Foundation
 import Testing
-
-/// The package root, found from this file's path (Tests/ArchiverCoreTests/…).
-let lifecyclePackageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+import TestSupport
 
 /// A policy with one rule whose fields are `ruleBody` (JSON text inside the rule object).
 func policyJSON(rule ruleBody: String) -> String {
@@ -231,9 +229,9 @@ struct LifecyclePolicyTests {
 struct LifecycleDefaultPolicyTests {
     @Test("lifecycle/default.json is the built-in copy, byte for byte")
     func embeddedCopyMatchesTheFile() throws {
-        let text = try String(contentsOfFile: lifecyclePackageRoot + "/" + LifecyclePolicy.defaultPath, encoding: .utf8)
+        let text = try String(contentsOfFile: PackagePaths.root + "/" + LifecyclePolicy.defaultPath, encoding: .utf8)
         #expect(text == LifecyclePolicy.defaultJSON, "edit lifecycle/default.json and DefaultLifecyclePolicy.swift together")
-        #expect(try LifecyclePolicy.load(path: lifecyclePackageRoot + "/" + LifecyclePolicy.defaultPath) == .default)
+        #expect(try LifecyclePolicy.load(path: PackagePaths.root + "/" + LifecyclePolicy.defaultPath) == .default)
     }
 
     @Test("the default: Standard-IA at 90 days, Glacier at 365, expiry at 2557 (7 years), stale uploads after 7 days")
@@ -251,25 +249,19 @@ struct LifecycleDefaultPolicyTests {
 
     @Test("every policy in lifecycle/ loads")
     func everyExampleLoads() throws {
-        let files = try lifecycleExampleFiles()
+        let files = try PackagePaths.lifecycleExampleFiles()
         #expect(files.contains { $0.hasSuffix("/default.json") })
         for file in files { _ = try LifecyclePolicy.load(path: file) }
     }
 
     @Test("without --policy: lifecycle/default.json in the working folder, else the built-in copy")
     func resolve() throws {
-        let fromTree = try LifecyclePolicy.resolve(path: nil, workingFolder: lifecyclePackageRoot)
+        let fromTree = try LifecyclePolicy.resolve(path: nil, workingFolder: PackagePaths.root)
         #expect(fromTree.source == "lifecycle/default.json")
         #expect(fromTree.policy == .default)
         let elsewhere = try LifecyclePolicy.resolve(path: nil, workingFolder: "/nonexistent")
         #expect(elsewhere.source.hasPrefix("built-in default"))
         #expect(elsewhere.policy == .default)
-        #expect(throws: LifecyclePolicyError.self) { try LifecyclePolicy.resolve(path: "/nonexistent/p.json", workingFolder: lifecyclePackageRoot) }
+        #expect(throws: LifecyclePolicyError.self) { try LifecyclePolicy.resolve(path: "/nonexistent/p.json", workingFolder: PackagePaths.root) }
     }
-}
-
-/// The JSON policies in lifecycle/.
-func lifecycleExampleFiles() throws -> [String] {
-    let folder = lifecyclePackageRoot + "/lifecycle"
-    return try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted().map { folder + "/" + $0 }
 }

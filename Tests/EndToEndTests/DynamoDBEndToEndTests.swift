@@ -1,3 +1,4 @@
+import AWSClients
 import ArchiverAWS
 import ArchiverCore
 import Foundation

@@ -1,4 +1,4 @@
-import ArchiverAWS
+import AWSClients
 import ArchiverCore
 import Foundation
 import Testing

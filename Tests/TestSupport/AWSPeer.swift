@@ -1,4 +1,4 @@
-import ArchiverAWS
+import AWSClients
 import Foundation
 
 /// Runs another AWS client (Python boto3) as a subprocess, to check that what this package writes others read

@@ -1,4 +1,4 @@
-import ArchiverAWS
+import AWSClients
 import Foundation
 
 /// Creates IAM users with access keys on a moto server, through this package's own HTTP layer

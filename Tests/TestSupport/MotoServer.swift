@@ -1,4 +1,4 @@
-import ArchiverAWS
+import AWSClients
 import Foundation
 
 #if canImport(FoundationNetworking)

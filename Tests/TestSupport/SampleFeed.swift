@@ -64,3 +64,13 @@ public enum SampleFeed {
         return counts
     }
 }
+
+/// The bytes the JSON-lines source hands over for a line: spaces, tabs, CR and LF removed at both ends.
+public func recordBytes(ofLine line: [UInt8]) -> [UInt8] {
+    func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+    var start = 0
+    var end = line.count
+    while start < end && isBlank(line[start]) { start += 1 }
+    while end > start && isBlank(line[end - 1]) { end -= 1 }
+    return Array(line[start..<end])
+}

@@ -41,4 +41,10 @@ public enum PackagePaths {
 
     /// `fixtures/<name>`.
     public static func fixture(_ name: String) -> String { root + "/fixtures/" + name }
+
+    /// The JSON policies in lifecycle/.
+    public static func lifecycleExampleFiles() throws -> [String] {
+        let folder = root + "/lifecycle"
+        return try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".json") }.sorted().map { folder + "/" + $0 }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// One archived deletion, as `archiver ls` shows it.
 public struct ListedDeletion: Sendable, Codable, Equatable {
     /// The key relative to the archive root (what `restore` takes).
@@ -77,7 +78,7 @@ public struct ListingError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Lists archived deletions in key order, a page at a time.
-public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> AsyncThrowingStream<[ListedDeletion], Error> {
+public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> AsyncThrowingStream<[ListedDeletion], any Error> {
     let pages = IteratorBox(store.list(prefix: filter.prefix))
     return AsyncThrowingStream(unfolding: {
         while let page = try await pages.next() {
@@ -93,7 +94,7 @@ public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> 
 
 /// Keeps an async iterator between calls of an unfolding closure.
 final class IteratorBox<Element: Sendable>: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<Element, Error>.AsyncIterator
-    init(_ stream: AsyncThrowingStream<Element, Error>) { iterator = stream.makeAsyncIterator() }
+    private var iterator: AsyncThrowingStream<Element, any Error>.AsyncIterator
+    init(_ stream: AsyncThrowingStream<Element, any Error>) { iterator = stream.makeAsyncIterator() }
     func next() async throws -> Element? { try await iterator.next() }
 }

@@ -45,7 +45,7 @@ public struct LifecycleDay: Sendable, Hashable, Comparable, Codable, CustomStrin
     /// `2024-01-15`.
     public var description: String {
         guard let time = DeletionTime(epochSeconds: startSeconds) else { return "day \(number)" }
-        return "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))"
+        return time.calendarDate
     }
 
     /// The day `days` later (earlier when negative).

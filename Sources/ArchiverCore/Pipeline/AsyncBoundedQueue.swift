@@ -7,7 +7,7 @@ final class AsyncBoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [Element] = []
     private var closed = false
-    private var failure: Error?
+    private var failure: (any Error)?
     private var waitingConsumer: CheckedContinuation<Void, Never>?
     private var waitingProducers: [CheckedContinuation<Void, Never>] = []
 
@@ -42,7 +42,7 @@ final class AsyncBoundedQueue<Element: Sendable>: @unchecked Sendable {
     /// The next item; nil once the queue is closed and empty. Throws the error the queue was closed with.
     func next() async throws -> Element? {
         while true {
-            let state: (element: Element?, done: Bool, failure: Error?, wake: [CheckedContinuation<Void, Never>]) = lock.withLock {
+            let state: (element: Element?, done: Bool, failure: (any Error)?, wake: [CheckedContinuation<Void, Never>]) = lock.withLock {
                 if !items.isEmpty {
                     let element = items.removeFirst()
                     defer { waitingProducers.removeAll() }
@@ -69,7 +69,7 @@ final class AsyncBoundedQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// No more items will come; `error`, if given, is thrown to the consumer after the items left.
-    func close(throwing error: Error? = nil) {
+    func close(throwing error: (any Error)? = nil) {
         let wake: ([CheckedContinuation<Void, Never>], CheckedContinuation<Void, Never>?) = lock.withLock {
             if !closed {
                 closed = true

@@ -47,8 +47,11 @@ public struct DeletionTime: Sendable, Equatable, Hashable, Comparable, CustomStr
 
     /// `2024-01-15T10:30:00Z`.
     public var description: String {
-        "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))Z"
+        "\(calendarDate)T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))Z"
     }
+
+    /// `2024-01-15`.
+    public var calendarDate: String { "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))" }
 
     /// `2024/01/15`: the date folders of an archive key.
     public var datePath: String { "\(pad(year, 4))/\(pad(month, 2))/\(pad(day, 2))" }

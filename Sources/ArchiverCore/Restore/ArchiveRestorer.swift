@@ -154,10 +154,10 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Reads and decodes objects, `concurrency` at a time, keeping their order.
-    func load(_ keys: [String]) async throws -> [Result<RestoreItem, Error>] {
-        var results = [Result<RestoreItem, Error>?](repeating: nil, count: keys.count)
+    func load(_ keys: [String]) async throws -> [Result<RestoreItem, any Error>] {
+        var results = [Result<RestoreItem, any Error>?](repeating: nil, count: keys.count)
         let store = self.store
-        try await withThrowingTaskGroup(of: (Int, Result<RestoreItem, Error>).self) { group in
+        try await withThrowingTaskGroup(of: (Int, Result<RestoreItem, any Error>).self) { group in
             var next = 0
             func start() {
                 let index = next

@@ -56,7 +56,7 @@ public protocol ChangeSource: Sendable {
     /// - Parameters:
     ///   - follow: keep waiting for new records (like `tail -F`); when false, finish at the end of what is there.
     ///   - stop: set when the process is asked to stop; the source finishes its current batch and ends.
-    func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, Error>
+    func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, any Error>
 
     /// The key attributes in key order, when the source knows the table's schema (nil: the order records list them).
     var keyOrder: [String]? { get }

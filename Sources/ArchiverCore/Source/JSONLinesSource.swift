@@ -35,7 +35,7 @@ public final class JSONLinesSource: ChangeSource, @unchecked Sendable {
         self.logger = logger
     }
 
-    public func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, Error> {
+    public func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, any Error> {
         let reader = Reader(source: self, checkpoint: checkpoints[""].flatMap(Checkpoint.init), follow: follow, stop: stop)
         return AsyncThrowingStream(unfolding: { try await reader.next() })
     }

@@ -47,7 +47,7 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         hexPrefix(SHA256.hash(data: Array("\(source)\u{0}\(partition)\u{0}\(position)".utf8)), 24)
     }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(String.self, forKey: .id)
         source = try c.decode(String.self, forKey: .source)
@@ -64,7 +64,7 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         raw = Array(data)
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(source, forKey: .source)

@@ -57,7 +57,7 @@ public protocol ArchiveStore: Sendable {
 
     /// Lists the objects whose keys start with `prefix` (relative to the archive root), in key order,
     /// a page at a time. Temporary objects of a write in progress are never listed.
-    func list(prefix: String) -> AsyncThrowingStream<[StoredObject], Error>
+    func list(prefix: String) -> AsyncThrowingStream<[StoredObject], any Error>
 
     /// Deletes objects; keys that do not exist are not an error.
     func delete(_ keys: [String]) async throws
@@ -103,7 +103,7 @@ public struct NullArchiveStore: ArchiveStore {
     public func put(_ objects: [ArchiveObject]) async -> [Int: ArchiveStoreError] { [:] }
     public func get(_ key: String) async throws -> [UInt8] { throw ArchiveStoreError.notFound(key) }
     public func head(_ key: String) async throws -> StoredObject? { nil }
-    public func list(prefix: String) -> AsyncThrowingStream<[StoredObject], Error> { AsyncThrowingStream { $0.finish() } }
+    public func list(prefix: String) -> AsyncThrowingStream<[StoredObject], any Error> { AsyncThrowingStream { $0.finish() } }
     public func delete(_ keys: [String]) async throws {}
 }
 

@@ -135,7 +135,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
         return StoredObject(key: key, size: Int64(info.st_size), lastModified: modificationDate(info))
     }
 
-    public func list(prefix: String) -> AsyncThrowingStream<[StoredObject], Error> {
+    public func list(prefix: String) -> AsyncThrowingStream<[StoredObject], any Error> {
         // Pulled a page at a time: the walk never runs ahead of the reader, so memory stays flat.
         let walker = FolderWalker(root: root, prefix: prefix)
         return AsyncThrowingStream(unfolding: { try await runBlockingThrowing { try walker.nextPage(size: 1000) } })

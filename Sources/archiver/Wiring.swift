@@ -1,0 +1,82 @@
+import ArchiverCore
+import ArchiverSQLite
+import ArchiverAWS
+import FeedGenerator
+import AWSClients
+import Foundation
+import Logging
+
+/// Builds the parts a command names: sources, stores, restore targets.
+public struct Wiring: Sendable {
+    /// The environment (AWS settings come from here).
+    public var environment: [String: String]
+    public var logger: Logger
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger = Logger(label: "archiver")) {
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The source `--source` names.
+    /// DynamoDB sources ask the service for the stream and key schema, hence `async`.
+    public func source(_ spec: SourceSpec) async throws -> any ChangeSource {
+        switch spec {
+        case .jsonLines(let path):
+            return JSONLinesSource(path: path, logger: logger)
+        case .sqlite(let path):
+            return try SQLiteChangeSource(databasePath: path)
+        case .dynamoDBTable(let table):
+            let settings = try AWSSettings.resolve(environment: environment)
+            return try await DynamoDBStreamsSource.table(
+                table, dynamoDB: DynamoDBClient(settings: settings), streams: DynamoDBStreamsClient(settings: settings), logger: logger)
+        case .dynamoDBStream(let arn):
+            let settings = try AWSSettings.resolve(environment: environment)
+            return try await DynamoDBStreamsSource.stream(arn, streams: DynamoDBStreamsClient(settings: settings), logger: logger)
+        }
+    }
+
+    /// The store `--archive` names.
+    /// - Parameter serverSideEncryption: asked for on every object written to S3; a folder or null archive
+    ///   refuses it (the caller validates the combination first, this is the last line).
+    public func store(_ location: ArchiveLocation, serverSideEncryption: S3ServerSideEncryption? = nil) throws -> any ArchiveStore {
+        if let serverSideEncryption, !location.isS3 {
+            throw ArchiveLocationError("server-side encryption (\(serverSideEncryption)) applies to s3:// archives, not to \(location)")
+        }
+        switch location {
+        case .folder(let path): return try LocalArchiveStore(path: path)
+        case .null: return NullArchiveStore()
+        case .s3(let bucket, let prefix):
+            return S3ArchiveStore(
+                client: try s3Client(for: location), bucket: bucket, prefix: prefix, serverSideEncryption: serverSideEncryption)
+        }
+    }
+
+    /// An S3 client from the environment's AWS settings; a settings problem becomes an `ArchiveLocationError`.
+    public func s3Client(for location: ArchiveLocation) throws -> S3Client {
+        do {
+            let settings = try AWSSettings.resolve(environment: environment)
+            return S3Client(settings: settings, logger: logger)
+        } catch let error as AWSSettingsError {
+            throw ArchiveLocationError("cannot use \(location): \(error)")
+        }
+    }
+
+    /// The target `--to` names: `-` (standard output), `sqlite:<db>#<table>`, `dynamodb:<table>`.
+    public func restoreTarget(_ spec: String) throws -> any RestoreTarget {
+        if spec == "-" { return StandardOutputTarget() }
+        if spec.hasPrefix("sqlite:") {
+            let rest = spec.dropFirst("sqlite:".count)
+            guard let hash = rest.lastIndex(of: "#"), hash != rest.startIndex, rest.index(after: hash) != rest.endIndex else {
+                throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
+            }
+            return try SQLiteRestoreTarget(databasePath: String(rest[..<hash]), table: String(rest[rest.index(after: hash)...]))
+        }
+        if spec.hasPrefix("dynamodb:") {
+            let table = String(spec.dropFirst("dynamodb:".count))
+            guard !table.isEmpty else { throw RestoreError("'\(spec)' names no table; write dynamodb:<table>") }
+            let settings = try AWSSettings.resolve(environment: environment)
+            return DynamoDBRestoreTarget(table: table, client: DynamoDBClient(settings: settings))
+        }
+        throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
+    }
+}

@@ -1,0 +1,49 @@
+import ArchiverAWS
+import AWSClients
+import ArchiverCore
+import Foundation
+import Testing
+import TestSupport
+
+/// The whole pipeline (source → gzip → folder store → checkpoints) following the fake stream of
+/// `fixtures/streams/shard-graph.json` while its parent shard splits in two, one child appearing late.
+@Suite struct StreamSplitPipelineTests {
+    @Test func aFollowingTailArchivesEveryShardOfASplitOnceAndCheckpointsEach() async throws {
+        let fake = try FakeStreams()
+        var source = DynamoDBStreamsSource(streamARN: fake.arn, keyOrder: ["PK", "SK"], client: fake.client())
+        source.minimumBackoff = 0.005
+        source.maximumBackoff = 0.02
+        source.describeInterval = 0.02
+        let folder = TemporaryFolder("split")
+        defer { folder.remove() }
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let total = fake.allSequences.count
+        let stop = StopSignal()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            stop.stop()
+        }
+        defer { watchdog.cancel() }
+        let pipeline = ArchivePipeline(
+            source: source, store: try LocalArchiveStore(path: folder("archive")), checkpoints: checkpoints,
+            deadLetters: try DeadLetterFolder(stateFolder: folder("state")), options: TailOptions(follow: true),
+            progress: { summary in if summary.archived >= total { stop.stop() } })
+        let summary = try await pipeline.run(stop: stop)
+        #expect(summary.archived == total)
+        #expect(summary.deadLettered == 0)
+
+        let objects = folder.files(under: "archive").filter { $0.hasSuffix(".json.gz") }
+        #expect(objects.compactMap(SampleFeedIndex.sequence(inKey:)).sorted() == fake.allSequences.sorted())
+        let saved = try checkpoints.checkpoints(source: source.id)
+        #expect(saved["shardId-00000001-parent"] == "closed:1000000000000000000104")
+        #expect(saved["shardId-00000002-child-a"] == "2000000000000000000203")
+        #expect(saved["shardId-00000003-child-b"] == "3000000000000000000302")
+
+        // A restart from those checkpoints archives nothing again.
+        let again = ArchivePipeline(
+            source: source, store: try LocalArchiveStore(path: folder("archive")), checkpoints: checkpoints,
+            deadLetters: try DeadLetterFolder(stateFolder: folder("state")), options: TailOptions(follow: false))
+        #expect(try await again.run(stop: StopSignal()).archived == 0)
+        #expect(folder.files(under: "archive").filter { $0.hasSuffix(".json.gz") }.count == total)
+    }
+}
