@@ -139,22 +139,15 @@ extension Archiver.Lifecycle {
                 """)
 
         @OptionGroup var archive: ArchiveOption
-        @Option(
-            name: .long,
-            help: ArgumentHelp(
-                "The lifecycle policy (S3 lifecycle JSON). Default: \(LifecyclePolicy.defaultPath) in the working folder, else the built-in default.",
-                valueName: "file"))
-        var policy: String?
+        @OptionGroup var policy: PolicyOption
 
         func validate() throws {
             try requireBucket(try archive.location, command: "apply")
         }
 
         func run() async throws {
-            let location = try archive.location
-            let wiring = Wiring(logger: Terminal.logger)
-            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
-            let (json, source) = try BucketLifecycle.policyJSON(path: policy)
+            let bucket = try bucketLifecycle(archive)
+            let (json, source) = try BucketLifecycle.policyJSON(path: policy.policy)
             let existing = try await bucket.currentRuleCount()
             Terminal.printError(
                 "warning: PutBucketLifecycleConfiguration replaces the whole lifecycle configuration of bucket '\(bucket.bucket)'"
@@ -187,9 +180,7 @@ extension Archiver.Lifecycle {
         }
 
         func run() async throws {
-            let location = try archive.location
-            let wiring = Wiring(logger: Terminal.logger)
-            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
+            let bucket = try bucketLifecycle(archive)
             guard let json = try await bucket.show() else {
                 Terminal.printError("bucket '\(bucket.bucket)' has no lifecycle configuration; `archiver lifecycle apply` sets one")
                 Terminal.print(#"{"Rules": []}"#)
@@ -198,6 +189,12 @@ extension Archiver.Lifecycle {
             Terminal.print(String(decoding: json, as: UTF8.self))
         }
     }
+}
+
+/// The lifecycle configuration of an S3 archive's bucket, for apply and show.
+private func bucketLifecycle(_ archive: ArchiveOption) throws -> BucketLifecycle {
+    let location = try archive.location
+    return try BucketLifecycle(location: location, client: try Wiring(logger: Terminal.logger).s3Client(for: location))
 }
 
 /// apply and show work on buckets only.
@@ -209,14 +206,19 @@ private func requireBucket(_ location: ArchiveLocation, command: String) throws 
     }
 }
 
-/// `--policy`, `--now`, `--key-prefix`: shared by plan and enforce.
-struct LifecycleOptions: ParsableArguments {
+/// `--policy`: the lifecycle policy file, for plan, enforce and apply.
+struct PolicyOption: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
             "The lifecycle policy (S3 lifecycle JSON). Default: \(LifecyclePolicy.defaultPath) in the working folder, else the built-in default.",
             valueName: "file"))
     var policy: String?
+}
+
+/// `--policy`, `--now`, `--key-prefix`: shared by plan and enforce.
+struct LifecycleOptions: ParsableArguments {
+    @OptionGroup var policy: PolicyOption
 
     @Option(name: .long, help: ArgumentHelp("The day to plan for (UTC). Default: today.", valueName: "YYYY-MM-DD"))
     var now: Parsed<LifecycleDay>?
@@ -255,7 +257,7 @@ struct LifecycleOptions: ParsableArguments {
 
     /// The planner for the archive, policy and day given.
     func planner(archive location: ArchiveLocation, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
-        let (policy, source) = try LifecyclePolicy.resolve(path: self.policy, workingFolder: "")
+        let (policy, source) = try LifecyclePolicy.resolve(path: policy.policy, workingFolder: "")
         let day = try self.day
         let options: LifecyclePlanner.Options
         let store: any ArchiveStore
