@@ -15,10 +15,9 @@ extension Archiver {
                   <archive>/YYYY/MM/DD/<item key>.<HHMMSS>.<sequence>.<manual|ttl>.json.gz
 
                 Passes over INSERT and MODIFY; dead-letters what it cannot archive (`archiver dlq` shows them). \
-                Follows the source until \
-                SIGTERM or SIGINT (then finishes what is in flight, saves the checkpoint and exits 0), or, with \
-                --once, stops at the end of what is there and prints a summary. A restart resumes after the \
-                checkpoint kept in the state folder.
+                Follows the source until SIGTERM or SIGINT (then finishes what is in flight, saves the checkpoint \
+                and exits 0), or, with --once, stops at the end of what is there and prints a summary. A restart \
+                resumes after the checkpoint kept in the state folder.
 
                 EXAMPLES:
                   archiver tail --source jsonl:/var/log/app/changes.jsonl --archive ./archive
