@@ -5,8 +5,17 @@ struct Archiver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Keep every record an application deletes.",
         discussion: """
-            Tails a DynamoDB-Streams-shaped change feed, archives each deleted record whole (gzip) under
-            <archive>/YYYY/MM/DD/, dead-letters what it cannot archive, and brings records back.
+            Tails a DynamoDB-Streams-shaped change feed (a JSON-lines file, a SQLite change table or the \
+            DynamoDB Streams API), archives each deleted record whole (gzip) under <archive>/YYYY/MM/DD/ in a \
+            folder or an S3 bucket, dead-letters what it cannot archive, and brings records back. \
+            `archiver help <subcommand>` shows a subcommand's options and examples.
+
+            EXAMPLES:
+              archiver tail --source jsonl:feed.jsonl --archive ./archive --once
+              archiver ls --archive ./archive --month 2024-01 --kind ttl
+              archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
+                  --archive ./archive --to dynamodb:users
+              archiver dlq list
             """,
         subcommands: [Tail.self, List.self, Restore.self, Sync.self, DeadLetters.self, Lifecycle.self, SQLite.self, Generate.self])
 }

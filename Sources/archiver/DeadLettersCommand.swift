@@ -7,10 +7,29 @@ extension Archiver {
         static let configuration = CommandConfiguration(
             commandName: "dlq",
             abstract: "Look at, retry or drop the records that could not be archived.",
+            discussion: """
+                A record the tail cannot archive (not JSON, a REMOVE without OldImage, an object the archive \
+                keeps refusing, …) goes to <state>/dead-letters/ with its bytes, its source position and the \
+                reason, and the tail goes on. Fix the cause, then retry: entries archived (or found not to be \
+                deletions) leave the folder.
+
+                EXAMPLES:
+                  archiver dlq list --state /var/lib/archiver
+                  archiver dlq show 3f2a9c0d41b7e6559a0c12d4 --state /var/lib/archiver
+                  archiver dlq retry --archive s3://archives/users --state /var/lib/archiver
+                  archiver dlq drop 3f2a9c0d41b7e6559a0c12d4 --state /var/lib/archiver
+                """,
             subcommands: [ListEntries.self, Show.self, Retry.self, Drop.self])
 
         struct ListEntries: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "list", abstract: "List dead-letter entries.")
+            static let configuration = CommandConfiguration(
+                commandName: "list",
+                abstract: "List dead-letter entries: id, code, attempts, source position, reason.",
+                discussion: """
+                    EXAMPLES:
+                      archiver dlq list
+                      archiver dlq list --state /var/lib/archiver --json
+                    """)
             @OptionGroup var state: StateOption
             @OptionGroup var output: OutputOption
 
@@ -21,21 +40,24 @@ extension Archiver {
                 } else if entries.isEmpty && damaged.isEmpty {
                     Terminal.print("no dead letters")
                 } else {
-                    // Columns padded to the widest value, so that the reasons line up.
-                    func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-                    let codeWidth = entries.map(\.code.count).max() ?? 0
-                    let attemptsWidth = entries.map { "attempts \($0.attempts)".count }.max() ?? 0
-                    let positionWidth = entries.map(\.position.count).max() ?? 0
-                    for entry in entries {
-                        Terminal.print("\(entry.id)  \(pad(entry.code, codeWidth))  \(pad("attempts \(entry.attempts)", attemptsWidth))  \(pad(entry.position, positionWidth))  \(entry.reason)")
-                    }
+                    let rows = entries.map { [$0.id, $0.code, "attempts \($0.attempts)", $0.position, $0.reason] }
+                    TextTable().lines(rows).forEach(Terminal.print)
                 }
                 try reportDamaged(damaged)
             }
         }
 
         struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show one entry, with the record's bytes.")
+            static let configuration = CommandConfiguration(
+                abstract: "Show one entry, with the record's bytes.",
+                discussion: """
+                    Bytes that are not UTF-8 are shown as base64; --json gives them as raw_base64.
+
+                    EXAMPLES:
+                      archiver dlq show 3f2a9c0d41b7e6559a0c12d4
+                      archiver dlq show 3f2a9c0d41b7e6559a0c12d4 --json \\
+                          | jq -r .raw_base64 | base64 -d
+                    """)
             @Argument var id: String
             @OptionGroup var state: StateOption
             @OptionGroup var output: OutputOption
@@ -62,7 +84,17 @@ extension Archiver {
         }
 
         struct Retry: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Send entries through the pipeline again; those that succeed leave the folder.")
+            static let configuration = CommandConfiguration(
+                abstract: "Send entries through the pipeline again; those that succeed leave the folder.",
+                discussion: """
+                    Entries archived now, or found not to be deletions, leave the folder; the others stay, with one \
+                    more attempt counted.
+
+                    EXAMPLES:
+                      archiver dlq retry --archive ./archive
+                      archiver dlq retry 3f2a9c0d41b7e6559a0c12d4 \\
+                          --archive s3://archives/users --sse AES256
+                    """)
             @Argument(help: "Entry ids (all entries when none).") var ids: [String] = []
             @OptionGroup var archive: ArchiveOption
             @OptionGroup var encryption: EncryptionOption
@@ -70,14 +102,13 @@ extension Archiver {
             @OptionGroup var output: OutputOption
 
             func validate() throws {
-                _ = try encryption.encryption(for: archive.archive)
+                _ = try encryption.encryption(for: archive)
             }
 
             func run() async throws {
                 let retry = DeadLetterRetry(
                     folder: try DeadLetterFolder(stateFolder: state.state),
-                    store: try Wiring(logger: Terminal.logger).store(
-                        try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive)))
+                    store: try Wiring(logger: Terminal.logger).store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive)))
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
                 try reportDamaged(summary.damaged)
@@ -85,7 +116,14 @@ extension Archiver {
         }
 
         struct Drop: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Delete an entry for good.")
+            static let configuration = CommandConfiguration(
+                abstract: "Delete an entry for good.",
+                discussion: """
+                    Also removes an entry that no longer reads back (`dlq list` names those).
+
+                    EXAMPLES:
+                      archiver dlq drop 3f2a9c0d41b7e6559a0c12d4 --state /var/lib/archiver
+                    """)
             @Argument var id: String
             @OptionGroup var state: StateOption
 

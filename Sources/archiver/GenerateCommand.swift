@@ -8,11 +8,18 @@ extension Archiver {
         static let configuration = CommandConfiguration(
             abstract: "Write a realistic change feed (JSON lines) to standard output, for tests and benchmarks.",
             discussion: """
-                DynamoDB-Streams-shaped records: INSERT, MODIFY and REMOVE about 35/25/40, a third of the REMOVEs TTL expiries; items of every DynamoDB type, some unicode and awkward key values; most records 200 B to 2 KB, about 1% 10 to 50 KB, about 0.05% over 100 KB; increasing sequence numbers; event times spread over the days given. The same options give the same bytes.
+                DynamoDB-Streams-shaped records: INSERT, MODIFY and REMOVE about 35/25/40, a third of the REMOVEs \
+                TTL expiries; items of every DynamoDB type, some unicode and awkward key values; most records 200 B \
+                to 2 KiB, about 1% 10 to 50 KiB, about 0.05% over 100 KiB; increasing sequence numbers; event times \
+                spread over the days given. The same options give the same bytes.
 
-                --summary writes the counts by kind and size, and the summary a tail of the feed must report (archived, archived_manual, archived_ttl, passed_over, dead_lettered), for benchmarks and tests:
+                --summary writes the counts by kind and size, and the summary a tail of the feed must report \
+                (archived, archived_manual, archived_ttl, passed_over, dead_lettered), for benchmarks and tests.
 
-                  archiver generate --records 1000000 --seed 7 --summary expected.json > feed.jsonl
+                EXAMPLES:
+                  archiver generate --records 1000 > feed.jsonl
+                  archiver generate --records 1000000 --seed 7 \\
+                      --summary expected.json > feed.jsonl
                   archiver tail --once --source jsonl:feed.jsonl --archive null: --json
                 """)
 

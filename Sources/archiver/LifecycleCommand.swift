@@ -13,7 +13,15 @@ extension Archiver {
                 (see lifecycle/README.md). A local folder has no storage classes: plan shows the moves S3 \
                 would make, for information; enforce deletes expired objects. On an S3 archive, apply sets the \
                 policy as the bucket's lifecycle configuration (S3 then moves and expires objects itself) and show \
-                prints the configuration the bucket has.
+                prints the configuration the bucket has. Sizes are in binary units (1 KiB = 1,024 bytes), as S3 \
+                counts its 128 KB transition minimum.
+
+                EXAMPLES:
+                  archiver lifecycle plan --archive ./archive --policy lifecycle/default.json
+                  archiver lifecycle enforce --archive ./archive --dry-run
+                  archiver lifecycle apply --archive s3://archives \\
+                      --policy lifecycle/default.json
+                  archiver lifecycle show --archive s3://archives
                 """,
             subcommands: [Plan.self, Enforce.self, Apply.self, Show.self])
     }
@@ -23,7 +31,17 @@ extension Archiver.Lifecycle {
     /// `archiver lifecycle plan`: what the policy does to the archive today.
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show, for each rule, the objects in each storage tier, today's moves, and what has expired.")
+            abstract: "Show, for each rule, the objects in each storage tier, today's moves, and what has expired.",
+            discussion: """
+                Reads the archive's keys and sizes and changes nothing. On S3 an object's age counts from its \
+                creation, as S3 counts it; in a folder, from the deletion time in its name.
+
+                EXAMPLES:
+                  archiver lifecycle plan --archive ./archive
+                  archiver lifecycle plan --archive ./copy --key-prefix user-service/ \\
+                      --now 2031-01-01
+                  archiver lifecycle plan --archive s3://archives/users --json
+                """)
 
         @OptionGroup var archive: ArchiveOption
         @OptionGroup var lifecycle: LifecycleOptions
@@ -34,28 +52,25 @@ extension Archiver.Lifecycle {
                 "Which small objects S3 declines to move, as the bucket is set: "
                     + TransitionMinimumObjectSize.allCases.map(\.rawValue).joined(separator: " or ") + ".",
                 valueName: "setting"))
-        var transitionDefaultMinimumObjectSize: String = TransitionMinimumObjectSize.allStorageClasses128K.rawValue
+        var transitionDefaultMinimumObjectSize = Parsed<TransitionMinimumObjectSize>(
+            argument: TransitionMinimumObjectSize.allStorageClasses128K.rawValue)
 
         @OptionGroup var output: OutputOption
 
         func validate() throws {
-            try lifecycle.checkArchive(archive.archive)
-            guard TransitionMinimumObjectSize(rawValue: transitionDefaultMinimumObjectSize) != nil else {
-                throw ValidationError(
-                    "--transition-default-minimum-object-size: \"\(transitionDefaultMinimumObjectSize)\" is not a setting; use "
-                        + TransitionMinimumObjectSize.allCases.map(\.rawValue).joined(separator: " or "))
-            }
+            try lifecycle.checkArchive(try archive.location)
+            _ = try transitionDefaultMinimumObjectSize.value("--transition-default-minimum-object-size")
         }
 
         func run() async throws {
             let planner = try lifecycle.planner(
-                archive: archive.archive,
-                transitionMinimumObjectSize: TransitionMinimumObjectSize(rawValue: transitionDefaultMinimumObjectSize) ?? .allStorageClasses128K)
+                archive: try archive.location,
+                transitionMinimumObjectSize: try transitionDefaultMinimumObjectSize.value("--transition-default-minimum-object-size"))
             let plan = try await planner.plan()
             if output.json {
-                try printJSON(plan)
+                try Terminal.printJSON(plan)
             } else {
-                plan.textLines.forEach { print($0) }
+                plan.textLines.forEach(Terminal.print)
             }
         }
     }
@@ -63,7 +78,18 @@ extension Archiver.Lifecycle {
     /// `archiver lifecycle enforce`: deletes what has expired.
     struct Enforce: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete the archive objects past their expiry (transitions are left to S3).")
+            abstract: "Delete the archive objects past their expiry (transitions are left to S3).",
+            discussion: """
+                --now may name a later day only with --dry-run: a later day would delete records before their \
+                retention ends.
+
+                EXAMPLES:
+                  archiver lifecycle enforce --archive ./archive --dry-run
+                  archiver lifecycle enforce --archive ./archive \\
+                      --policy lifecycle/default.json
+                  archiver lifecycle enforce --archive s3://archives/users \\
+                      --now 2031-06-01 --dry-run --json
+                """)
 
         @OptionGroup var archive: ArchiveOption
         @OptionGroup var lifecycle: LifecycleOptions
@@ -72,26 +98,26 @@ extension Archiver.Lifecycle {
         @OptionGroup var output: OutputOption
 
         func validate() throws {
-            try lifecycle.checkArchive(archive.archive)
+            try lifecycle.checkArchive(try archive.location)
             let today = LifecycleDay(containing: Date())
-            if !dryRun, let now = lifecycle.now, let day = try? LifecycleDay(parsing: now), day > today {
+            if !dryRun, let day = try lifecycle.day, day > today {
                 throw ValidationError(
-                    "--now \(now) is after today (\(today)): enforce deletes for real, and a later day would delete records "
-                        + "before their retention ends. Look ahead with --dry-run, or `archiver lifecycle plan --now \(now)`.")
+                    "--now \(day) is after today (\(today)): enforce deletes for real, and a later day would delete records "
+                        + "before their retention ends. Look ahead with --dry-run, or `archiver lifecycle plan --now \(day)`.")
             }
         }
 
         func run() async throws {
-            let planner = try lifecycle.planner(archive: archive.archive)
+            let planner = try lifecycle.planner(archive: try archive.location)
             let listKeys = dryRun && !output.json
             let result = try await planner.enforce(dryRun: dryRun) { object, rule in
-                if listKeys { print("would delete \(object.key)  (\(rule))") }
+                if listKeys { Terminal.print("would delete \(object.key)  (\(rule))") }
             }
             if output.json {
-                try printJSON(result)
+                try Terminal.printJSON(result)
             } else {
-                if listKeys && result.expired.objects > 0 { print("") }
-                result.textLines.forEach { print($0) }
+                if listKeys && result.expired.objects > 0 { Terminal.print("") }
+                result.textLines.forEach(Terminal.print)
             }
         }
     }
@@ -101,82 +127,101 @@ extension Archiver.Lifecycle {
     /// `archiver lifecycle apply`: the policy becomes the bucket's lifecycle configuration.
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set the policy as the S3 bucket's lifecycle configuration (replaces all of the bucket's rules).")
+            abstract: "Set the policy as the S3 bucket's lifecycle configuration (replaces all of the bucket's rules).",
+            discussion: """
+                PutBucketLifecycleConfiguration replaces the bucket's whole configuration: rules for other prefixes \
+                must be in the policy too (`archiver lifecycle show` prints what the bucket has now).
+
+                EXAMPLES:
+                  archiver lifecycle show --archive s3://archives > before.json
+                  archiver lifecycle apply --archive s3://archives \\
+                      --policy lifecycle/default.json
+                """)
 
         @OptionGroup var archive: ArchiveOption
-        @Option(
-            name: .long,
-            help: ArgumentHelp(
-                "The lifecycle policy (S3 lifecycle JSON). Default: \(LifecyclePolicy.defaultPath) in the working folder, else the built-in default.",
-                valueName: "file"))
-        var policy: String?
+        @OptionGroup var policy: PolicyOption
 
         func validate() throws {
-            try requireBucket(archive.archive, command: "apply")
+            try requireBucket(try archive.location, command: "apply")
         }
 
         func run() async throws {
-            let location = try ArchiveLocation(archive.archive)
-            let wiring = Wiring(logger: Terminal.logger)
-            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
-            let (json, source) = try BucketLifecycle.policyJSON(path: policy)
+            let bucket = try bucketLifecycle(archive)
+            let (json, source) = try BucketLifecycle.policyJSON(path: policy.policy)
             let existing = try await bucket.currentRuleCount()
-            warn(
+            Terminal.printError(
                 "warning: PutBucketLifecycleConfiguration replaces the whole lifecycle configuration of bucket '\(bucket.bucket)'"
                     + (existing > 0 ? " (its \(existing) rule\(existing == 1 ? "" : "s") now are discarded)" : "")
                     + "; rules for other prefixes must be in the policy too")
             if !bucket.prefix.isEmpty {
-                warn("note: the policy's prefixes match whole bucket keys; this archive's keys start with '\(bucket.prefix)'")
+                Terminal.printError("note: the policy's prefixes match whole bucket keys; this archive's keys start with '\(bucket.prefix)'")
             }
             try await bucket.apply(json: json)
-            print("applied \(source) to s3://\(bucket.bucket)")
+            Terminal.print("applied \(source) to s3://\(bucket.bucket)")
         }
     }
 
     /// `archiver lifecycle show`: the bucket's lifecycle configuration.
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the S3 bucket's lifecycle configuration as JSON.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the S3 bucket's lifecycle configuration as JSON.",
+            discussion: """
+                The JSON is what `aws s3api get-bucket-lifecycle-configuration` prints and `lifecycle apply --policy` \
+                takes; a bucket without a configuration prints {"Rules": []}.
+
+                EXAMPLES:
+                  archiver lifecycle show --archive s3://archives
+                """)
 
         @OptionGroup var archive: ArchiveOption
 
         func validate() throws {
-            try requireBucket(archive.archive, command: "show")
+            try requireBucket(try archive.location, command: "show")
         }
 
         func run() async throws {
-            let location = try ArchiveLocation(archive.archive)
-            let wiring = Wiring(logger: Terminal.logger)
-            let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
+            let bucket = try bucketLifecycle(archive)
             guard let json = try await bucket.show() else {
-                warn("bucket '\(bucket.bucket)' has no lifecycle configuration; `archiver lifecycle apply` sets one")
-                print(#"{"Rules": []}"#)
+                Terminal.printError("bucket '\(bucket.bucket)' has no lifecycle configuration; `archiver lifecycle apply` sets one")
+                Terminal.print(#"{"Rules": []}"#)
                 return
             }
-            print(String(decoding: json, as: UTF8.self))
+            Terminal.print(String(decoding: json, as: UTF8.self))
         }
     }
 }
 
+/// The lifecycle configuration of an S3 archive's bucket, for apply and show.
+private func bucketLifecycle(_ archive: ArchiveOption) throws -> BucketLifecycle {
+    let location = try archive.location
+    return try BucketLifecycle(location: location, client: try Wiring(logger: Terminal.logger).s3Client(for: location))
+}
+
 /// apply and show work on buckets only.
-private func requireBucket(_ spec: String, command: String) throws {
-    guard case .s3 = try ArchiveLocation(spec) else {
+private func requireBucket(_ location: ArchiveLocation, command: String) throws {
+    guard case .s3 = location else {
         throw ValidationError(
             "lifecycle \(command) works on an S3 bucket (--archive s3://bucket); a local folder has no lifecycle configuration: "
                 + "use `archiver lifecycle enforce` to delete what has expired")
     }
 }
 
-/// `--policy`, `--now`, `--key-prefix`: shared by plan and enforce.
-struct LifecycleOptions: ParsableArguments {
+/// `--policy`: the lifecycle policy file, for plan, enforce and apply.
+struct PolicyOption: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
             "The lifecycle policy (S3 lifecycle JSON). Default: \(LifecyclePolicy.defaultPath) in the working folder, else the built-in default.",
             valueName: "file"))
     var policy: String?
+}
+
+/// `--policy`, `--now`, `--key-prefix`: shared by plan and enforce.
+struct LifecycleOptions: ParsableArguments {
+    @OptionGroup var policy: PolicyOption
 
     @Option(name: .long, help: ArgumentHelp("The day to plan for (UTC). Default: today.", valueName: "YYYY-MM-DD"))
-    var now: String?
+    var now: Parsed<LifecycleDay>?
 
     @Option(
         name: .long,
@@ -186,14 +231,17 @@ struct LifecycleOptions: ParsableArguments {
     var keyPrefix: String = ""
 
     func validate() throws {
-        if let now {
-            do { _ = try LifecycleDay(parsing: now) } catch { throw ValidationError("--now: \(error)") }
-        }
+        _ = try day
+    }
+
+    /// The day of `--now`, if given.
+    var day: LifecycleDay? {
+        get throws { try now?.value("--now") }
     }
 
     /// Lifecycle reads local folders and S3 archives.
-    func checkArchive(_ spec: String) throws {
-        switch try ArchiveLocation(spec) {
+    func checkArchive(_ location: ArchiveLocation) throws {
+        switch location {
         case .folder(let path):
             guard FileSystem.isFolder(path) else {
                 throw ValidationError("there is no archive folder at '\(path)'; check --archive")
@@ -208,10 +256,9 @@ struct LifecycleOptions: ParsableArguments {
     }
 
     /// The planner for the archive, policy and day given.
-    func planner(archive spec: String, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
-        let location = try ArchiveLocation(spec)
-        let (policy, source) = try LifecyclePolicy.resolve(path: self.policy, workingFolder: "")
-        let day = try now.map(LifecycleDay.init(parsing:))
+    func planner(archive location: ArchiveLocation, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
+        let (policy, source) = try LifecyclePolicy.resolve(path: policy.policy, workingFolder: "")
+        let day = try self.day
         let options: LifecyclePlanner.Options
         let store: any ArchiveStore
         switch location {
@@ -233,14 +280,12 @@ struct LifecycleOptions: ParsableArguments {
     }
 }
 
-/// Prints a value as JSON (sorted keys, indented).
-private func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-/// A line for people on standard error.
-private func warn(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+/// `--transition-default-minimum-object-size`: one of S3's settings.
+extension TransitionMinimumObjectSize: CommandLineValue {
+    init(commandLine text: String) throws {
+        guard let setting = Self(rawValue: text) else {
+            throw ValidationError("\"\(text)\" is not a setting; use " + Self.allCases.map(\.rawValue).joined(separator: " or "))
+        }
+        self = setting
+    }
 }

@@ -6,50 +6,69 @@ import Foundation
 /// `--archive`: where the archive lives.
 struct ArchiveOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The archive: a folder, s3://bucket[/prefix], or null: (keeps nothing).", valueName: "dir|s3-url"))
-    var archive: String
+    var archive: Parsed<ArchiveLocation>
 
     func validate() throws {
-        do { _ = try ArchiveLocation(archive) } catch { throw ValidationError("\(error)") }
+        _ = try location
+    }
+
+    /// The archive named, as read when the command line was parsed.
+    var location: ArchiveLocation {
+        get throws { try archive.value("--archive") }
     }
 }
 
 /// `--sse`, `--sse-kms-key-id`: server-side encryption of the objects written to an S3 archive.
 struct EncryptionOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Server-side encryption of the S3 objects written: AES256 (SSE-S3) or aws:kms (SSE-KMS). Default: the bucket's.", valueName: "AES256|aws:kms"))
-    var sse: String?
+    var sse: Parsed<EncryptionAlgorithm>?
 
     @Option(name: .long, help: ArgumentHelp("The KMS key (id, ARN or alias) for --sse aws:kms. Default: the account's aws/s3 key.", valueName: "key"))
     var sseKmsKeyId: String?
 
     /// The encryption asked for, checked against the archive it is for.
-    func encryption(for archive: String) throws -> S3ServerSideEncryption? {
+    func encryption(for archive: ArchiveOption) throws -> S3ServerSideEncryption? {
         guard let sse else {
             if sseKmsKeyId != nil { throw ValidationError("--sse-kms-key-id needs --sse aws:kms") }
             return nil
         }
         let encryption: S3ServerSideEncryption
-        switch sse {
-        case _ where sse.caseInsensitiveCompare("AES256") == .orderedSame:
-            if sseKmsKeyId != nil { throw ValidationError("--sse-kms-key-id needs --sse aws:kms, not --sse \(sse) (AES256 uses keys S3 manages)") }
+        switch try sse.value("--sse") {
+        case .aes256:
+            if sseKmsKeyId != nil { throw ValidationError("--sse-kms-key-id needs --sse aws:kms, not --sse \(sse.text) (AES256 uses keys S3 manages)") }
             encryption = .aes256
-        case _ where sse.caseInsensitiveCompare("aws:kms") == .orderedSame:
+        case .kms:
             if let key = sseKmsKeyId, key.isEmpty || key.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
                 throw ValidationError("--sse-kms-key-id '\(key)' is not a KMS key id, ARN or alias (no spaces or control characters)")
             }
             encryption = .kms(keyID: sseKmsKeyId)
-        default:
-            throw ValidationError("--sse '\(sse)' is not a server-side encryption; use AES256 or aws:kms (with --sse-kms-key-id for a key of your own)")
         }
-        if let location = try? ArchiveLocation(archive), !location.isS3 {
-            throw ValidationError("--sse applies to s3:// archives; '\(archive)' is not one (protect a folder archive with its file permissions or an encrypted file system)")
+        if let location = try? archive.location, !location.isS3 {
+            throw ValidationError(
+                "--sse applies to s3:// archives; '\(archive.archive.text)' is not one (protect a folder archive with its file permissions or an encrypted file system)")
         }
         return encryption
     }
 }
 
+/// `--sse`: AES256 or aws:kms, in any case.
+enum EncryptionAlgorithm: CommandLineValue {
+    case aes256, kms
+
+    init(commandLine text: String) throws {
+        if text.caseInsensitiveCompare("AES256") == .orderedSame {
+            self = .aes256
+        } else if text.caseInsensitiveCompare("aws:kms") == .orderedSame {
+            self = .kms
+        } else {
+            throw ValidationError("'\(text)' is not a server-side encryption; use AES256 or aws:kms (with --sse-kms-key-id for a key of your own)")
+        }
+    }
+}
+
 /// `--state`: checkpoints and dead letters.
 struct StateOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The state folder: checkpoints and dead letters. Default: .archiver in the working folder.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The state folder: checkpoints and dead letters.", valueName: "dir"))
     var state: String = ".archiver"
 }
 

@@ -6,21 +6,35 @@ extension Archiver {
         static let configuration = CommandConfiguration(
             abstract: "Put archived records back into a table.",
             discussion: """
-                Restores one object (its key as `archiver ls` prints it) or every object under a date
-                prefix. Never replaces an item that exists unless --overwrite. --to - prints each item as
-                DynamoDB JSON (what `aws dynamodb put-item --item` takes).
+                Restores one object (its key as `archiver ls` prints it) or every object under a date prefix. \
+                Never replaces an item that exists unless --overwrite; --dry-run checks each item and changes nothing.
+
+                --to - prints each item as DynamoDB JSON, one a line: what aws CLI v2 takes \
+                (`aws dynamodb put-item --table-name users --item file://item.json`). aws CLI v1 base64-encodes \
+                binary values (B, BS) a second time, so through v1 every binary value would come back as the text \
+                of its base64; v1 has no setting against it (cli_binary_format is v2's). Put items with binary \
+                values back with --to dynamodb:<table>, or with aws CLI v2.
+
+                EXAMPLES:
+                  archiver ls --archive ./archive --item 'USER#123_PROFILE'
+                  archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
+                      --archive ./archive --to dynamodb:users
+                  archiver restore --prefix 2024/01/15 --archive s3://archives/users \\
+                      --to sqlite:app.db#users --dry-run
+                  archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
+                      --archive ./archive --to - > item.json
                 """)
 
-        @Argument(help: ArgumentHelp("The archive key, relative to the archive root.", valueName: "key"))
+        @Argument(help: ArgumentHelp("The archive key, relative to the archive root, as `archiver ls` prints it.", valueName: "key"))
         var key: String?
 
         @Option(help: ArgumentHelp("Restore every object under this date prefix.", valueName: "YYYY/MM[/DD]"))
-        var prefix: String?
+        var prefix: Parsed<DatePrefix>?
 
         @OptionGroup var archive: ArchiveOption
 
         @Option(help: ArgumentHelp("Where to: sqlite:<db>#<table>, dynamodb:<table>, or - for standard output.", valueName: "target"))
-        var to: String
+        var to: Parsed<RestoreTargetSpec>
 
         @Flag(help: "Replace items that exist.")
         var overwrite = false
@@ -32,20 +46,27 @@ extension Archiver {
 
         func validate() throws {
             guard (key == nil) != (prefix == nil) else { throw ValidationError("give either an archive key or --prefix YYYY/MM[/DD]") }
-            if let prefix, let problem = ArchiveRestorer.validatePrefix(prefix) { throw ValidationError(problem) }
+            _ = try prefix?.value("--prefix")
+            _ = try to.value("--to")
         }
 
         func run() async throws {
             let logger = Terminal.logger
             let wiring = Wiring(logger: logger)
-            var restorer = ArchiveRestorer(store: try wiring.store(try ArchiveLocation(archive.archive)), target: try wiring.restoreTarget(to))
+            let target = try to.value("--to")
+            var restorer = ArchiveRestorer(store: try wiring.store(try archive.location), target: try wiring.restoreTarget(target))
             restorer.overwrite = overwrite
             restorer.dryRun = dryRun
             if let key {
-                let outcome = try await restorer.restore(key: key)
+                let outcome: RestoreOutcome
+                do {
+                    outcome = try await restorer.restore(key: key)
+                } catch {
+                    throw await ItemKeyHint(argument: key, archive: archive.archive.text, to: to.text).explain(error, store: restorer.store)
+                }
                 switch outcome {
                 case .restored:
-                    if to != "-" { Terminal.print("\(dryRun ? "would restore" : "restored") \(key) into \(restorer.target.location)") }
+                    if !target.isStandardOutput { Terminal.print("\(dryRun ? "would restore" : "restored") \(key) into \(restorer.target.location)") }
                 case .exists(let message):
                     throw RestoreError(message)
                 case .failed(let message):
@@ -53,12 +74,12 @@ extension Archiver {
                 }
                 return
             }
-            let progress = ProgressLine(enabled: to != "-")
-            let summary = try await restorer.restore(prefix: prefix!) { summary in
+            let progress = ProgressLine(enabled: !target.isStandardOutput)
+            let summary = try await restorer.restore(prefix: try prefix!.value("--prefix").description) { summary in
                 progress.update("restored \(summary.restored) of \(summary.total)  already there \(summary.exists)  failed \(summary.failed)")
             }
             progress.finish()
-            if output.json { try Terminal.printJSON(summary) } else if to != "-" { Terminal.print(summary.text) }
+            if output.json { try Terminal.printJSON(summary) } else if !target.isStandardOutput { Terminal.print(summary.text) }
             if summary.failed > 0 || summary.exists > 0 { throw ExitCode(1) }
         }
     }

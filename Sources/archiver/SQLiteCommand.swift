@@ -12,6 +12,11 @@ extension Archiver {
             discussion: """
                 `init` adds a change table and a delete trigger to the database; `archiver tail --source sqlite:<db>` \
                 then archives every deleted row. `expire` deletes rows whose TTL has passed, recorded as TTL expiries.
+
+                EXAMPLES:
+                  archiver sqlite init app.db --table users --ttl-column expires_at
+                  archiver sqlite expire app.db --table users
+                  archiver tail --source sqlite:app.db --archive ./archive
                 """,
             subcommands: [Init.self, Expire.self])
     }
@@ -22,7 +27,13 @@ extension Archiver.SQLite {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add the change table and a delete trigger for a table to an existing database.",
-            discussion: "Safe to run again; run it again after changing the table's columns so the trigger records them all.")
+            discussion: """
+                Safe to run again; run it again after changing the table's columns so the trigger records them all.
+
+                EXAMPLES:
+                  archiver sqlite init app.db --table users
+                  archiver sqlite init app.db --table sessions --ttl-column expires_at --json
+                """)
 
         @Argument(help: ArgumentHelp("The application's SQLite database (it must exist).", valueName: "db"))
         var database: String
@@ -61,7 +72,14 @@ extension Archiver.SQLite {
     struct Expire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete rows whose TTL column is before now, recorded as TTL expiries.",
-            discussion: "Rows whose TTL is NULL or not a number never expire. The deletions happen in one transaction.")
+            discussion: """
+                Rows whose TTL is NULL or not a number never expire. The deletions happen in one transaction. Run it \
+                from cron or a timer, as often as expiry should happen.
+
+                EXAMPLES:
+                  archiver sqlite expire app.db --table sessions
+                  archiver sqlite expire app.db --table sessions --now 1705315800 --json
+                """)
 
         @Argument(help: ArgumentHelp("The application's SQLite database.", valueName: "db"))
         var database: String

@@ -6,12 +6,18 @@ extension Archiver {
         static let configuration = CommandConfiguration(
             abstract: "Copy a month of deletions into a local folder for analysis.",
             discussion: """
-                Keeps the archive's layout (YYYY/MM/DD/…), skips objects already there and identical.
-                --jsonl also writes the month's records, decompressed, one per line (for jq, DuckDB, pandas).
+                Keeps the archive's layout (YYYY/MM/DD/…) and skips objects already there and identical, so \
+                running it again copies only what is new or changed. --jsonl also writes the month's records, \
+                decompressed, one per line (for jq, DuckDB, pandas).
+
+                EXAMPLES:
+                  archiver sync 2024-01 ./january --archive s3://archives/users
+                  archiver sync 2024-01 ./january --archive ./archive --jsonl january.jsonl
+                  jq -c '.dynamodb.OldImage' january.jsonl | head
                 """)
 
         @Argument(help: ArgumentHelp("The month.", valueName: "YYYY-MM"))
-        var month: String
+        var month: Parsed<Month>
 
         @Argument(help: ArgumentHelp("The local folder to fill.", valueName: "local-dir"))
         var destination: String
@@ -24,14 +30,14 @@ extension Archiver {
         @OptionGroup var output: OutputOption
 
         func validate() throws {
-            do { _ = try ArchiveSync.prefix(month: month) } catch { throw ValidationError("\(error)") }
+            _ = try month.value("month")
         }
 
         func run() async throws {
             let wiring = Wiring(logger: Terminal.logger)
-            let sync = ArchiveSync(source: try wiring.store(try ArchiveLocation(archive.archive)), destination: try LocalArchiveStore(path: destination))
+            let sync = ArchiveSync(source: try wiring.store(try archive.location), destination: try LocalArchiveStore(path: destination))
             let progress = ProgressLine()
-            let summary = try await sync.run(month: month, jsonl: jsonl) { summary in
+            let summary = try await sync.run(month: try month.value("month").description, jsonl: jsonl) { summary in
                 progress.update("objects \(summary.objects)  copied \(summary.copied)  already there \(summary.skipped)")
             }
             progress.finish()

@@ -9,15 +9,26 @@ extension Archiver {
         static let configuration = CommandConfiguration(
             abstract: "Archive the deletions of a change feed.",
             discussion: """
-                Reads the source in order; archives every REMOVE (manual deletes and TTL expiries) as
-                <archive>/YYYY/MM/DD/<item key>.<HHMMSS>.<sequence>.<manual|ttl>.json.gz; passes over
-                INSERT and MODIFY; dead-letters what it cannot archive. Follows the source until SIGTERM
-                or SIGINT (then finishes what is in flight, saves the checkpoint and exits 0), or, with
-                --once, stops at the end of what is there and prints a summary.
+                Reads the source in order and archives every REMOVE (manual deletes and TTL expiries), the whole \
+                record gzipped, as
+
+                  <archive>/YYYY/MM/DD/<item key>.<HHMMSS>.<sequence>.<manual|ttl>.json.gz
+
+                Passes over INSERT and MODIFY; dead-letters what it cannot archive (`archiver dlq` shows them). \
+                Follows the source until SIGTERM or SIGINT (then finishes what is in flight, saves the checkpoint \
+                and exits 0), or, with --once, stops at the end of what is there and prints a summary. A restart \
+                resumes after the checkpoint kept in the state folder.
+
+                EXAMPLES:
+                  archiver tail --source jsonl:/var/log/app/changes.jsonl --archive ./archive
+                  archiver tail --source sqlite:app.db --archive ./archive --once
+                  archiver tail --source dynamodb:users --archive s3://archives/users \\
+                      --state /var/lib/archiver --sse aws:kms
+                  archiver tail --source jsonl:feed.jsonl --archive null: --once --json
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
-        var source: String
+        var source: Parsed<SourceSpec>
 
         @OptionGroup var archive: ArchiveOption
         @OptionGroup var encryption: EncryptionOption
@@ -35,10 +46,10 @@ extension Archiver {
         var workers: Int?
 
         func validate() throws {
-            do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
+            _ = try source.value("--source")
             guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (\(GzipEncoder.defaultLevel) when not given)") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-            _ = try encryption.encryption(for: archive.archive)
+            _ = try encryption.encryption(for: archive)
         }
 
         func run() async throws {
@@ -51,7 +62,7 @@ extension Archiver {
             var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
             if let workers { options.workers = workers }
             let checkpoints = try CheckpointStore(stateFolder: state.state)
-            var changeSource = try await wiring.source(try SourceSpec(source))
+            var changeSource = try await wiring.source(try source.value("--source"))
             let gaps = GapCount()
             if var streams = changeSource as? DynamoDBStreamsSource {
                 // Records trimmed from a shard before they were read are written down as gaps.
@@ -68,8 +79,7 @@ extension Archiver {
             }
             let pipeline = ArchivePipeline(
                 source: changeSource,
-                store: try wiring.store(
-                    try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive)),
+                store: try wiring.store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive)),
                 checkpoints: checkpoints,
                 deadLetters: try DeadLetterFolder(stateFolder: state.state),
                 options: options, logger: logger,

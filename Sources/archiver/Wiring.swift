@@ -61,22 +61,16 @@ public struct Wiring: Sendable {
         }
     }
 
-    /// The target `--to` names: `-` (standard output), `sqlite:<db>#<table>`, `dynamodb:<table>`.
-    public func restoreTarget(_ spec: String) throws -> any RestoreTarget {
-        if spec == "-" { return StandardOutputTarget() }
-        if spec.hasPrefix("sqlite:") {
-            let rest = spec.dropFirst("sqlite:".count)
-            guard let hash = rest.lastIndex(of: "#"), hash != rest.startIndex, rest.index(after: hash) != rest.endIndex else {
-                throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
-            }
-            return try SQLiteRestoreTarget(databasePath: String(rest[..<hash]), table: String(rest[rest.index(after: hash)...]))
-        }
-        if spec.hasPrefix("dynamodb:") {
-            let table = String(spec.dropFirst("dynamodb:".count))
-            guard !table.isEmpty else { throw RestoreError("'\(spec)' names no table; write dynamodb:<table>") }
+    /// The target `--to` names.
+    public func restoreTarget(_ spec: RestoreTargetSpec) throws -> any RestoreTarget {
+        switch spec {
+        case .standardOutput:
+            return StandardOutputTarget()
+        case .sqlite(let database, let table):
+            return try SQLiteRestoreTarget(databasePath: database, table: table)
+        case .dynamoDB(let table):
             let settings = try AWSSettings.resolve(environment: environment)
             return DynamoDBRestoreTarget(table: table, client: DynamoDBClient(settings: settings))
         }
-        throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
     }
 }

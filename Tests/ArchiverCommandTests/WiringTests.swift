@@ -26,7 +26,7 @@ import TestSupport
         #expect(byTable.keyOrder == ["PK", "SK"])
         let byStream = try await wiring.source(try SourceSpec("dynamodb-stream:\(arn)"))
         #expect(byStream.id == byTable.id)
-        let target = try wiring.restoreTarget("dynamodb:\(table)")
+        let target = try wiring.restoreTarget(RestoreTargetSpec("dynamodb:\(table)"))
         #expect(target.location == "dynamodb:\(table)")
     }
 

@@ -182,6 +182,11 @@ import TestSupport
             (["tail", "--source", "jsonl:x", "--archive", "s3://", "--once"], "names no bucket"),
             (["restore", "--prefix", "2024-01", "--archive", "a", "--to", "-"], "YYYY/MM"),
             (["restore", "k", "--archive", "a", "--to", "mysql:x"], "unknown restore target"),
+            (["restore", "k", "--archive", "a", "--to", "sqlite:#t"], "'sqlite:#t' names no database; write sqlite:<db>#<table>"),
+            (["restore", "k", "--archive", "a", "--to", "sqlite:app.db"], "'sqlite:app.db' names no table"),
+            (["restore", "k", "--archive", "a", "--to", "sqlite:"], "names no database and no table"),
+            (["lifecycle", "plan", "--archive", "a", "--now", "2024-02-30"], "--now: \"2024-02-30\" is not a day"),
+            (["ls", "--archive", "a", "--date", "15/01/2024"], "YYYY-MM-DD"),
             (["sync", "January", "out", "--archive", "a"], "YYYY-MM"),
         ]
         for (arguments, expected) in cases {

@@ -25,25 +25,13 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var text: String {
         var rows: [(String, String)] = [
             ("objects", "\(objects)"),
-            ("copied", "\(copied)  (\(formatBytes(bytes)))"),
+            ("copied", "\(copied)  (\(ByteSize.text(bytes)))"),
             ("already there", "\(skipped)"),
         ]
         if jsonlRecords > 0 { rows.append(("jsonl records", "\(jsonlRecords)")) }
         rows.append(("time", String(format: "%.2f s", seconds)))
         return alignedRows(rows)
     }
-}
-
-/// `1.2 MB`.
-public func formatBytes(_ bytes: Int64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1000 && unit < units.count - 1 {
-        value /= 1000
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }
 
 /// Copies a month of deletions from an archive into a local folder with the same layout, skipping

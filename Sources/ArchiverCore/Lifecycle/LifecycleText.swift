@@ -1,36 +1,13 @@
 /// Short aligned text of lifecycle plans and enforcement, for people.
 public enum LifecycleText {
-    /// `512 B`, `1.5 KiB`, `2.0 GiB`.
+    /// `512 B`, `1.5 KiB`, `2.0 GiB`: `ByteSize`, the one byte format of every command.
     public static func bytes(_ count: Int64) -> String {
-        if count < 1024 { return "\(count) B" }
-        let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-        var value = Double(count) / 1024
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        let tenths = Int((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
+        ByteSize.text(count)
     }
 
     /// Rows as columns: the first two left-aligned, the rest right-aligned, two spaces apart.
     public static func table(_ rows: [[String]]) -> [String] {
-        guard let width = rows.map(\.count).max() else { return [] }
-        var widths = Array(repeating: 0, count: width)
-        for row in rows {
-            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
-        }
-        return rows.map { row in
-            var line = ""
-            for (column, cell) in row.enumerated() {
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                if column > 0 { line += "  " }
-                line += column < 2 ? cell + padding : padding + cell
-            }
-            while line.hasSuffix(" ") { line.removeLast() }
-            return line
-        }
+        TextTable(alignments: [.left, .left, .right]).lines(rows)
     }
 
     static func row(_ rule: String, _ action: String, _ tally: ObjectTally) -> [String] {

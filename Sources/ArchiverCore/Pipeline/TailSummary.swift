@@ -47,17 +47,11 @@ public struct TailSummary: Sendable, Codable, Equatable {
             ("archived", "\(archived)  (manual \(archivedManual), ttl \(archivedTTL))"),
             ("passed over", "\(passedOver)"),
             ("dead-lettered", "\(deadLettered)"),
-            ("time", String(format: "%.2f s  (%.0f records/s, %.1f MB/s)", seconds, rate, seconds > 0 ? Double(bytes) / seconds / 1e6 : 0)),
+            ("time", String(format: "%.2f s  (%.0f records/s, ", seconds, rate) + ByteSize.rate(bytes, seconds: seconds) + ")"),
         ]
         if gaps > 0 { rows.insert(("gaps", "\(gaps)"), at: 4) }
         return alignedRows(rows)
     }
-}
-
-/// `name   value` rows with the values lined up.
-public func alignedRows(_ rows: [(String, String)]) -> String {
-    let width = rows.map(\.0.count).max() ?? 0
-    return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 }.joined(separator: "\n")
 }
 
 import Foundation
