@@ -67,16 +67,16 @@ public struct Wiring: Sendable {
         if spec.hasPrefix("sqlite:") {
             let rest = spec.dropFirst("sqlite:".count)
             guard let hash = rest.lastIndex(of: "#"), hash != rest.startIndex, rest.index(after: hash) != rest.endIndex else {
-                throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
+                throw RestoreError.invalidRequest("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
             }
             return try SQLiteRestoreTarget(databasePath: String(rest[..<hash]), table: String(rest[rest.index(after: hash)...]))
         }
         if spec.hasPrefix("dynamodb:") {
             let table = String(spec.dropFirst("dynamodb:".count))
-            guard !table.isEmpty else { throw RestoreError("'\(spec)' names no table; write dynamodb:<table>") }
+            guard !table.isEmpty else { throw RestoreError.invalidRequest("'\(spec)' names no table; write dynamodb:<table>") }
             let settings = try AWSSettings.resolve(environment: environment)
             return DynamoDBRestoreTarget(table: table, client: DynamoDBClient(settings: settings))
         }
-        throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
+        throw RestoreError.invalidRequest("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
     }
 }
