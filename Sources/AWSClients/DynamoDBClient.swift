@@ -41,43 +41,6 @@ public struct DynamoDBClient: Sendable {
         return try await json.call("DescribeTable", body: body.finished(), resource: AWSResource(table: table), as: Response.self, metadata: meta(table)).Table
     }
 
-    /// Creates an on-demand table, with a stream when `streamViewType` is given (e.g. "NEW_AND_OLD_IMAGES").
-    @discardableResult
-    public func createTable(
-        _ table: String, keySchema: [DynamoDBKeyElement], attributeDefinitions: [DynamoDBAttributeDefinition], streamViewType: String? = nil
-    ) async throws -> DynamoDBTableDescription {
-        var body = JSONObjectWriter()
-        body.string("TableName", table)
-        body.raw("KeySchema", try Self.encode(keySchema))
-        body.raw("AttributeDefinitions", try Self.encode(attributeDefinitions))
-        body.string("BillingMode", "PAY_PER_REQUEST")
-        if let streamViewType {
-            body.raw("StreamSpecification", try Self.encode(DynamoDBStreamSpecification(streamEnabled: true, streamViewType: streamViewType)))
-        }
-        struct Response: Decodable { let TableDescription: DynamoDBTableDescription }
-        return try await json.call(
-            "CreateTable", body: body.finished(), resource: AWSResource(table: table), as: Response.self, metadata: meta(table)
-        ).TableDescription
-    }
-
-    /// Deletes a table.
-    public func deleteTable(_ table: String) async throws {
-        var body = JSONObjectWriter()
-        body.string("TableName", table)
-        _ = try await json.call("DeleteTable", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
-    }
-
-    /// Turns time-to-live on or off for `attribute`.
-    public func updateTimeToLive(table: String, attribute: String, enabled: Bool) async throws {
-        var spec = JSONObjectWriter()
-        spec.bool("Enabled", enabled)
-        spec.string("AttributeName", attribute)
-        var body = JSONObjectWriter()
-        body.string("TableName", table)
-        body.raw("TimeToLiveSpecification", spec.finished())
-        _ = try await json.call("UpdateTimeToLive", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
-    }
-
     // MARK: Items
 
     /// Writes an item given as raw DynamoDB JSON, spliced into the request unchanged.
@@ -137,6 +100,12 @@ public struct DynamoDBClient: Sendable {
 
     // MARK: Helpers
 
+    /// Calls any DynamoDB operation with a JSON body, for operations this client does not wrap (tests create
+    /// and delete tables with it). Returns the successful response.
+    package func call(_ operation: String, body: [UInt8], table: String) async throws -> HTTPResponse {
+        try await json.call(operation, body: body, resource: AWSResource(table: table), metadata: meta(table))
+    }
+
     private func checkObject(_ bytes: [UInt8], operation: String, table: String, what: String) throws {
         do {
             try RawJSON.validateObject(bytes)
@@ -151,9 +120,5 @@ public struct DynamoDBClient: Sendable {
         } catch {
             throw AWSError.invalidResponse(.dynamoDB, operation: operation, reason: "\(error)", resource: AWSResource(table: table))
         }
-    }
-
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
     }
 }

@@ -35,28 +35,6 @@ public struct S3Client: Sendable {
 
     // MARK: Buckets
 
-    /// Creates a bucket in the client's region (for tests and setup). A bucket already owned by the caller is not an error.
-    public func createBucket(_ bucket: String) async throws {
-        var body: [UInt8] = []
-        if http.region != "us-east-1" {
-            var xml = XMLWriter()
-            xml.open("CreateBucketConfiguration", namespace: s3XMLNamespace)
-            xml.element("LocationConstraint", http.region)
-            xml.close("CreateBucketConfiguration")
-            body = xml.bytes
-        }
-        do {
-            _ = try await send("CreateBucket", method: "PUT", bucket: bucket, headers: body.isEmpty ? [] : [("Content-Type", "application/xml")], body: body)
-        } catch let error as AWSError where error.code == "BucketAlreadyOwnedByYou" {
-            return
-        }
-    }
-
-    /// Deletes an empty bucket.
-    public func deleteBucket(_ bucket: String) async throws {
-        _ = try await send("DeleteBucket", method: "DELETE", bucket: bucket)
-    }
-
     /// Whether the bucket exists and is reachable with these credentials (false on 404).
     public func bucketExists(_ bucket: String) async throws -> Bool {
         do {
@@ -198,8 +176,9 @@ public struct S3Client: Sendable {
 
     // MARK: Request plumbing
 
-    /// Sends one S3 request for a bucket (and key), addressed per ``addressingStyle``.
-    func send(
+    /// Sends one S3 request for a bucket (and key), addressed per ``addressingStyle``: for operations this client
+    /// does not wrap (tests create and delete buckets with it).
+    package func send(
         _ operation: String, method: String, bucket: String, key: String? = nil, query: [(String, String?)] = [],
         headers: [(name: String, value: String)] = [], body: [UInt8] = [], metadata: Logger.Metadata = [:],
         errorMayHideInSuccess: Bool = false

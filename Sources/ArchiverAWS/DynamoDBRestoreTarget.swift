@@ -26,7 +26,7 @@ public struct DynamoDBRestoreTarget: RestoreTarget {
         do {
             keyNames = DynamoDBStreamsSource.keyOrder(try await client.describeTable(table).keySchema)
         } catch let error as AWSError where error.kind == .resourceNotFound {
-            throw RestoreError("there is no DynamoDB table \(table); create it (with the same key schema) before restoring into it")
+            throw RestoreError.unusableTarget("there is no DynamoDB table \(table); create it (with the same key schema) before restoring into it")
         }
         var outcomes = [RestoreOutcome](repeating: .failed("not attempted"), count: items.count)
         let client = self.client

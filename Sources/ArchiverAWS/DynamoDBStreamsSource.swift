@@ -9,7 +9,8 @@ import Logging
 /// when it held nothing) once the shard is finished. Shards are read in lineage order: a child's records
 /// only after its parent is finished (a parent missing from the description was trimmed and counts as
 /// finished). Each GetRecords response becomes one batch whose buffer is the raw response body, so the
-/// archive holds the exact bytes the service sent.
+/// archive holds the exact bytes the service sent. Records trimmed from a shard before they were read are
+/// reported as gaps (``batches(after:follow:stop:onGap:)``).
 public struct DynamoDBStreamsSource: ChangeSource {
     /// `dynamodb-stream:<arn>`.
     public let id: String
@@ -18,8 +19,6 @@ public struct DynamoDBStreamsSource: ChangeSource {
     /// The table's key attributes, HASH then RANGE.
     public let keyOrder: [String]?
 
-    /// Records a gap: a shard whose records were trimmed before they could be read (partition, detail).
-    public var onGap: (@Sendable (_ partition: String, _ detail: String) -> Void)?
     /// Records per GetRecords call.
     public var limit = 1000
     /// First wait after an empty poll when following, doubled up to ``maximumBackoff``.
@@ -42,13 +41,13 @@ public struct DynamoDBStreamsSource: ChangeSource {
     }
 
     /// The source for a table's current stream (DescribeTable → LatestStreamArn).
-    /// - Throws: `SourceError` when the table has no stream enabled.
+    /// - Throws: `SourceError` of kind `noStream` when the table has no stream enabled.
     public static func table(
         _ table: String, dynamoDB: DynamoDBClient, streams: DynamoDBStreamsClient, logger: Logger = Logger(label: "archiver.dynamodb-stream")
     ) async throws -> DynamoDBStreamsSource {
         let description = try await dynamoDB.describeTable(table)
         guard let arn = description.latestStreamARN, description.streamSpecification?.streamEnabled ?? true else {
-            throw SourceError(
+            throw SourceError.noStream(
                 "table \(table) has no stream; enable one with view type NEW_AND_OLD_IMAGES (aws dynamodb update-table --table-name \(table) --stream-specification StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES)")
         }
         if let view = description.streamSpecification?.streamViewType, view != "NEW_AND_OLD_IMAGES", view != "OLD_IMAGE" {
@@ -73,7 +72,13 @@ public struct DynamoDBStreamsSource: ChangeSource {
     }
 
     public func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, any Error> {
-        let state = ReadState(checkpoints: checkpoints)
+        batches(after: checkpoints, follow: follow, stop: stop, onGap: { _ in })
+    }
+
+    public func batches(
+        after checkpoints: [String: String], follow: Bool, stop: StopSignal, onGap: @escaping @Sendable (SourceGap) -> Void
+    ) -> AsyncThrowingStream<SourceBatch, any Error> {
+        let state = ReadState(checkpoints: checkpoints, onGap: onGap)
         let source = self
         return AsyncThrowingStream {
             try await source.next(state: state, follow: follow, stop: stop)
@@ -117,7 +122,7 @@ public struct DynamoDBStreamsSource: ChangeSource {
                 if trimmedInARow > 3 { throw error }
                 let detail = "records of shard \(shard.id) after \(shard.sequence.map { "sequence \($0)" } ?? "its start") were trimmed from the stream before they were read; reading on from the oldest record still there"
                 logger.error("\(detail)", metadata: meta(shard))
-                onGap?(shard.id, detail)
+                state.onGap(SourceGap(partition: shard.id, detail: detail))
                 shard.iterator = nil
                 shard.fromTrimHorizon = true
             } catch let error as AWSError where error.kind == .resourceNotFound {
@@ -126,7 +131,7 @@ public struct DynamoDBStreamsSource: ChangeSource {
                 guard !state.described.contains(shard.id) else { throw error }
                 let detail = "shard \(shard.id) was trimmed from the stream before it was read to its end (read up to \(shard.sequence.map { "sequence \($0)" } ?? "its start")); its later records are lost"
                 logger.error("\(detail)", metadata: meta(shard))
-                onGap?(shard.id, detail)
+                state.onGap(SourceGap(partition: shard.id, detail: detail))
                 shard.finished = true
                 shard.iterator = nil
             } catch let error as AWSError where error.kind == .throttled {
@@ -195,7 +200,7 @@ public struct DynamoDBStreamsSource: ChangeSource {
             where !state.described.contains(shard) && !saved.hasPrefix("closed") && !shard.isEmpty {
                 let detail = "shard \(shard) was trimmed from the stream before it was read to its end (read up to sequence \(saved)); its later records are lost"
                 logger.error("\(detail)", metadata: ["dynamodb.stream": "\(streamARN)", "dynamodb.shard": "\(shard)"])
-                onGap?(shard, detail)
+                state.onGap(SourceGap(partition: shard, detail: detail))
             }
         }
         for shard in description.shards where state.shards[shard.shardID] == nil {
@@ -266,8 +271,13 @@ private final class ReadState: @unchecked Sendable {
     var lastDescribe = Date.distantPast
     var needsDescribe = true
     var checkedVanished = false
+    /// Where gaps are reported.
+    let onGap: @Sendable (SourceGap) -> Void
 
-    init(checkpoints: [String: String]) { self.checkpoints = checkpoints }
+    init(checkpoints: [String: String], onGap: @escaping @Sendable (SourceGap) -> Void) {
+        self.checkpoints = checkpoints
+        self.onGap = onGap
+    }
 
     /// A shard may be read once its parent is finished; a parent no longer described was trimmed.
     func parentFinished(_ shard: ShardState) -> Bool {

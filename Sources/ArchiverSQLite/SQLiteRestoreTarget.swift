@@ -65,9 +65,9 @@ public struct SQLiteRestoreTarget: RestoreTarget {
         } catch let error as RestoreError {
             throw error
         } catch let error as SQLiteArchiveError {
-            throw RestoreError(error.description)
+            throw RestoreError.unusableTarget(error.description)
         } catch let error as DatabaseError {
-            throw RestoreError("\(path): \(error.message ?? "\(error.resultCode)"); nothing was restored")
+            throw RestoreError.unusableTarget("\(path): \(error.message ?? "\(error.resultCode)"); nothing was restored")
         }
     }
 }

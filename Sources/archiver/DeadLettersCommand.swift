@@ -131,7 +131,7 @@ extension Archiver {
                 let folder = try DeadLetterFolder(stateFolder: state.state)
                 // A damaged entry can be dropped too: that is how one gets rid of it.
                 guard try await folder.contains(id: id) else {
-                    throw StateError("no dead-letter entry '\(id)' in \(folder.path); `archiver dlq list` shows them")
+                    throw StateError.noDeadLetter(id, in: folder.path)
                 }
                 try await folder.remove(ids: [id])
                 Terminal.print("dropped \(id)")

@@ -26,7 +26,7 @@ struct ItemKeyHint {
         } catch {
             deletions = []
         }
-        return RestoreError("\(error)\n" + hint(deletions))
+        return RestoreError.noObject("\(error)\n" + hint(deletions))
     }
 
     /// The lines that follow the error.

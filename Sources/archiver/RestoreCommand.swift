@@ -68,9 +68,9 @@ extension Archiver {
                 case .restored:
                     if !target.isStandardOutput { Terminal.print("\(dryRun ? "would restore" : "restored") \(key) into \(restorer.target.location)") }
                 case .exists(let message):
-                    throw RestoreError(message)
+                    throw RestoreError.itemExists(message)
                 case .failed(let message):
-                    throw RestoreError("cannot restore \(key): \(message)")
+                    throw RestoreError.itemFailed("cannot restore \(key): \(message)")
                 }
                 return
             }

@@ -19,20 +19,20 @@ public enum RestoreTargetSpec: Sendable, Equatable, CustomStringConvertible {
             let table = hash.map { rest[rest.index(after: $0)...] } ?? ""
             switch (database.isEmpty, table.isEmpty) {
             case (true, true):
-                throw RestoreError("'\(spec)' names no database and no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
+                throw RestoreError.invalidRequest("'\(spec)' names no database and no table; write sqlite:<db>#<table>, e.g. sqlite:app.db#users")
             case (true, false):
-                throw RestoreError("'\(spec)' names no database; write sqlite:<db>#<table>, e.g. sqlite:app.db#\(table)")
+                throw RestoreError.invalidRequest("'\(spec)' names no database; write sqlite:<db>#<table>, e.g. sqlite:app.db#\(table)")
             case (false, true):
-                throw RestoreError("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:\(database)#users")
+                throw RestoreError.invalidRequest("'\(spec)' names no table; write sqlite:<db>#<table>, e.g. sqlite:\(database)#users")
             case (false, false):
                 self = .sqlite(database: String(database), table: String(table))
             }
         } else if spec.hasPrefix("dynamodb:") {
             let table = String(spec.dropFirst("dynamodb:".count))
-            guard !table.isEmpty else { throw RestoreError("'\(spec)' names no table; write dynamodb:<table>") }
+            guard !table.isEmpty else { throw RestoreError.invalidRequest("'\(spec)' names no table; write dynamodb:<table>") }
             self = .dynamoDB(table: table)
         } else {
-            throw RestoreError("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
+            throw RestoreError.invalidRequest("unknown restore target '\(spec)'; write -, sqlite:<db>#<table> or dynamodb:<table>")
         }
     }
 

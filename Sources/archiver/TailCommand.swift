@@ -1,4 +1,3 @@
-import ArchiverAWS
 import ArchiverCore
 import ArgumentParser
 import Foundation
@@ -62,21 +61,8 @@ extension Archiver {
             var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
             if let workers { options.workers = workers }
             let checkpoints = try CheckpointStore(stateFolder: state.state)
-            var changeSource = try await wiring.source(try source.value("--source"))
-            let gaps = GapCount()
-            if var streams = changeSource as? DynamoDBStreamsSource {
-                // Records trimmed from a shard before they were read are written down as gaps.
-                let sourceID = streams.id
-                streams.onGap = { partition, detail in
-                    gaps.add()
-                    do {
-                        try checkpoints.recordGap(source: sourceID, partition: partition, detail: detail)
-                    } catch {
-                        logger.error("could not record a gap in the state folder: \(error)", metadata: ["source": "\(sourceID)", "partition": "\(partition)"])
-                    }
-                }
-                changeSource = streams
-            }
+            // Gaps the source reports go into the state folder and the summary through the pipeline.
+            let changeSource = try await wiring.source(try source.value("--source"))
             let pipeline = ArchivePipeline(
                 source: changeSource,
                 store: try wiring.store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive)),
@@ -86,8 +72,7 @@ extension Archiver {
                 progress: { summary in
                     progress.update("read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)")
                 })
-            var summary = try await pipeline.run(stop: stop)
-            summary.gaps = gaps.value
+            let summary = try await pipeline.run(stop: stop)
             progress.finish()
             if output.json {
                 try Terminal.printJSON(summary)
@@ -102,12 +87,4 @@ extension Archiver {
             }
         }
     }
-}
-
-/// Gaps noticed during a run, counted from the source's callback.
-private final class GapCount: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

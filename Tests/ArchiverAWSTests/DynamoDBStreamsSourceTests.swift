@@ -180,19 +180,19 @@ struct StreamRead {
     let childA = "shardId-00000002-child-a"
     let childB = "shardId-00000003-child-b"
 
-    func source(_ fake: FakeStreams, gaps: GapLog? = nil) -> DynamoDBStreamsSource {
+    func source(_ fake: FakeStreams) -> DynamoDBStreamsSource {
         var source = DynamoDBStreamsSource(streamARN: fake.arn, keyOrder: ["PK", "SK"], client: fake.client())
         source.minimumBackoff = 0.005
         source.maximumBackoff = 0.02
         source.describeInterval = 0.02
-        if let gaps { source.onGap = { gaps.add($0, $1) } }
         return source
     }
 
-    /// Reads until the stream ends, or (following) until `count` records came.
-    func read(_ source: DynamoDBStreamsSource, after checkpoints: [String: String] = [:], follow: Bool = false, count: Int = .max) async throws
-        -> StreamRead
-    {
+    /// Reads until the stream ends, or (following) until `count` records came. Gaps go to `gaps`, reported
+    /// through the `ChangeSource` protocol as the pipeline receives them.
+    func read(
+        _ source: any ChangeSource, after checkpoints: [String: String] = [:], follow: Bool = false, count: Int = .max, gaps: GapLog? = nil
+    ) async throws -> StreamRead {
         var result = StreamRead()
         let stop = StopSignal()
         let watchdog = Task {
@@ -200,7 +200,7 @@ struct StreamRead {
             stop.stop()
         }
         defer { watchdog.cancel() }
-        for try await batch in source.batches(after: checkpoints, follow: follow, stop: stop) {
+        for try await batch in source.batches(after: checkpoints, follow: follow, stop: stop, onGap: { gaps?.add($0.partition, $0.detail) }) {
             result.batches.append(batch)
             result.checkpoints[batch.partition] = batch.checkpoint
             for (index, range) in batch.records.enumerated() {
@@ -287,7 +287,7 @@ struct StreamRead {
         let fake = try FakeStreams(startPoll: 10)
         fake.trimmed = [parent: 2]
         let gaps = GapLog()
-        let read = try await read(source(fake, gaps: gaps), after: [parent: "1000000000000000000100"])
+        let read = try await read(source(fake), after: [parent: "1000000000000000000100"], gaps: gaps)
         #expect(gaps.all.map(\.0) == [parent])
         #expect(gaps.all.first?.1.contains("trimmed") == true)
         #expect(fake.log.contains("GetShardIterator \(parent) TRIM_HORIZON"))
@@ -300,7 +300,7 @@ struct StreamRead {
         let fake = try FakeStreams(startPoll: 10)
         let gaps = GapLog()
         let gone = "shardId-00000000-trimmed-grandparent"
-        let read = try await read(source(fake, gaps: gaps), after: [gone: "500", "shardId-old-closed": "closed:7"])
+        let read = try await read(source(fake), after: [gone: "500", "shardId-old-closed": "closed:7"], gaps: gaps)
         #expect(gaps.all.map(\.0) == [gone])
         #expect(Set(read.records.map(\.seq)) == Set(fake.allSequences))
     }
@@ -310,7 +310,7 @@ struct StreamRead {
         let fake = try FakeStreams(startPoll: 10)
         fake.goneAfterDescribes = ([childA], 2)
         let gaps = GapLog()
-        let read = try await read(source(fake, gaps: gaps))
+        let read = try await read(source(fake), gaps: gaps)
         #expect(gaps.all.map(\.0) == [childA])
         #expect(read.sequences(of: childA).isEmpty)
         #expect(read.sequences(of: parent).count == 4)

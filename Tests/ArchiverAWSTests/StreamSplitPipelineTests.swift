@@ -46,4 +46,27 @@ import TestSupport
         #expect(try await again.run(stop: StopSignal()).archived == 0)
         #expect(folder.files(under: "archive").filter { $0.hasSuffix(".json.gz") }.count == total)
     }
+
+    @Test func aShardTrimmedBeforeItWasReadIsRecordedAsAGapInTheStateFolder() async throws {
+        let fake = try FakeStreams(startPoll: 10)
+        fake.trimmed = ["shardId-00000001-parent": 2]
+        var source = DynamoDBStreamsSource(streamARN: fake.arn, keyOrder: ["PK", "SK"], client: fake.client())
+        source.minimumBackoff = 0.005
+        source.maximumBackoff = 0.02
+        let folder = TemporaryFolder("gap")
+        defer { folder.remove() }
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        // Stopped after the parent's first record; its next two were trimmed from the stream meanwhile.
+        try checkpoints.save(source: source.id, partition: "shardId-00000001-parent", position: "1000000000000000000100")
+        let pipeline = ArchivePipeline(
+            source: source, store: try LocalArchiveStore(path: folder("archive")), checkpoints: checkpoints,
+            deadLetters: try DeadLetterFolder(stateFolder: folder("state")), options: TailOptions(follow: false))
+        let summary = try await pipeline.run(stop: StopSignal())
+        #expect(summary.gaps == 1)
+        let gaps = try checkpoints.gaps()
+        #expect(gaps.map(\.source) == [source.id])
+        #expect(gaps.map(\.partition) == ["shardId-00000001-parent"])
+        #expect(gaps.first?.detail.contains("trimmed") == true)
+        #expect(summary.archived == fake.allSequences.count - 2, "every record but the two trimmed ones")
+    }
 }

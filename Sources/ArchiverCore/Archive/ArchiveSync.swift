@@ -137,7 +137,7 @@ public struct ArchiveSync: Sendable {
         let temporary = final + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: temporary)
-        else { throw StateError("cannot create '\(temporary)': check that its folder exists and can be written") }
+        else { throw StateError.unusable("cannot create '\(temporary)': check that its folder exists and can be written") }
         do {
             var buffer: [UInt8] = []
             for key in keys.sorted() {

@@ -60,7 +60,8 @@ public final class ArchivePipeline: Sendable {
         var outcomes: [RecordOutcome]
     }
 
-    /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done.
+    /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done. Gaps the source
+    /// reports are recorded in the checkpoint store (table `gaps`) and counted in the summary.
     /// - Throws: when the store or the state folder needs attention (disk full, permission denied, bad
     ///   credentials); the checkpoint then stands at the last batch that was fully durable.
     public func run(stop: StopSignal) async throws -> TailSummary {
@@ -72,7 +73,11 @@ public final class ArchivePipeline: Sendable {
         let read = AsyncBoundedQueue<SourceBatch>(capacity: options.readAhead)
         let processed = AsyncBoundedQueue<ProcessedBatch>(capacity: 1)
         let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder)
-        let batches = source.batches(after: saved, follow: options.follow, stop: stop)
+        let gaps = GapTally()
+        let batches = source.batches(after: saved, follow: options.follow, stop: stop, onGap: { gap in
+            gaps.add()
+            self.record(gap)
+        })
 
         let reader = Task {
             do {
@@ -111,7 +116,17 @@ public final class ArchivePipeline: Sendable {
         }
         _ = await (reader.value, compressor.value)
         summary.seconds = Date().timeIntervalSince(started)
+        summary.gaps = gaps.value
         return summary
+    }
+
+    /// Writes a gap the source reported into the state folder (table `gaps`); a failure to is logged, not fatal.
+    func record(_ gap: SourceGap) {
+        do {
+            try checkpoints.recordGap(source: source.id, partition: gap.partition, detail: gap.detail, at: clock.now())
+        } catch {
+            logger.error("could not record a gap in the state folder: \(error)", metadata: ["source": "\(source.id)", "partition": "\(gap.partition)"])
+        }
     }
 
     /// Makes one batch durable, then saves its checkpoint.
@@ -161,11 +176,11 @@ public final class ArchivePipeline: Sendable {
         try await deadLetters.write(letters)
         do {
             try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
-        } catch let error as StateError where error.damagedFile != nil {
+        } catch let error as StateError where error.kind == .damaged {
             throw error
         } catch {
             // The store's error already names the database and what to do; add what the archive holds.
-            throw StateError("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
+            throw StateError.unusable("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
         return summary
     }
@@ -212,6 +227,14 @@ public final class ArchivePipeline: Sendable {
         }
         return refused
     }
+}
+
+/// Gaps the source reported during a run.
+private final class GapTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }
 
 /// One `RecordProcessor` per worker thread; a batch is cut into contiguous runs, one per worker.

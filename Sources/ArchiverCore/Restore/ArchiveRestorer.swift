@@ -55,15 +55,15 @@ public struct ArchiveRestorer: Sendable {
         do {
             record = try gunzip(bytes)
         } catch {
-            throw RestoreError("the object \(key) is not a readable archive: \(error)")
+            throw RestoreError.unreadableObject("the object \(key) is not a readable archive: \(error)")
         }
         let scanned: ScannedRecord
         do {
             scanned = try RecordScanner().scan(record)
         } catch {
-            throw RestoreError("the object \(key) does not hold a stream record: \(error)")
+            throw RestoreError.unreadableObject("the object \(key) does not hold a stream record: \(error)")
         }
-        guard let range = scanned.oldImageRange else { throw RestoreError("the record in \(key) has no OldImage to restore") }
+        guard let range = scanned.oldImageRange else { throw RestoreError.unreadableObject("the record in \(key) has no OldImage to restore") }
         do {
             var item = try Item(dynamoJSON: try JSONValue.parse(Array(record[range])))
             // A key attribute missing from the image comes back from Keys, so the item can be put.
@@ -80,7 +80,7 @@ public struct ArchiveRestorer: Sendable {
         } catch let error as RestoreError {
             throw error
         } catch {
-            throw RestoreError("the OldImage in \(key) is not a valid DynamoDB item: \(error)")
+            throw RestoreError.unreadableObject("the OldImage in \(key) is not a valid DynamoDB item: \(error)")
         }
     }
 
@@ -90,7 +90,7 @@ public struct ArchiveRestorer: Sendable {
         do {
             bytes = try await store.get(key)
         } catch let error as ArchiveStoreError where error.isNotFound {
-            throw RestoreError("no archived object '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
+            throw RestoreError.noObject("no archived object '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
         }
         let item = try Self.item(fromArchived: bytes, key: key)
         return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
@@ -108,7 +108,7 @@ public struct ArchiveRestorer: Sendable {
 
     /// Restores every object under a date prefix, `batchSize` at a time, reporting progress.
     public func restore(prefix: String, progress: (@Sendable (RestoreSummary) -> Void)? = nil) async throws -> RestoreSummary {
-        if let problem = Self.validatePrefix(prefix) { throw RestoreError(problem) }
+        if let problem = Self.validatePrefix(prefix) { throw RestoreError.invalidRequest(problem) }
         let started = Date()
         var summary = RestoreSummary()
         summary.dryRun = dryRun

@@ -40,30 +40,73 @@ public struct SourceBatch: Sendable {
 public enum RecordPositions: Sendable {
     /// Lines of a file: the buffer starts at byte `baseOffset`; line numbers per record (1-based).
     case lines(firstLine: Int, baseOffset: Int64, lineNumbers: [Int])
-    /// One label per record (a sequence number, a row id).
+    /// One label per record (a sequence number, a row id), ending in the number that grows along the partition.
     case labels([String])
+}
+
+/// Records a source could no longer supply: for example a shard's records trimmed from a stream (after 24 hours)
+/// before they were read. What they held is lost to the archive; a gap says so, loudly, instead of nothing.
+public struct SourceGap: Sendable, Equatable {
+    /// The partition the records were lost from (a shard id; "" for a source of one partition).
+    public var partition: String
+    /// What was lost and why, for people: which partition, up to where it had been read.
+    public var detail: String
+
+    public init(partition: String, detail: String) {
+        self.partition = partition
+        self.detail = detail
+    }
 }
 
 /// Where change records come from: a JSON-lines file, a SQLite change table, a DynamoDB stream.
 ///
-/// A source reads in order and resumes after a checkpoint it wrote itself. It never yields a record
-/// it has not fully read (no partial last line).
+/// The contract every source keeps (`ChangeSourceConformance` in the tests checks each point against each source):
+/// - It reads in order: within a partition, records come in the order the feed holds them, each once, and
+///   their positions grow (a file that is rotated or truncated starts its line numbers again).
+/// - It resumes after a checkpoint it wrote itself: reading again after a batch's checkpoint yields exactly
+///   the records after that batch, none repeated and none skipped. With no checkpoint it starts at the beginning.
+/// - A replay is identical: a record read again (after a restart, a crash) has the same bytes and position,
+///   so it makes the same archive object.
+/// - It never yields a record it has not fully read (no partial last line), and each record is one whole
+///   stream record (DESIGN.md §2).
+/// - Records it can no longer supply are reported as gaps, never passed over in silence.
 public protocol ChangeSource: Sendable {
-    /// A stable name for this source, under which checkpoints are kept (e.g. `jsonl:/var/feed.jsonl`).
+    /// A stable name for this source, under which checkpoints are kept (e.g. `jsonl:/var/feed.jsonl`): the same
+    /// for every run over the same feed, and different for different feeds.
     var id: String { get }
 
     /// The records after the given checkpoints (partition → checkpoint; empty on a first run), in batches.
+    ///
+    /// The stream ends when `follow` is false and everything there is has been read, or once `stop` is set; it
+    /// throws when the feed cannot be read (the message names it and says what to do).
     /// - Parameters:
+    ///   - checkpoints: checkpoints this source wrote (a batch's ``SourceBatch/checkpoint``), by partition.
     ///   - follow: keep waiting for new records (like `tail -F`); when false, finish at the end of what is there.
     ///   - stop: set when the process is asked to stop; the source finishes its current batch and ends.
     func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, any Error>
 
+    /// The same records, reporting each gap (records the source can no longer supply) to `onGap` as it is noticed,
+    /// before any later batch of that partition is yielded.
+    ///
+    /// A source that cannot lose records (a file, a table) need not implement this: by default it reads as
+    /// ``batches(after:follow:stop:)`` and reports nothing.
+    func batches(
+        after checkpoints: [String: String], follow: Bool, stop: StopSignal, onGap: @escaping @Sendable (SourceGap) -> Void
+    ) -> AsyncThrowingStream<SourceBatch, any Error>
+
     /// The key attributes in key order, when the source knows the table's schema (nil: the order records list them).
+    /// When given, every record's `Keys` names exactly these attributes.
     var keyOrder: [String]? { get }
 }
 
 extension ChangeSource {
     public var keyOrder: [String]? { nil }
+
+    public func batches(
+        after checkpoints: [String: String], follow: Bool, stop: StopSignal, onGap: @escaping @Sendable (SourceGap) -> Void
+    ) -> AsyncThrowingStream<SourceBatch, any Error> {
+        batches(after: checkpoints, follow: follow, stop: stop)
+    }
 }
 
 /// Set once, read anywhere: asks long-running work to wind down.

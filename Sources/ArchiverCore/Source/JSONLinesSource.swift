@@ -173,7 +173,7 @@ private final class Reader: @unchecked Sendable {
             }
             let code = errno
             guard code == ENOENT, follow, !stop.isStopped else {
-                throw SourceError("cannot read the change feed '\(source.path)': \(String(cString: strerror(code)))"
+                throw SourceError.unreadable("cannot read the change feed '\(source.path)': \(String(cString: strerror(code)))"
                     + (code == ENOENT ? "; check the path given to --source jsonl:" : ""))
             }
             // Following a file that does not exist yet: wait for it.
@@ -184,7 +184,7 @@ private final class Reader: @unchecked Sendable {
 
     func open(_ path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int) throws -> OpenFile {
         let fd = Glibc_open(path)
-        guard fd >= 0 else { throw SourceError("cannot open the change feed '\(path)': \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SourceError.unreadable("cannot open the change feed '\(path)': \(String(cString: strerror(errno)))") }
         return OpenFile(fd: fd, device: device, inode: inode, path: path, offset: offset, line: line)
     }
 
@@ -209,7 +209,7 @@ private final class Reader: @unchecked Sendable {
             if count > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: chunk.baseAddress, count: count)) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw SourceError("cannot read the change feed '\(file.path)': \(String(cString: strerror(errno)))")
+                throw SourceError.unreadable("cannot read the change feed '\(file.path)': \(String(cString: strerror(errno)))")
             }
             if count == 0 {
                 // Truncated in place (copytruncate)? Then start over at its beginning.
@@ -350,9 +350,3 @@ private final class Reader: @unchecked Sendable {
 }
 
 private func Glibc_open(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
-
-/// A problem reading a source. Says what to do.
-public struct SourceError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

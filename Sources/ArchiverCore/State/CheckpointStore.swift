@@ -68,23 +68,23 @@ public final class CheckpointStore: Sendable {
 
     /// A damaged database: say which file, why it is not repaired, and how to start over without losing anything.
     static func damaged(_ path: String, _ problem: String) -> StateError {
-        StateError("the checkpoint database \(path) is damaged (\(problem)), so where each source had got to cannot be read. "
+        StateError.damaged("the checkpoint database \(path) is damaged (\(problem)), so where each source had got to cannot be read. "
             + "archiver does not repair it itself: a guess could move a checkpoint past records that were never archived. "
             + "Move it aside (mv \(path) \(path).damaged, and its -wal and -shm files if there are any) and run again: "
             + "each source then starts from its beginning (a file from its first line, a change table from its first row, "
             + "a stream from its oldest record), and the replayed records rewrite the same objects and dead-letter entries, "
-            + "so nothing is lost or duplicated", damagedFile: path)
+            + "so nothing is lost or duplicated")
     }
 
     /// A StateError for a failed database call: damage as `damaged`, anything else with SQLite's words.
     static func describe(_ error: any Error, path: String, doing operation: String) -> any Error {
         if let error = error as? StateError { return error }
-        guard let error = error as? DatabaseError else { return StateError("cannot \(operation) the checkpoint database \(path): \(error)") }
+        guard let error = error as? DatabaseError else { return StateError.unusable("cannot \(operation) the checkpoint database \(path): \(error)") }
         let message = error.message ?? "\(error)"
         if error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB {
             return damaged(path, message)
         }
-        return StateError("cannot \(operation) the checkpoint database \(path): \(message)\(advice(error) ?? "")")
+        return StateError.unusable("cannot \(operation) the checkpoint database \(path): \(message)\(advice(error) ?? "")")
     }
 
     /// What a person can do about a database error that is not damage: a full disk, a folder that cannot be written.
@@ -148,12 +148,60 @@ public final class CheckpointStore: Sendable {
 }
 
 /// A problem with the state folder (checkpoints, dead letters). Says what to do.
+///
+/// Code that must tell problems apart matches ``kind``:
+/// ```swift
+/// catch let error as StateError where error.kind == .damaged { … }
+/// ```
 public struct StateError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    /// The state file found damaged, when that is the problem (the description says what to do with it).
-    public var damagedFile: String?
-    public init(_ description: String, damagedFile: String? = nil) {
-        self.description = description
-        self.damagedFile = damagedFile
+    /// What kind of problem this is, for matching in code.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case damaged, unusable, noDeadLetter, invalidDeadLetterID
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A state file is damaged (a checkpoint database SQLite cannot read, a dead-letter entry cut short).
+        /// It is never repaired behind one's back: the description says how to start over safely.
+        public static let damaged = Kind(.damaged)
+        /// The state folder cannot be used now (a full disk, a folder that cannot be written, a busy database):
+        /// once that is fixed, running again goes on from the last checkpoint.
+        public static let unusable = Kind(.unusable)
+        /// There is no dead-letter entry with that id.
+        public static let noDeadLetter = Kind(.noDeadLetter)
+        /// The text given is not a dead-letter id.
+        public static let invalidDeadLetterID = Kind(.invalidDeadLetterID)
+
+        public var description: String { base.rawValue }
     }
+
+    /// What kind of problem this is.
+    public let kind: Kind
+    /// What is wrong, naming the file or folder, and what to do.
+    public let description: String
+
+    private init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+
+    /// A damaged state file: `description` names it, says what is wrong and how to start over safely.
+    public static func damaged(_ description: String) -> StateError { StateError(.damaged, description) }
+
+    /// The state folder cannot be used now: `description` names what failed and what to do.
+    public static func unusable(_ description: String) -> StateError { StateError(.unusable, description) }
+
+    /// No dead-letter entry `id` in the dead-letter folder `folder`.
+    public static func noDeadLetter(_ id: String, in folder: String) -> StateError {
+        StateError(.noDeadLetter, "no dead-letter entry '\(id)' in \(folder); `archiver dlq list` shows them")
+    }
+
+    /// `id` is not a dead-letter id.
+    public static func invalidDeadLetterID(_ id: String) -> StateError {
+        StateError(.invalidDeadLetterID, "'\(id)' is not a dead-letter id; `archiver dlq list` shows them")
+    }
+
+    /// The same problem with more said after its description.
+    public func adding(_ more: String) -> StateError { StateError(kind, description + more) }
 }

@@ -99,7 +99,7 @@ public final class DeadLetterFolder: Sendable {
         let objects = try entries.map { ArchiveObject(key: "\($0.id).json", body: Array(try encoder.encode($0))) }
         let failures = await files.put(objects)
         if let (_, failure) = failures.first {
-            throw StateError("cannot write to the dead-letter folder \(path): \(failure)")
+            throw StateError.unusable("cannot write to the dead-letter folder \(path): \(failure)")
         }
     }
 
@@ -134,7 +134,7 @@ public final class DeadLetterFolder: Sendable {
         do {
             bytes = try await files.get("\(id).json")
         } catch let error as ArchiveStoreError where error.isNotFound {
-            throw StateError("no dead-letter entry '\(id)' in \(path); `archiver dlq list` shows them")
+            throw StateError.noDeadLetter(id, in: path)
         }
         do {
             return try JSONDecoder().decode(DeadLetter.self, from: Data(bytes))
@@ -151,7 +151,7 @@ public final class DeadLetterFolder: Sendable {
 
     private static func checkID(_ id: String) throws {
         guard !id.isEmpty, id.allSatisfy({ $0.isHexDigit }) else {
-            throw StateError("'\(id)' is not a dead-letter id; `archiver dlq list` shows them")
+            throw StateError.invalidDeadLetterID(id)
         }
     }
 
@@ -190,5 +190,5 @@ public struct DamagedDeadLetter: Error, Sendable, Codable, Equatable, CustomStri
             + "once you have looked at it, `archiver dlq drop \(id)` (with the same --state) removes it"
     }
 
-    public var error: StateError { StateError(description, damagedFile: path) }
+    public var error: StateError { StateError.damaged(description) }
 }
