@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 /// An S3 bucket lifecycle configuration, convertible between the JSON that
 /// `aws s3api put-bucket-lifecycle-configuration --lifecycle-configuration file://policy.json` takes
@@ -582,5 +583,9 @@ private indirect enum OrderedJSON {
         }
     }
 
-    static func quoted(_ s: String) -> String { String(decoding: RawJSON.quoted(s), as: UTF8.self) }
+    static func quoted(_ s: String) -> String {
+        var out = ""
+        writeJSONString(s, to: &out)
+        return out
+    }
 }

@@ -2,21 +2,8 @@ import AWSClients
 import Foundation
 import Testing
 
-@Suite("Raw JSON and lifecycle documents")
+@Suite("GetRecords results and lifecycle documents")
 struct FormatTests {
-    @Test func rawJSONFindsMembersWithoutDecodingNumbers() throws {
-        let json = Array(#" {"Records": [ {"a": 1.00000000000000000000000000000000000001}, {"b": "x\"]}"} ], "NextShardIterator": "it\u00e9\n", "n": null} "#.utf8)
-        let members = try RawJSON.objectMembers(json)
-        #expect(members.map(\.key) == ["Records", "NextShardIterator", "n"])
-        let records = try RawJSON.arrayElements(json, in: members[0].value)
-        #expect(records.map { String(decoding: json[$0], as: UTF8.self) } == [#"{"a": 1.00000000000000000000000000000000000001}"#, #"{"b": "x\"]}"}"#])
-        #expect(try RawJSON.string(json, in: members[1].value) == "ité\n")
-        #expect(String(decoding: json[members[2].value], as: UTF8.self) == "null")
-        #expect(throws: RawJSONError.self) { try RawJSON.objectMembers(Array(#"{"a": [1, 2}"#.utf8)) }
-        #expect(throws: RawJSONError.self) { try RawJSON.objectMembers(Array(#"{"a": 1} x"#.utf8)) }
-        #expect(String(decoding: RawJSON.quoted("a\"b\\c\u{1}"), as: UTF8.self) == #""a\"b\\c\u0001""#)
-    }
-
     @Test func getRecordsResultSplitsRecords() throws {
         let body = Array(#"{"Records":[{"eventName":"REMOVE"},{"eventName":"INSERT"}],"NextShardIterator":"x"}"#.utf8)
         let result = DynamoDBGetRecordsResult(body: body, nextShardIterator: "x")
