@@ -50,13 +50,8 @@ struct JSONScanner {
 
     /// Reads the object starting here (at `{`). For each member, `member` gets the range of the key's raw
     /// contents (escapes kept) with the scanner at the value, and must read the value.
-    mutating func object(depth: Int, _ member: (inout JSONScanner, Range<Int>) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        index += 1
-        skipWhitespace()
-        if index < end, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return
-        }
+    mutating func object(_ member: (inout JSONScanner, Range<Int>) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        if isEmpty(closing: UInt8(ascii: "}")) { return }
         while true {
             skipWhitespace()
             let key = try string()
@@ -69,17 +64,21 @@ struct JSONScanner {
     }
 
     /// Reads the array starting here (at `[`); `element` must read each element.
-    mutating func array(depth: Int, _ element: (inout JSONScanner) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        index += 1
-        skipWhitespace()
-        if index < end, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return
-        }
+    mutating func array(_ element: (inout JSONScanner) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        if isEmpty(closing: UInt8(ascii: "]")) { return }
         while true {
             try element(&self)
             guard try next(closing: UInt8(ascii: "]")) else { return }
         }
+    }
+
+    /// Steps past the opening bracket here; true when the closing one follows (and steps past it too).
+    private mutating func isEmpty(closing: UInt8) -> Bool {
+        index += 1
+        skipWhitespace()
+        guard index < end, bytes[index] == closing else { return false }
+        index += 1
+        return true
     }
 
     /// After a member or element: true at `,` (another follows), false at the closing bracket.
@@ -96,8 +95,8 @@ struct JSONScanner {
     /// Passes over one value, checking its grammar.
     mutating func skipValue(depth: Int) throws(JSONParseError) {
         switch try valueStart(depth: depth) {
-        case UInt8(ascii: "{"): try object(depth: depth) { (s, _) throws(JSONParseError) in try s.skipValue(depth: depth + 1) }
-        case UInt8(ascii: "["): try array(depth: depth) { (s) throws(JSONParseError) in try s.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "{"): try object { (s, _) throws(JSONParseError) in try s.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["): try array { (s) throws(JSONParseError) in try s.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""): _ = try string()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")

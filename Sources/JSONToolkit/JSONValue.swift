@@ -117,13 +117,13 @@ extension JSONScanner {
         switch try valueStart(depth: depth) {
         case UInt8(ascii: "{"):
             var members: [(String, JSONValue)] = []
-            try object(depth: depth) { (s, key) throws(JSONParseError) in
+            try object { (s, key) throws(JSONParseError) in
                 members.append((try s.decodeString(key), try s.value(depth: depth + 1)))
             }
             return .object(members)
         case UInt8(ascii: "["):
             var items: [JSONValue] = []
-            try array(depth: depth) { (s) throws(JSONParseError) in items.append(try s.value(depth: depth + 1)) }
+            try array { (s) throws(JSONParseError) in items.append(try s.value(depth: depth + 1)) }
             return .array(items)
         case UInt8(ascii: "\""): return .string(try decodeString(try string()))
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)

@@ -26,7 +26,7 @@ public enum RawJSON {
         try scan(bytes, range) { (s) throws(JSONParseError) in
             guard try s.valueStart(depth: 0) == UInt8(ascii: "[") else { throw s.error("expected '['") }
             var elements: [Range<Int>] = []
-            try s.array(depth: 0) { (s) throws(JSONParseError) in
+            try s.array { (s) throws(JSONParseError) in
                 s.skipWhitespace()
                 let start = s.index
                 try s.skipValue(depth: 1)
@@ -57,7 +57,7 @@ public enum RawJSON {
     ) throws(JSONParseError) {
         try scan(bytes, range ?? 0..<bytes.count) { (s) throws(JSONParseError) in
             guard try s.valueStart(depth: 0) == UInt8(ascii: "{") else { throw s.error("expected '{'") }
-            try s.object(depth: 0) { (s, key) throws(JSONParseError) in
+            try s.object { (s, key) throws(JSONParseError) in
                 s.skipWhitespace()
                 let start = s.index
                 try s.skipValue(depth: 1)
