@@ -119,7 +119,7 @@ extension Archiver.Lifecycle {
             let location = try ArchiveLocation(archive.archive)
             let wiring = Wiring(logger: Terminal.logger)
             let bucket = try BucketLifecycle(location: location, client: try wiring.s3Client(for: location))
-            let (json, source) = try BucketLifecycle.policyJSON(path: policy)
+            let (chosen, source) = try LifecyclePolicy.resolve(path: policy, workingFolder: "")
             let existing = try await bucket.currentRuleCount()
             warn(
                 "warning: PutBucketLifecycleConfiguration replaces the whole lifecycle configuration of bucket '\(bucket.bucket)'"
@@ -128,7 +128,7 @@ extension Archiver.Lifecycle {
             if !bucket.prefix.isEmpty {
                 warn("note: the policy's prefixes match whole bucket keys; this archive's keys start with '\(bucket.prefix)'")
             }
-            try await bucket.apply(json: json)
+            try await bucket.apply(chosen)
             print("applied \(source) to s3://\(bucket.bucket)")
         }
     }

@@ -29,6 +29,7 @@ extension LifecyclePolicy {
     public static func decode(_ bytes: [UInt8]) throws -> LifecyclePolicy {
         let policy: LifecyclePolicy
         do {
+            try rejectUndefinedFields(bytes)
             policy = try JSONDecoder().decode(LifecyclePolicy.self, from: Data(bytes))
         } catch let error as LifecyclePolicyError {
             throw error
