@@ -101,10 +101,12 @@ private func jsonKind(_ type: Any.Type) -> String {
 
 /// Where JSON syntax breaks, as "line L, column C: what", or nil when it is valid JSON.
 private func jsonSyntaxProblem(_ bytes: [UInt8]) -> String? {
+    // A byte-order mark is no character of the text (and the decoder passes over it too).
+    let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
     do {
-        _ = try JSONValue.parse(bytes)
+        _ = try JSONValue.parse(text)
         return nil
     } catch {
-        return error.located(in: bytes)
+        return error.located(in: text)
     }
 }
