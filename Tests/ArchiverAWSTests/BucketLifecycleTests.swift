@@ -248,12 +248,17 @@ struct BucketLifecycleXMLTests {
 
 @Suite("Bucket lifecycle against moto")
 struct BucketLifecycleMotoTests {
-    @Test func applyReadShowDelete() async throws {
+    /// A new bucket on the shared moto server, and its lifecycle.
+    static func freshBucket(_ name: String) async throws -> (S3Client, String, BucketLifecycle) {
         let server = try await MotoServer.shared()
         let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 2))
-        let bucket = MotoServer.uniqueName("lifecycle")
+        let bucket = MotoServer.uniqueName(name)
         try await s3.createBucket(bucket)
-        let lifecycle = try BucketLifecycle(location: .s3(bucket: bucket, prefix: ""), client: s3)
+        return (s3, bucket, try BucketLifecycle(location: .s3(bucket: bucket, prefix: ""), client: s3))
+    }
+
+    @Test func applyReadShowDelete() async throws {
+        let (s3, bucket, lifecycle) = try await Self.freshBucket("lifecycle")
         #expect(try await lifecycle.configuration() == nil)
         #expect(try await lifecycle.show() == nil)
         #expect(try await lifecycle.currentRuleCount() == 0)
@@ -297,11 +302,7 @@ struct BucketLifecycleMotoTests {
     }
 
     @Test func applyRefusesAnInvalidPolicyAndLeavesTheBucketAlone() async throws {
-        let server = try await MotoServer.shared()
-        let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 2))
-        let bucket = MotoServer.uniqueName("lifecycle-bad")
-        try await s3.createBucket(bucket)
-        let lifecycle = try BucketLifecycle(location: .s3(bucket: bucket, prefix: ""), client: s3)
+        let (_, _, lifecycle) = try await Self.freshBucket("lifecycle-bad")
         let error = await #expect(throws: LifecyclePolicyError.self) { try await lifecycle.apply(LifecyclePolicy(rules: [])) }
         #expect(error?.location == "Rules")
         #expect(try await lifecycle.configuration() == nil)
