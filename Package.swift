@@ -33,12 +33,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // JSON: the value tree (parse and write, numbers kept as decimal text), byte-range access to members and
+        // elements, the one string escaper. Knows nothing of archiver or AWS.
+        .target(name: "JSONToolkit", swiftSettings: strict),
+
         // AWS clients: credentials and settings, HTTP with retries, S3, DynamoDB, DynamoDB Streams.
         // Knows nothing of archiver.
         .target(
             name: "AWSClients",
             dependencies: [
                 "AWSSigV4",
+                "JSONToolkit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -53,6 +58,7 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 "CDeflate",
+                "JSONToolkit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -65,6 +71,7 @@ let package = Package(
             name: "ArchiverSQLite",
             dependencies: [
                 "ArchiverCore",
+                "JSONToolkit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -77,6 +84,7 @@ let package = Package(
             dependencies: [
                 "ArchiverCore",
                 "AWSClients",
+                "JSONToolkit",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -114,12 +122,13 @@ let package = Package(
         ),
 
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
-        .testTarget(name: "AWSClientsTests", dependencies: ["AWSClients", "TestSupport"]),
-        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "TestSupport", "RecordFuzzing"]),
-        .testTarget(name: "ArchiverSQLiteTests", dependencies: ["ArchiverSQLite", "ArchiverCore", "TestSupport"]),
-        .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
-        .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "TestSupport"]),
+        .testTarget(name: "JSONToolkitTests", dependencies: ["JSONToolkit"]),
+        .testTarget(name: "AWSClientsTests", dependencies: ["AWSClients", "JSONToolkit", "TestSupport"]),
+        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "JSONToolkit", "TestSupport", "RecordFuzzing"]),
+        .testTarget(name: "ArchiverSQLiteTests", dependencies: ["ArchiverSQLite", "ArchiverCore", "JSONToolkit", "TestSupport"]),
+        .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "ArchiverCore", "AWSClients", "JSONToolkit", "TestSupport"]),
+        .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "JSONToolkit", "TestSupport"]),
         .testTarget(name: "ArchiverCommandTests", dependencies: ["archiver", "ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS", "JSONToolkit"]),
     ]
 )

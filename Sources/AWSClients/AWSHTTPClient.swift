@@ -1,6 +1,7 @@
 import AWSSigV4
 import Crypto
 import Foundation
+import JSONToolkit
 import Logging
 
 /// Sends signed AWS requests and retries them according to a ``RetryPolicy``.
@@ -226,9 +227,9 @@ struct AWSErrorBody: Sendable {
     /// A JSON 1.0 error: `{"__type": "com.amazonaws.dynamodb.v20120810#Code", "message": "…"}`.
     static func jsonError(_ body: [UInt8], typeHeader: String?) -> AWSErrorBody {
         var result = AWSErrorBody()
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
-            result.code = (object["__type"] as? String) ?? (object["code"] as? String)
-            result.message = (object["message"] as? String) ?? (object["Message"] as? String)
+        if let object = try? JSONValue.parse(body) {
+            result.code = object["__type"]?.stringValue ?? object["code"]?.stringValue
+            result.message = object["message"]?.stringValue ?? object["Message"]?.stringValue
         }
         if result.code == nil { result.code = typeHeader }
         if let code = result.code {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 import Logging
 
 /// The AWS JSON 1.0 protocol shared by DynamoDB and DynamoDB Streams:
@@ -35,51 +36,4 @@ struct AWSJSONProtocol: Sendable {
                 requestID: response.header("x-amzn-requestid"), resource: resource)
         }
     }
-}
-
-/// Builds a JSON object member by member; raw members are spliced in byte for byte.
-struct JSONObjectWriter {
-    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
-    private var first = true
-
-    private mutating func key(_ name: String) {
-        if !first { bytes.append(UInt8(ascii: ",")) }
-        first = false
-        bytes += RawJSON.quoted(name)
-        bytes.append(UInt8(ascii: ":"))
-    }
-
-    /// A string member.
-    mutating func string(_ name: String, _ value: String) {
-        key(name)
-        bytes += RawJSON.quoted(value)
-    }
-
-    /// An integer member.
-    mutating func int(_ name: String, _ value: Int) {
-        key(name)
-        bytes += Array(String(value).utf8)
-    }
-
-    /// A boolean member.
-    mutating func bool(_ name: String, _ value: Bool) {
-        key(name)
-        bytes += Array((value ? "true" : "false").utf8)
-    }
-
-    /// A member whose value is already JSON.
-    mutating func raw(_ name: String, _ json: [UInt8]) {
-        key(name)
-        bytes += json
-    }
-
-    /// A string-to-string map member.
-    mutating func stringMap(_ name: String, _ map: [(String, String)]) {
-        var inner = JSONObjectWriter()
-        for (k, v) in map { inner.string(k, v) }
-        raw(name, inner.finished())
-    }
-
-    /// The finished object.
-    func finished() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 import Logging
 
 /// A DynamoDB client over the JSON 1.0 protocol (`X-Amz-Target: DynamoDB_20120810.<Op>`).

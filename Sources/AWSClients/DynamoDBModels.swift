@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 /// One attribute of a key schema.
 public struct DynamoDBKeyElement: Sendable, Equatable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 import Logging
 
 /// A DynamoDB Streams client (`X-Amz-Target: DynamoDBStreams_20120810.<Op>`, signed as service "dynamodb",

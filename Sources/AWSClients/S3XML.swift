@@ -8,28 +8,28 @@ import FoundationXML
 ///
 /// Namespaces are ignored (element names are local names); text is kept exactly as parsed, so keys with
 /// leading or trailing spaces survive.
-struct XMLTree: Sendable, Equatable {
+package struct XMLTree: Sendable, Equatable {
     /// The local name of the element.
-    var name: String
+    package var name: String
     /// The text directly inside the element (whitespace between child elements included).
-    var text: String
+    package var text: String
     /// The child elements, in document order.
-    var children: [XMLTree]
+    package var children: [XMLTree]
 
     /// The first child with this name.
-    func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
+    package func child(_ name: String) -> XMLTree? { children.first { $0.name == name } }
 
     /// All children with this name.
-    func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
+    package func children(_ name: String) -> [XMLTree] { children.filter { $0.name == name } }
 
     /// The text of the first child with this name.
-    func string(_ name: String) -> String? { child(name)?.text }
+    package func string(_ name: String) -> String? { child(name)?.text }
 
     /// The text of the first child with this name, as an integer.
-    func int(_ name: String) -> Int? { string(name).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+    package func int(_ name: String) -> Int? { string(name).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
 
     /// The text of the first child with this name, as a boolean ("true"/"false").
-    func bool(_ name: String) -> Bool? {
+    package func bool(_ name: String) -> Bool? {
         switch string(name)?.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
         case "true": true
         case "false": false
@@ -38,7 +38,7 @@ struct XMLTree: Sendable, Equatable {
     }
 
     /// Parses a document and returns its root element.
-    static func parse(_ bytes: [UInt8]) throws -> XMLTree {
+    package static func parse(_ bytes: [UInt8]) throws -> XMLTree {
         let parser = XMLParser(data: Data(bytes))
         let builder = Builder()
         parser.delegate = builder
@@ -91,24 +91,26 @@ struct XMLTreeError: Error, CustomStringConvertible {
 }
 
 /// Writes small XML request bodies.
-struct XMLWriter {
+package struct XMLWriter {
     private(set) var text = #"<?xml version="1.0" encoding="UTF-8"?>"#
 
+    package init() {}
+
     /// Opens an element, with the S3 namespace when `namespace` is set.
-    mutating func open(_ name: String, namespace: String? = nil) {
+    package mutating func open(_ name: String, namespace: String? = nil) {
         text += namespace.map { #"<\#(name) xmlns="\#($0)">"# } ?? "<\(name)>"
     }
 
     /// Closes an element.
-    mutating func close(_ name: String) { text += "</\(name)>" }
+    package mutating func close(_ name: String) { text += "</\(name)>" }
 
     /// Writes `<name>escaped value</name>`.
-    mutating func element(_ name: String, _ value: String) {
+    package mutating func element(_ name: String, _ value: String) {
         text += "<\(name)>\(Self.escape(value))</\(name)>"
     }
 
     /// The bytes of the document.
-    var bytes: [UInt8] { Array(text.utf8) }
+    package var bytes: [UInt8] { Array(text.utf8) }
 
     /// Escapes text for element content or attribute values; characters XML 1.0 cannot hold are written as references.
     static func escape(_ value: String) -> String {
@@ -137,7 +139,7 @@ struct XMLWriter {
 }
 
 /// The S3 XML namespace.
-let s3XMLNamespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+package let s3XMLNamespace = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /// Reads the S3 response documents this package uses.
 enum S3ResponseParser {

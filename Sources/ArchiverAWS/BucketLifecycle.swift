@@ -1,8 +1,10 @@
-import ArchiverCore
 import AWSClients
-import Foundation
+import ArchiverCore
 
 /// The lifecycle configuration of an S3 archive's bucket: what S3 itself applies (tiers, expiry, stale uploads).
+///
+/// The policy is `LifecyclePolicy`, read and validated by the core; this adds only the XML S3 speaks
+/// (`BucketLifecycleXML`).
 public struct BucketLifecycle: Sendable {
     /// The bucket.
     public let bucket: String
@@ -20,65 +22,44 @@ public struct BucketLifecycle: Sendable {
         self.client = client
     }
 
-    /// Reads a policy file (or the default) as S3 takes it, validated both as a policy and as S3's lifecycle document.
-    /// - Returns: the JSON bytes and where they came from.
-    public static func policyJSON(path: String?, workingFolder: String = "") throws -> (json: [UInt8], source: String) {
-        let bytes: [UInt8]
-        let source: String
-        if let path {
-            _ = try LifecyclePolicy.load(path: path)
-            bytes = try FileSystem.readFile(path)
-            source = path
-        } else {
-            let candidate = workingFolder.isEmpty ? LifecyclePolicy.defaultPath : workingFolder + "/" + LifecyclePolicy.defaultPath
-            if FileSystem.exists(candidate) {
-                _ = try LifecyclePolicy.load(path: candidate)
-                bytes = try FileSystem.readFile(candidate)
-                source = LifecyclePolicy.defaultPath
-            } else {
-                bytes = Array(LifecyclePolicy.defaultJSON.utf8)
-                source = "built-in default (\(LifecyclePolicy.defaultPath))"
-            }
-        }
+    /// The bucket's lifecycle configuration (GetBucketLifecycleConfiguration), or nil when it has none. Not
+    /// validated: the bucket may hold rules archiver would refuse.
+    public func configuration() async throws -> LifecyclePolicy? {
+        let xml: [UInt8]?
         do {
-            _ = try S3LifecycleConfiguration(json: bytes)
-        } catch let error as S3LifecycleError {
-            throw LifecycleBucketError("\(source): \(error)")
+            xml = try await client.getBucketLifecycleConfiguration(bucket: bucket)
+        } catch {
+            throw LifecycleBucketError("\(error)")
         }
-        return (bytes, source)
+        guard let xml else { return nil }
+        do {
+            return try BucketLifecycleXML.policy(xml)
+        } catch {
+            let invalid = AWSError.invalidResponse(
+                .s3, operation: "GetBucketLifecycleConfiguration", reason: "\(error)", resource: AWSResource(bucket: bucket))
+            throw LifecycleBucketError("\(invalid)")
+        }
     }
 
     /// How many rules the bucket has now (0 when none).
     public func currentRuleCount() async throws -> Int {
+        try await configuration()?.rules.count ?? 0
+    }
+
+    /// Replaces the bucket's whole lifecycle configuration with `policy` (PutBucketLifecycleConfiguration).
+    /// - Throws: `LifecyclePolicyError` when the policy is not valid; `LifecycleBucketError` when S3 refuses it.
+    public func apply(_ policy: LifecyclePolicy) async throws {
+        try policy.validate()
         do {
-            return try await client.getBucketLifecycleConfiguration(bucket: bucket)?.rules.count ?? 0
+            try await client.putBucketLifecycleConfiguration(bucket: bucket, xml: BucketLifecycleXML.xml(policy))
         } catch {
             throw LifecycleBucketError("\(error)")
         }
     }
 
-    /// Replaces the bucket's whole lifecycle configuration with `json` (PutBucketLifecycleConfiguration).
-    public func apply(json: [UInt8]) async throws {
-        let configuration: S3LifecycleConfiguration
-        do {
-            configuration = try S3LifecycleConfiguration(json: json)
-        } catch {
-            throw LifecycleBucketError("\(error)")
-        }
-        do {
-            try await client.putBucketLifecycleConfiguration(bucket: bucket, configuration: configuration)
-        } catch {
-            throw LifecycleBucketError("\(error)")
-        }
-    }
-
-    /// The bucket's lifecycle configuration as JSON (`{"Rules": [...]}`), or nil when it has none.
+    /// The bucket's lifecycle configuration as the aws CLI prints it (`LifecyclePolicy.json()`), or nil when it has none.
     public func show() async throws -> [UInt8]? {
-        do {
-            return try await client.getBucketLifecycleConfiguration(bucket: bucket)?.json()
-        } catch {
-            throw LifecycleBucketError("\(error)")
-        }
+        try await configuration()?.json()
     }
 }
 

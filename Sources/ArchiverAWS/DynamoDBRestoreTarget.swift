@@ -1,6 +1,7 @@
 import ArchiverCore
 import AWSClients
 import Foundation
+import JSONToolkit
 
 /// Puts archived items back into a DynamoDB table (`--to dynamodb:<table>`).
 ///

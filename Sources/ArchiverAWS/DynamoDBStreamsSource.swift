@@ -1,6 +1,7 @@
 import ArchiverCore
 import AWSClients
 import Foundation
+import JSONToolkit
 import Logging
 
 /// Reads a DynamoDB stream (`--source dynamodb:<table>` or `dynamodb-stream:<arn>`) shard by shard.

@@ -1,6 +1,7 @@
 import ArchiverCore
 import Crypto
 import Foundation
+import JSONToolkit
 
 /// One row of the change table with its values: a deleted row, as the trigger recorded it.
 struct ChangeRow: Sendable {

@@ -1,6 +1,7 @@
 import ArchiverCore
 import Foundation
 import GRDB
+import JSONToolkit
 
 /// Reads the change table that `archiver sqlite init` put into an application database
 /// (`--source sqlite:<db>`): every recorded deletion, in `seq` order, each as one DynamoDB Streams-shaped

@@ -1,6 +1,7 @@
 import ArchiverCore
 import Foundation
 import GRDB
+import JSONToolkit
 
 /// Puts archived items back into a SQLite table as rows (`--to sqlite:<db>#<table>`), each value with its
 /// original storage class:

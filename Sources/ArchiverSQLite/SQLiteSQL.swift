@@ -1,4 +1,5 @@
-import ArchiverCore
+import JSONToolkit
+
 /// Small helpers for writing SQL text safely.
 enum SQL {
     /// `"name"`: an identifier quoted for SQLite, whatever characters it holds (spaces, quotes, unicode).

@@ -147,7 +147,7 @@ extension Archiver.Lifecycle {
 
         func run() async throws {
             let bucket = try bucketLifecycle(archive)
-            let (json, source) = try BucketLifecycle.policyJSON(path: policy.policy)
+            let (chosen, source) = try LifecyclePolicy.resolve(path: policy.policy, workingFolder: "")
             let existing = try await bucket.currentRuleCount()
             Terminal.printError(
                 "warning: PutBucketLifecycleConfiguration replaces the whole lifecycle configuration of bucket '\(bucket.bucket)'"
@@ -156,7 +156,7 @@ extension Archiver.Lifecycle {
             if !bucket.prefix.isEmpty {
                 Terminal.printError("note: the policy's prefixes match whole bucket keys; this archive's keys start with '\(bucket.prefix)'")
             }
-            try await bucket.apply(json: json)
+            try await bucket.apply(chosen)
             Terminal.print("applied \(source) to s3://\(bucket.bucket)")
         }
     }

@@ -2,64 +2,11 @@ import AWSClients
 import Foundation
 import Testing
 
-@Suite("Raw JSON and lifecycle documents")
+@Suite("GetRecords results")
 struct FormatTests {
-    @Test func rawJSONFindsMembersWithoutDecodingNumbers() throws {
-        let json = Array(#" {"Records": [ {"a": 1.00000000000000000000000000000000000001}, {"b": "x\"]}"} ], "NextShardIterator": "it\u00e9\n", "n": null} "#.utf8)
-        let members = try RawJSON.objectMembers(json)
-        #expect(members.map(\.key) == ["Records", "NextShardIterator", "n"])
-        let records = try RawJSON.arrayElements(json, in: members[0].value)
-        #expect(records.map { String(decoding: json[$0], as: UTF8.self) } == [#"{"a": 1.00000000000000000000000000000000000001}"#, #"{"b": "x\"]}"}"#])
-        #expect(try RawJSON.string(json, in: members[1].value) == "ité\n")
-        #expect(String(decoding: json[members[2].value], as: UTF8.self) == "null")
-        #expect(throws: RawJSONError.self) { try RawJSON.objectMembers(Array(#"{"a": [1, 2}"#.utf8)) }
-        #expect(throws: RawJSONError.self) { try RawJSON.objectMembers(Array(#"{"a": 1} x"#.utf8)) }
-        #expect(String(decoding: RawJSON.quoted("a\"b\\c\u{1}"), as: UTF8.self) == #""a\"b\\c\u0001""#)
-    }
-
     @Test func getRecordsResultSplitsRecords() throws {
         let body = Array(#"{"Records":[{"eventName":"REMOVE"},{"eventName":"INSERT"}],"NextShardIterator":"x"}"#.utf8)
         let result = DynamoDBGetRecordsResult(body: body, nextShardIterator: "x")
         #expect(try result.recordRanges().count == 2)
-    }
-
-    @Test func lifecycleJSONToXMLAndBack() throws {
-        let json = """
-            {"Rules": [{"ID": "r1", "Status": "Enabled", "Filter": {"And": {"Prefix": "a/", "Tags": [{"Key": "k", "Value": "v&<>"}]}},
-              "Transitions": [{"Days": 30, "StorageClass": "GLACIER"}], "Expiration": {"Days": 365},
-              "NoncurrentVersionTransitions": [{"NoncurrentDays": 10, "StorageClass": "STANDARD_IA"}],
-              "NoncurrentVersionExpiration": {"NoncurrentDays": 40, "NewerNoncurrentVersions": 2},
-              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}},
-             {"ID": "legacy", "Status": "Disabled", "Prefix": "old/", "Expiration": {"ExpiredObjectDeleteMarker": true}}]}
-            """
-        let configuration = try S3LifecycleConfiguration(json: Array(json.utf8))
-        let xml = String(decoding: configuration.xml(), as: UTF8.self)
-        #expect(xml.contains(#"<LifecycleConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">"#))
-        #expect(xml.contains("<Filter><And><Prefix>a/</Prefix><Tag><Key>k</Key><Value>v&amp;&lt;&gt;</Value></Tag></And></Filter>"))
-        #expect(xml.contains("<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"))
-        #expect(xml.contains("<AbortIncompleteMultipartUpload><DaysAfterInitiation>3</DaysAfterInitiation></AbortIncompleteMultipartUpload>"))
-        #expect(xml.contains("<Prefix>old/</Prefix>"))
-        let fromXML = try S3LifecycleConfiguration(xml: configuration.xml())
-        #expect(fromXML == configuration)
-        #expect(try S3LifecycleConfiguration(json: fromXML.json()) == configuration)
-        let printed = String(decoding: configuration.json(), as: UTF8.self)
-        #expect(printed.hasPrefix("{\n    \"Rules\": [\n        {\n"))
-    }
-
-    @Test func lifecycleJSONErrorsNameTheMember() {
-        func error(_ json: String) -> String? {
-            do {
-                _ = try S3LifecycleConfiguration(json: Array(json.utf8))
-                return nil
-            } catch {
-                return "\(error)"
-            }
-        }
-        #expect(error(#"{"Rules":[{"Status":"On","Expiration":{"Days":1}}]}"#)?.contains("Rules[0].Status") == true)
-        #expect(error(#"{"Rules":[{"Status":"Enabled","Expiration":{"Dayz":1}}]}"#)?.contains("Rules[0].Expiration.Dayz") == true)
-        #expect(error(#"{"Rules":[{"Status":"Enabled"}]}"#)?.contains("at least one action") == true)
-        #expect(error(#"{"Rules":[{"Status":"Enabled","Expiration":{"Days":"1"}}]}"#)?.contains("whole number") == true)
-        #expect(error(#"{"Rulez":[]}"#) != nil)
-        #expect(error("not json") != nil)
     }
 }

@@ -2,6 +2,7 @@ import ArchiverAWS
 import ArchiverCore
 import AWSClients
 import Foundation
+import JSONToolkit
 import Testing
 import TestSupport
 

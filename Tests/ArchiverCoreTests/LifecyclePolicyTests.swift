@@ -94,6 +94,19 @@ let badPolicies: [BadPolicy] = [
         name: "misspelt field", json: policyJSON(rule: #""Expiraton": {"Days": 2557}"#),
         kind: .invalid, location: "Rules[0].Expiraton", problem: "unknown field \"Expiraton\"", fix: "Expiration"),
     BadPolicy(
+        name: "misspelt field in a later transition",
+        json: policyJSON(rule: #""Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}, {"Dayz": 90, "StorageClass": "GLACIER"}]"#),
+        kind: .invalid, location: "Rules[0].Transitions[1].Dayz", problem: "unknown field \"Dayz\"", fix: "Date, Days, StorageClass"),
+    BadPolicy(
+        name: "misspelt field in a tag inside And",
+        json: #"{"Rules": [{"Status": "Enabled", "Filter": {"And": {"Prefix": "a/", "Tags": [{"Kye": "k", "Value": "v"}]}}, "Expiration": {"Days": 1}}]}"#,
+        kind: .invalid, location: "Rules[0].Filter.And.Tags[0].Kye", problem: "unknown field \"Kye\"", fix: "Key, Value"),
+    BadPolicy(
+        name: "unknown field in the abort action",
+        json: policyJSON(rule: #""AbortIncompleteMultipartUpload": {"daysAfterInitiation": 7}"#),
+        kind: .invalid, location: "Rules[0].AbortIncompleteMultipartUpload.daysAfterInitiation",
+        problem: "case-sensitive: write \"DaysAfterInitiation\"", fix: "DaysAfterInitiation"),
+    BadPolicy(
         name: "field in the wrong case", json: policyJSON(rule: #""expiration": {"Days": 2557}"#),
         kind: .invalid, location: "Rules[0].expiration", problem: "case-sensitive: write \"Expiration\"", fix: "use only the fields"),
     BadPolicy(
@@ -157,6 +170,25 @@ struct LifecyclePolicyTests {
         let error = try #require(throws: LifecyclePolicyError.self) { try LifecyclePolicy.load(path: path) }
         #expect(error.file == path)
         #expect(error.description == "\(path): Rules[0].Expiration.Days: Days is -5; give the days after the object is created: 1 or more")
+    }
+
+    @Test("a file that is not JSON is reported with the line and column where it breaks")
+    func syntaxErrorSaysWhere() throws {
+        let error = try #require(throws: LifecyclePolicyError.self) { try LifecyclePolicy.decode(Array("{\n  \"Rules\": [\n    {\"ID\": \"x\",, }\n  ]\n}".utf8)) }
+        #expect(error.kind == .badJSON)
+        #expect(error.problem == "the file is not valid JSON (line 3, column 16: expected a string)")
+    }
+
+    @Test("a policy saved with a byte-order mark reads as without one, strictly")
+    func byteOrderMark() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        #expect(try LifecyclePolicy.decode(bom + Array(LifecyclePolicy.defaultJSON.utf8)) == .default)
+        let error = try #require(throws: LifecyclePolicyError.self) {
+            try LifecyclePolicy.decode(bom + Array(policyJSON(rule: #""Expiraton": {"Days": 1}"#).utf8))
+        }
+        #expect(error.location == "Rules[0].Expiraton")
+        let broken = try #require(throws: LifecyclePolicyError.self) { try LifecyclePolicy.decode(bom + Array("{\"Rules\": [}".utf8)) }
+        #expect(broken.problem == "the file is not valid JSON (line 1, column 12: expected a value)")
     }
 
     @Test("a missing policy file says where the default is")

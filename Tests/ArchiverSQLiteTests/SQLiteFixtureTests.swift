@@ -3,6 +3,7 @@ import ArchiverCore
 import Foundation
 import GRDB
 import Testing
+import JSONToolkit
 
 // Helpers shared by the SQLite tests, and the checks that the fixture database matches its SQL.
 

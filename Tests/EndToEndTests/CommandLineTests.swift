@@ -1,5 +1,6 @@
 import ArchiverCore
 import Foundation
+import JSONToolkit
 import Testing
 import TestSupport
 

@@ -4,6 +4,7 @@ import ArchiverCore
 import Foundation
 import Testing
 import TestSupport
+import JSONToolkit
 
 /// The built `archiver` against moto: tail a table's stream into a folder, restore into the table, check with boto3.
 @Suite struct DynamoDBEndToEndTests {

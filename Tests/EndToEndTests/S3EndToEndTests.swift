@@ -1,4 +1,5 @@
 import AWSClients
+import ArchiverAWS
 import ArchiverCore
 import Foundation
 import Testing
@@ -193,10 +194,10 @@ struct S3LifecycleEndToEndTests {
 
         let show = try BuiltBinary.run(["lifecycle", "show", "--archive", "s3://\(bucket)"], environment: environment)
         #expect(show.status == 0, "\(show.stderr)")
-        let shown = try S3LifecycleConfiguration(json: Array(show.stdout.utf8))
-        let expected = try S3LifecycleConfiguration(json: Array(try Data(contentsOf: URL(fileURLWithPath: policy))))
+        let shown = try LifecyclePolicy.decode(Array(show.stdout.utf8))
+        let expected = try LifecyclePolicy.load(path: policy)
         #expect(shown == expected)
-        #expect(try await s3.getBucketLifecycleConfiguration(bucket: bucket) == expected)
+        #expect(try await BucketLifecycle(location: .s3(bucket: bucket, prefix: ""), client: s3).configuration() == expected)
 
         // Applying again names the rules it replaces.
         let again = try BuiltBinary.run(["lifecycle", "apply", "--archive", "s3://\(bucket)", "--policy", policy], environment: environment)

@@ -3,6 +3,7 @@ import TestSupport
 import ArchiverCore
 import Foundation
 import Testing
+import JSONToolkit
 
 @Suite("Feed generator")
 struct FeedGeneratorTests {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 /// A DynamoDB attribute value (DynamoDB JSON: `{"S": "…"}`, `{"N": "12"}`, …).
 /// Numbers stay decimal text, exactly as DynamoDB keeps them (up to 38 digits).

@@ -7,8 +7,8 @@ import Foundation
 ///                 "Transitions": [{"Days": 90, "StorageClass": "STANDARD_IA"}, …],
 ///                 "Expiration": {"Days": 2557}}]}
 ///
-/// Decoding is strict, as the aws CLI is: an unknown field is an error, not something silently passed over.
-/// `LifecyclePolicy.load(path:)` decodes and validates; `validate()` checks the rules S3 itself enforces.
+/// Reading is strict, as the aws CLI is: `LifecyclePolicy.decode(_:)` and `load(path:)` refuse a field S3 does not
+/// define (not something silently passed over) and validate; `validate()` checks the rules S3 itself enforces.
 public struct LifecyclePolicy: Codable, Sendable, Equatable {
     /// The rules, in file order (at most 1000).
     public var rules: [LifecycleRule]
@@ -19,12 +19,6 @@ public struct LifecyclePolicy: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case rules = "Rules"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        rules = try container.decode([LifecycleRule].self, forKey: .rules)
     }
 }
 
@@ -95,20 +89,6 @@ public struct LifecycleRule: Codable, Sendable, Equatable {
         case abortIncompleteMultipartUpload = "AbortIncompleteMultipartUpload"
     }
 
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(String.self, forKey: .id)
-        status = try c.decode(Status.self, forKey: .status)
-        filter = try c.decodeIfPresent(LifecycleFilter.self, forKey: .filter)
-        prefix = try c.decodeIfPresent(String.self, forKey: .prefix)
-        transitions = try c.decodeIfPresent([LifecycleTransition].self, forKey: .transitions)
-        expiration = try c.decodeIfPresent(LifecycleExpiration.self, forKey: .expiration)
-        noncurrentVersionTransitions = try c.decodeIfPresent([NoncurrentVersionTransition].self, forKey: .noncurrentVersionTransitions)
-        noncurrentVersionExpiration = try c.decodeIfPresent(NoncurrentVersionExpiration.self, forKey: .noncurrentVersionExpiration)
-        abortIncompleteMultipartUpload = try c.decodeIfPresent(AbortIncompleteMultipartUpload.self, forKey: .abortIncompleteMultipartUpload)
-    }
-
     /// The prefix the rule selects by (`Filter.Prefix`, `Filter.And.Prefix` or the legacy `Prefix`); "" for all.
     public var effectivePrefix: String {
         filter?.prefix ?? filter?.and?.prefix ?? prefix ?? ""
@@ -147,16 +127,6 @@ public struct LifecycleFilter: Codable, Sendable, Equatable {
         case and = "And"
     }
 
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        prefix = try c.decodeIfPresent(String.self, forKey: .prefix)
-        tag = try c.decodeIfPresent(LifecycleTag.self, forKey: .tag)
-        objectSizeGreaterThan = try c.decodeIfPresent(Int64.self, forKey: .objectSizeGreaterThan)
-        objectSizeLessThan = try c.decodeIfPresent(Int64.self, forKey: .objectSizeLessThan)
-        and = try c.decodeIfPresent(LifecycleFilterAnd.self, forKey: .and)
-    }
-
     /// The smallest size the filter admits (exclusive), from `ObjectSizeGreaterThan` or `And`.
     var sizeGreaterThan: Int64? { objectSizeGreaterThan ?? and?.objectSizeGreaterThan }
     /// The largest size the filter admits (exclusive), from `ObjectSizeLessThan` or `And`.
@@ -180,13 +150,6 @@ public struct LifecycleTag: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case key = "Key"
         case value = "Value"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        key = try c.decode(String.self, forKey: .key)
-        value = try c.decode(String.self, forKey: .value)
     }
 }
 
@@ -214,15 +177,6 @@ public struct LifecycleFilterAnd: Codable, Sendable, Equatable {
         case objectSizeGreaterThan = "ObjectSizeGreaterThan"
         case objectSizeLessThan = "ObjectSizeLessThan"
     }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        prefix = try c.decodeIfPresent(String.self, forKey: .prefix)
-        tags = try c.decodeIfPresent([LifecycleTag].self, forKey: .tags)
-        objectSizeGreaterThan = try c.decodeIfPresent(Int64.self, forKey: .objectSizeGreaterThan)
-        objectSizeLessThan = try c.decodeIfPresent(Int64.self, forKey: .objectSizeLessThan)
-    }
 }
 
 /// A move to a storage class, a number of days after creation or on a date (midnight UTC).
@@ -234,13 +188,10 @@ public struct LifecycleTransition: Codable, Sendable, Equatable {
     /// Where they move to.
     public var storageClass: StorageClass
 
-    public init(days: Int, storageClass: StorageClass) {
-        self.days = days
-        self.storageClass = storageClass
-    }
-
-    public init(date: LifecycleDate, storageClass: StorageClass) {
+    /// A transition on a date or after a number of days (`validate()` refuses both, and neither).
+    public init(date: LifecycleDate? = nil, days: Int? = nil, storageClass: StorageClass) {
         self.date = date
+        self.days = days
         self.storageClass = storageClass
     }
 
@@ -248,14 +199,6 @@ public struct LifecycleTransition: Codable, Sendable, Equatable {
         case date = "Date"
         case days = "Days"
         case storageClass = "StorageClass"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        date = try c.decodeIfPresent(LifecycleDate.self, forKey: .date)
-        days = try c.decodeIfPresent(Int.self, forKey: .days)
-        storageClass = try c.decode(StorageClass.self, forKey: .storageClass)
     }
 }
 
@@ -269,15 +212,10 @@ public struct LifecycleExpiration: Codable, Sendable, Equatable {
     /// (versioned buckets) whether delete markers with no versions left are removed.
     public var expiredObjectDeleteMarker: Bool?
 
-    public init(days: Int) {
-        self.days = days
-    }
-
-    public init(date: LifecycleDate) {
+    /// One of a date, a number of days, or the removal of delete markers (`validate()` refuses more, and none).
+    public init(date: LifecycleDate? = nil, days: Int? = nil, expiredObjectDeleteMarker: Bool? = nil) {
         self.date = date
-    }
-
-    public init(expiredObjectDeleteMarker: Bool) {
+        self.days = days
         self.expiredObjectDeleteMarker = expiredObjectDeleteMarker
     }
 
@@ -285,14 +223,6 @@ public struct LifecycleExpiration: Codable, Sendable, Equatable {
         case date = "Date"
         case days = "Days"
         case expiredObjectDeleteMarker = "ExpiredObjectDeleteMarker"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        date = try c.decodeIfPresent(LifecycleDate.self, forKey: .date)
-        days = try c.decodeIfPresent(Int.self, forKey: .days)
-        expiredObjectDeleteMarker = try c.decodeIfPresent(Bool.self, forKey: .expiredObjectDeleteMarker)
     }
 }
 
@@ -316,14 +246,6 @@ public struct NoncurrentVersionTransition: Codable, Sendable, Equatable {
         case storageClass = "StorageClass"
         case newerNoncurrentVersions = "NewerNoncurrentVersions"
     }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        noncurrentDays = try c.decodeIfPresent(Int.self, forKey: .noncurrentDays)
-        storageClass = try c.decodeIfPresent(StorageClass.self, forKey: .storageClass)
-        newerNoncurrentVersions = try c.decodeIfPresent(Int.self, forKey: .newerNoncurrentVersions)
-    }
 }
 
 /// The deletion of noncurrent object versions (versioned buckets only). Accepted and checked, not planned.
@@ -342,13 +264,6 @@ public struct NoncurrentVersionExpiration: Codable, Sendable, Equatable {
         case noncurrentDays = "NoncurrentDays"
         case newerNoncurrentVersions = "NewerNoncurrentVersions"
     }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        noncurrentDays = try c.decodeIfPresent(Int.self, forKey: .noncurrentDays)
-        newerNoncurrentVersions = try c.decodeIfPresent(Int.self, forKey: .newerNoncurrentVersions)
-    }
 }
 
 /// Removes the uploaded parts of multipart uploads still unfinished this many days after they began.
@@ -362,39 +277,6 @@ public struct AbortIncompleteMultipartUpload: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case daysAfterInitiation = "DaysAfterInitiation"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownFields(decoder, CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        daysAfterInitiation = try c.decodeIfPresent(Int.self, forKey: .daysAfterInitiation)
-    }
-}
-
-// MARK: Strict decoding
-
-/// Any JSON object key, to see the keys a container holds.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-/// Throws for a field the S3 shape does not have (a typo such as `"Expiraton"` would otherwise be
-/// passed over and the rule would silently do less than its author meant).
-func rejectUnknownFields<Keys: CodingKey & CaseIterable>(_ decoder: any Decoder, _ keys: Keys.Type) throws {
-    let container = try decoder.container(keyedBy: AnyCodingKey.self)
-    let known = Set(Keys.allCases.map(\.stringValue))
-    for key in container.allKeys where !known.contains(key.stringValue) {
-        let expected = Keys.allCases.map(\.stringValue).joined(separator: ", ")
-        var hint = ""
-        if let close = Keys.allCases.map(\.stringValue).first(where: { $0.lowercased() == key.stringValue.lowercased() }) {
-            hint = " (field names are case-sensitive: write \"\(close)\")"
-        }
-        throw LifecyclePolicyError.invalid(
-            at: policyPath(decoder.codingPath + [key]), "unknown field \"\(key.stringValue)\"\(hint)",
-            fix: "use only the fields S3 defines here: \(expected)")
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 extension LifecyclePolicy {
     /// Reads and validates a policy file.
@@ -28,6 +29,7 @@ extension LifecyclePolicy {
     public static func decode(_ bytes: [UInt8]) throws -> LifecyclePolicy {
         let policy: LifecyclePolicy
         do {
+            try rejectUndefinedFields(bytes)
             policy = try JSONDecoder().decode(LifecyclePolicy.self, from: Data(bytes))
         } catch let error as LifecyclePolicyError {
             throw error
@@ -97,28 +99,14 @@ private func jsonKind(_ type: Any.Type) -> String {
     }
 }
 
-/// Where JSON syntax breaks, as "line L, column C: what", or nil when it is valid JSON or the parser says
-/// nothing more (JSONDecoder on Linux only says the data is not valid).
+/// Where JSON syntax breaks, as "line L, column C: what", or nil when it is valid JSON.
 private func jsonSyntaxProblem(_ bytes: [UInt8]) -> String? {
+    // A byte-order mark is no character of the text (and the decoder passes over it too).
+    let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
     do {
-        _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        _ = try JSONValue.parse(text)
         return nil
     } catch {
-        let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-        guard let range = detail.range(of: #"character \d+"#, options: .regularExpression),
-            let offset = Int(detail[range].dropFirst("character ".count))
-        else { return detail }
-        var line = 1
-        var column = 1
-        for byte in bytes.prefix(offset) {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                column += 1
-            }
-        }
-        let what = detail[..<range.lowerBound].replacingOccurrences(of: " around ", with: "").trimmingCharacters(in: .whitespaces)
-        return "line \(line), column \(column): \(what.isEmpty ? "unexpected text" : what.lowercased())"
+        return error.located(in: text)
     }
 }

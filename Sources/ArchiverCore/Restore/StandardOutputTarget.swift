@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 /// `--to -`: prints each item as DynamoDB JSON, one per line (what `aws dynamodb put-item --item` takes).
 ///
