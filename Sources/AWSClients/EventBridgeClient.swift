@@ -59,21 +59,16 @@ public struct EventBridgeClient: Sendable {
             throw refuse("the entries total \(size) bytes, over the \(Self.maximumCallSize) bytes of one PutEvents call; send fewer at a time")
         }
         var body = JSONObjectWriter()
-        var list: [UInt8] = [UInt8(ascii: "[")]
-        for (index, entry) in entries.enumerated() {
-            if index > 0 { list.append(UInt8(ascii: ",")) }
-            var item = JSONObjectWriter()
+        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
             item.string("Source", entry.source)
             item.string("DetailType", entry.detailType)
             item.string("Detail", entry.detail)
             if let name = entry.eventBusName { item.string("EventBusName", name) }
-            if !entry.resources.isEmpty { item.raw("Resources", Self.stringArray(entry.resources)) }
+            if !entry.resources.isEmpty { item.raw("Resources", AWSJSONArrays.strings(entry.resources)) }
+            // Epoch seconds, as the JSON protocol writes timestamps.
             if let time = entry.time { item.raw("Time", Array(String(format: "%.3f", time.timeIntervalSince1970).utf8)) }
             if let trace = entry.traceHeader { item.string("TraceHeader", trace) }
-            list += item.finished()
-        }
-        list.append(UInt8(ascii: "]"))
-        body.raw("Entries", list)
+        })
         struct Response: Decodable {
             struct Entry: Decodable {
                 let EventId: String?
@@ -140,16 +135,10 @@ public struct EventBridgeClient: Sendable {
         var body = JSONObjectWriter()
         body.string("Rule", rule)
         if let eventBusName { body.string("EventBusName", eventBusName) }
-        var list: [UInt8] = [UInt8(ascii: "[")]
-        for (index, target) in targets.enumerated() {
-            if index > 0 { list.append(UInt8(ascii: ",")) }
-            var item = JSONObjectWriter()
+        body.raw("Targets", AWSJSONArrays.objects(targets) { target, item in
             item.string("Id", target.id)
             item.string("Arn", target.arn)
-            list += item.finished()
-        }
-        list.append(UInt8(ascii: "]"))
-        body.raw("Targets", list)
+        })
         struct Response: Decodable {
             struct Failure: Decodable {
                 let TargetId: String?
@@ -164,15 +153,5 @@ public struct EventBridgeClient: Sendable {
         return (decoded.FailedEntries ?? []).map {
             EventBridgeTargetFailure(targetID: $0.TargetId ?? "", errorCode: $0.ErrorCode ?? "", errorMessage: $0.ErrorMessage ?? "")
         }
-    }
-
-    static func stringArray(_ values: [String]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        for (index, value) in values.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += RawJSON.quoted(value)
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
     }
 }

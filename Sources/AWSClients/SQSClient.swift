@@ -64,7 +64,7 @@ public struct SQSClient: Sendable {
     public func getQueueAttributes(queueURL: String, names: [String] = ["All"]) async throws -> [String: String] {
         var body = JSONObjectWriter()
         body.string("QueueUrl", queueURL)
-        body.raw("AttributeNames", EventBridgeClient.stringArray(names))
+        body.raw("AttributeNames", AWSJSONArrays.strings(names))
         struct Response: Decodable { let Attributes: [String: String]? }
         return try await json.call(
             "GetQueueAttributes", body: body.finished(), resource: AWSResource(queue: queueURL), as: Response.self, metadata: meta(queueURL)
@@ -86,22 +86,16 @@ public struct SQSClient: Sendable {
     ///   with an MD5 that does not match a body sent.
     public func sendMessageBatch(queueURL: String, entries: [SQSSendEntry]) async throws -> SQSSendBatchResult {
         try checkBatch("SendMessageBatch", queueURL: queueURL, ids: entries.map(\.id))
-        var list: [UInt8] = [UInt8(ascii: "[")]
-        for (index, entry) in entries.enumerated() {
-            if index > 0 { list.append(UInt8(ascii: ",")) }
-            var item = JSONObjectWriter()
+        var body = JSONObjectWriter()
+        body.string("QueueUrl", queueURL)
+        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
             item.string("Id", entry.id)
             item.string("MessageBody", entry.body)
             if let delay = entry.delaySeconds { item.int("DelaySeconds", delay) }
             if !entry.attributes.isEmpty { item.raw("MessageAttributes", Self.attributesJSON(entry.attributes)) }
             if let group = entry.messageGroupID { item.string("MessageGroupId", group) }
             if let dedup = entry.messageDeduplicationID { item.string("MessageDeduplicationId", dedup) }
-            list += item.finished()
-        }
-        list.append(UInt8(ascii: "]"))
-        var body = JSONObjectWriter()
-        body.string("QueueUrl", queueURL)
-        body.raw("Entries", list)
+        })
         struct Response: Decodable {
             struct Sent: Decodable {
                 let Id: String
@@ -146,6 +140,7 @@ public struct SQSClient: Sendable {
     }
 
     /// Receives up to `maxMessages` messages (1 … 10), waiting up to `waitTimeSeconds` (0 … 20) for the first (long polling).
+    /// The transport's request timeout must be longer than the wait.
     ///
     /// - Parameters:
     ///   - visibilityTimeout: seconds (0 … 43,200) the messages stay hidden from other receivers; nil uses the queue's.
@@ -169,8 +164,8 @@ public struct SQSClient: Sendable {
         body.int("MaxNumberOfMessages", maxMessages)
         if let waitTimeSeconds { body.int("WaitTimeSeconds", waitTimeSeconds) }
         if let visibilityTimeout { body.int("VisibilityTimeout", visibilityTimeout) }
-        if !systemAttributeNames.isEmpty { body.raw("MessageSystemAttributeNames", EventBridgeClient.stringArray(systemAttributeNames)) }
-        if !messageAttributeNames.isEmpty { body.raw("MessageAttributeNames", EventBridgeClient.stringArray(messageAttributeNames)) }
+        if !systemAttributeNames.isEmpty { body.raw("MessageSystemAttributeNames", AWSJSONArrays.strings(systemAttributeNames)) }
+        if !messageAttributeNames.isEmpty { body.raw("MessageAttributeNames", AWSJSONArrays.strings(messageAttributeNames)) }
         struct Response: Decodable {
             struct Message: Decodable {
                 let MessageId: String
@@ -201,18 +196,12 @@ public struct SQSClient: Sendable {
     /// - Throws: ``AWSError`` of kind ``AWSError/Kind/invalidRequest``, before sending, for no entries, more than 10, or bad IDs.
     public func deleteMessageBatch(queueURL: String, entries: [SQSDeleteEntry]) async throws -> SQSDeleteBatchResult {
         try checkBatch("DeleteMessageBatch", queueURL: queueURL, ids: entries.map(\.id))
-        var list: [UInt8] = [UInt8(ascii: "[")]
-        for (index, entry) in entries.enumerated() {
-            if index > 0 { list.append(UInt8(ascii: ",")) }
-            var item = JSONObjectWriter()
-            item.string("Id", entry.id)
-            item.string("ReceiptHandle", entry.receiptHandle)
-            list += item.finished()
-        }
-        list.append(UInt8(ascii: "]"))
         var body = JSONObjectWriter()
         body.string("QueueUrl", queueURL)
-        body.raw("Entries", list)
+        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
+            item.string("Id", entry.id)
+            item.string("ReceiptHandle", entry.receiptHandle)
+        })
         struct Response: Decodable {
             struct Deleted: Decodable { let Id: String }
             let Successful: [Deleted]?
