@@ -24,7 +24,7 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is, for matching in code.
     public struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case notFound, noSuchBucket, noSuchUpload, conditionalCheckFailed, expiredIterator, trimmedDataAccess
+            case notFound, noSuchBucket, noSuchUpload, conditionalCheckFailed, expiredIterator, trimmedDataAccess, queueDoesNotExist
             case resourceNotFound, resourceInUse, throttled, invalidCredentials, accessDenied
             case service, transport, invalidResponse, invalidRequest
         }
@@ -43,7 +43,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         public static let expiredIterator = Kind(.expiredIterator)
         /// DynamoDB Streams: the records asked for are past the 24 h retention (`TrimmedDataAccessException`).
         public static let trimmedDataAccess = Kind(.trimmedDataAccess)
-        /// DynamoDB / Streams: the table, index or stream does not exist (`ResourceNotFoundException`).
+        /// SQS: the queue does not exist (`QueueDoesNotExist`, `AWS.SimpleQueueService.NonExistentQueue`).
+        public static let queueDoesNotExist = Kind(.queueDoesNotExist)
+        /// DynamoDB / Streams / EventBridge: the table, index, stream, event bus or rule does not exist (`ResourceNotFoundException`).
         public static let resourceNotFound = Kind(.resourceNotFound)
         /// DynamoDB: the table is being created, updated or deleted (`ResourceInUseException`).
         public static let resourceInUse = Kind(.resourceInUse)
@@ -179,6 +181,7 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
             case "ExpiredIteratorException": return .expiredIterator
             case "TrimmedDataAccessException": return .trimmedDataAccess
             case "ResourceNotFoundException": return .resourceNotFound
+            case "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue": return .queueDoesNotExist
             case "ResourceInUseException": return .resourceInUse
             case let code? where RetryPolicy.throttlingErrorCodes.contains(code): return .throttled
             case let code? where Self.credentialErrorCodes.contains(code): return .invalidCredentials
@@ -243,8 +246,15 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         case "ResourceNotFoundException":
             if let table = resource?.table { return "table '\(table)' not found" + (given.map { " (\($0))" } ?? "") }
             if let stream = resource?.stream { return "stream '\(stream)' not found" + (given.map { " (\($0))" } ?? "") }
+            if let bus = resource?.eventBus { return "event bus '\(bus)' or its rule not found" + (given.map { " (\($0))" } ?? "") }
+        case "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue":
+            if let queue = resource?.queue { return "the queue '\(queue)' does not exist" }
         case "ConditionalCheckFailedException":
-            if let table = resource?.table { return "the condition was not met: the item already exists in table '\(table)'" }
+            if let table = resource?.table {
+                return operation == "PutItem"
+                    ? "the condition was not met: the item already exists in table '\(table)'"
+                    : "the condition was not met for the item in table '\(table)'"
+            }
         default:
             break
         }
@@ -269,13 +279,21 @@ public struct AWSResource: Sendable, Hashable, CustomStringConvertible {
     public var table: String?
     /// The DynamoDB stream ARN.
     public var stream: String?
+    /// The SQS queue: its name or URL.
+    public var queue: String?
+    /// The EventBridge event bus: its name or ARN.
+    public var eventBus: String?
 
     /// Creates a resource description; every part is optional.
-    public init(bucket: String? = nil, key: String? = nil, table: String? = nil, stream: String? = nil) {
+    public init(
+        bucket: String? = nil, key: String? = nil, table: String? = nil, stream: String? = nil, queue: String? = nil, eventBus: String? = nil
+    ) {
         self.bucket = bucket
         self.key = key
         self.table = table
         self.stream = stream
+        self.queue = queue
+        self.eventBus = eventBus
     }
 
     public var description: String {
@@ -283,6 +301,8 @@ public struct AWSResource: Sendable, Hashable, CustomStringConvertible {
         if let bucket { return "bucket '\(bucket)'" }
         if let table { return "table '\(table)'" }
         if let stream { return "stream '\(stream)'" }
+        if let queue { return "queue '\(queue)'" }
+        if let eventBus { return "event bus '\(eventBus)'" }
         return "request"
     }
 }

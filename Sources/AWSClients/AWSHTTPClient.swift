@@ -167,7 +167,7 @@ public struct AWSHTTPClient: Sendable {
         let decoded: AWSErrorBody
         switch request.service {
         case .s3, .iam: decoded = AWSErrorBody.xmlError(response.body) ?? AWSErrorBody()
-        case .dynamoDB, .dynamoDBStreams:
+        case .dynamoDB, .dynamoDBStreams, .sqs, .eventBridge:
             // JSON as a rule; some front ends (and emulators) answer authentication failures in XML.
             decoded = response.body.first == UInt8(ascii: "<")
                 ? (AWSErrorBody.xmlError(response.body) ?? AWSErrorBody())

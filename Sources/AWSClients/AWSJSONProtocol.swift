@@ -2,19 +2,21 @@ import Foundation
 import JSONToolkit
 import Logging
 
-/// The AWS JSON 1.0 protocol shared by DynamoDB and DynamoDB Streams:
-/// `POST /` with `X-Amz-Target: <prefix>.<Operation>` and `Content-Type: application/x-amz-json-1.0`.
+/// The AWS JSON protocol shared by DynamoDB, DynamoDB Streams and SQS (1.0) and EventBridge (1.1):
+/// `POST /` with `X-Amz-Target: <prefix>.<Operation>` and `Content-Type: application/x-amz-json-<version>`.
 struct AWSJSONProtocol: Sendable {
     let http: AWSHTTPClient
     let service: AWSService
     let endpoint: URL
     let targetPrefix: String
+    /// The protocol version in the content type: "1.0" or "1.1".
+    var version = "1.0"
 
     /// Calls `operation` with a JSON body and returns the successful response.
     func call(_ operation: String, body: [UInt8], resource: AWSResource?, metadata: Logger.Metadata = [:]) async throws -> HTTPResponse {
         let request = AWSRequest(
             service: service, operation: operation, method: "POST", endpoint: endpoint, path: "/",
-            headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "\(targetPrefix).\(operation)")],
+            headers: [("Content-Type", "application/x-amz-json-\(version)"), ("X-Amz-Target", "\(targetPrefix).\(operation)")],
             body: body, payloadSigning: .hashBody, resource: resource, logMetadata: metadata)
         return try await http.send(request)
     }

@@ -11,23 +11,31 @@ public enum AWSService: String, Sendable, Hashable, CaseIterable, CustomStringCo
     case dynamoDBStreams
     /// AWS IAM (query protocol); used only to set up test users.
     case iam
+    /// Amazon SQS (JSON 1.0 protocol).
+    case sqs
+    /// Amazon EventBridge (JSON 1.1 protocol).
+    case eventBridge
 
-    /// The name used in messages: "S3", "DynamoDB", "DynamoDB Streams".
+    /// The name used in messages: "S3", "DynamoDB", "DynamoDB Streams", "SQS", "EventBridge".
     public var description: String {
         switch self {
         case .s3: "S3"
         case .dynamoDB: "DynamoDB"
         case .dynamoDBStreams: "DynamoDB Streams"
         case .iam: "IAM"
+        case .sqs: "SQS"
+        case .eventBridge: "EventBridge"
         }
     }
 
-    /// The service name in the SigV4 credential scope. DynamoDB Streams signs as "dynamodb".
+    /// The service name in the SigV4 credential scope. DynamoDB Streams signs as "dynamodb", EventBridge as "events".
     public var signingName: String {
         switch self {
         case .s3: "s3"
         case .dynamoDB, .dynamoDBStreams: "dynamodb"
         case .iam: "iam"
+        case .sqs: "sqs"
+        case .eventBridge: "events"
         }
     }
 
@@ -38,6 +46,8 @@ public enum AWSService: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .dynamoDB: "DYNAMODB"
         case .dynamoDBStreams: "DYNAMODB_STREAMS"
         case .iam: "IAM"
+        case .sqs: "SQS"
+        case .eventBridge: "EVENTBRIDGE"
         }
     }
 
@@ -48,6 +58,8 @@ public enum AWSService: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .dynamoDB: "dynamodb"
         case .dynamoDBStreams: "dynamodb_streams"
         case .iam: "iam"
+        case .sqs: "sqs"
+        case .eventBridge: "eventbridge"
         }
     }
 
@@ -60,6 +72,8 @@ public enum AWSService: String, Sendable, Hashable, CaseIterable, CustomStringCo
         case .dynamoDB: host = "dynamodb.\(region).\(suffix)"
         case .dynamoDBStreams: host = "streams.dynamodb.\(region).\(suffix)"
         case .iam: host = region.hasPrefix("cn-") ? "iam.cn-north-1.amazonaws.com.cn" : "iam.amazonaws.com"
+        case .sqs: host = "sqs.\(region).\(suffix)"
+        case .eventBridge: host = "events.\(region).\(suffix)"
         }
         return URL(string: "https://\(host)")!
     }

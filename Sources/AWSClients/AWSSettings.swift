@@ -18,7 +18,7 @@ public enum S3AddressingStyle: String, Sendable, Equatable {
 ///   in the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`, sections `[name]`);
 ///   then the same profile in the config file (`AWS_CONFIG_FILE`, default `~/.aws/config`, sections `[profile name]`).
 /// - **Region**: ``Overrides/region``, `AWS_REGION`, `AWS_DEFAULT_REGION`, `region` of the config profile.
-/// - **Endpoints**, per service: ``Overrides/endpointURL``, `AWS_ENDPOINT_URL_S3` / `_DYNAMODB` / `_DYNAMODB_STREAMS`,
+/// - **Endpoints**, per service: ``Overrides/endpointURL``, `AWS_ENDPOINT_URL_S3` / `_DYNAMODB` / `_DYNAMODB_STREAMS` / `_SQS` / `_EVENTBRIDGE`,
 ///   `AWS_ENDPOINT_URL`, the profile's `services` section (`s3 =` / `endpoint_url = …`), the profile's `endpoint_url`;
 ///   otherwise the public AWS endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` ignores all but the override.
 /// - **S3 addressing**: `AWS_S3_FORCE_PATH_STYLE` (`true`/`false`), the profile's `s3 = addressing_style = path|virtual`;

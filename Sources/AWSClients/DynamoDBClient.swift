@@ -60,32 +60,69 @@ public struct DynamoDBClient: Sendable {
     }
 
     /// Reads an item by its key (raw DynamoDB JSON); returns the item's raw JSON, or nil when there is none.
-    public func getItem(table: String, keyJSON: [UInt8], consistentRead: Bool = true) async throws -> [UInt8]? {
+    /// - Parameter projection: only these top-level attributes (`ProjectionExpression`); nil for the whole item.
+    public func getItem(table: String, keyJSON: [UInt8], consistentRead: Bool = true, projection: [String]? = nil) async throws -> [UInt8]? {
         try checkObject(keyJSON, operation: "GetItem", table: table, what: "key")
         var body = JSONObjectWriter()
         body.string("TableName", table)
         body.raw("Key", keyJSON)
         body.bool("ConsistentRead", consistentRead)
+        var expressions = DynamoDBExpressionWriter(operation: "GetItem", table: table)
+        if let projection { try expressions.projection(projection, into: &body) }
+        expressions.finish(into: &body)
         let response = try await json.call("GetItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
         let item = try rawMember("Item", of: response, operation: "GetItem", table: table)
         return item.map { Array(response.body[$0]) }
     }
 
-    /// Deletes an item by its key (raw DynamoDB JSON); deleting a missing item succeeds.
-    public func deleteItem(table: String, keyJSON: [UInt8]) async throws {
+    /// Deletes an item by its key (raw DynamoDB JSON); deleting a missing item succeeds (unless a condition says otherwise).
+    ///
+    /// - Parameters:
+    ///   - condition: delete only if this holds for the stored item (`ConditionExpression`); e.g.
+    ///     `attribute_exists(#k) AND #t < :now` to delete an item only while it is still expired.
+    ///   - returnOldItem: return the deleted item's raw JSON (`ReturnValues: ALL_OLD`); nil when there was none.
+    /// - Throws: ``AWSError`` of kind ``AWSError/Kind/conditionalCheckFailed`` when the condition does not hold; nothing is deleted.
+    @discardableResult
+    public func deleteItem(table: String, keyJSON: [UInt8], condition: DynamoDBExpression? = nil, returnOldItem: Bool = false) async throws -> [UInt8]? {
         try checkObject(keyJSON, operation: "DeleteItem", table: table, what: "key")
         var body = JSONObjectWriter()
         body.string("TableName", table)
         body.raw("Key", keyJSON)
-        _ = try await json.call("DeleteItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+        var expressions = DynamoDBExpressionWriter(operation: "DeleteItem", table: table)
+        if let condition { try expressions.expression("ConditionExpression", condition, into: &body) }
+        expressions.finish(into: &body)
+        if returnOldItem { body.string("ReturnValues", "ALL_OLD") }
+        let response = try await json.call("DeleteItem", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
+        guard returnOldItem else { return nil }
+        return try rawMember("Attributes", of: response, operation: "DeleteItem", table: table).map { Array(response.body[$0]) }
     }
 
     /// Reads one page of a table scan, items as raw JSON.
-    public func scan(table: String, limit: Int? = nil, exclusiveStartKeyJSON: [UInt8]? = nil) async throws -> DynamoDBScanPage {
+    ///
+    /// With a filter, a page may hold no items and still have a ``DynamoDBScanPage/lastEvaluatedKey``: keep paging
+    /// until that is nil.
+    /// - Parameters:
+    ///   - limit: the most items read (before filtering) in this page.
+    ///   - exclusiveStartKeyJSON: the previous page's ``DynamoDBScanPage/lastEvaluatedKey``.
+    ///   - filter: keep only items for which this holds (`FilterExpression`).
+    ///   - projection: only these top-level attributes (`ProjectionExpression`).
+    ///   - consistentRead: a strongly consistent scan.
+    public func scan(
+        table: String, limit: Int? = nil, exclusiveStartKeyJSON: [UInt8]? = nil, filter: DynamoDBExpression? = nil,
+        projection: [String]? = nil, consistentRead: Bool = false
+    ) async throws -> DynamoDBScanPage {
         var body = JSONObjectWriter()
         body.string("TableName", table)
         if let limit { body.int("Limit", limit) }
-        if let exclusiveStartKeyJSON { body.raw("ExclusiveStartKey", exclusiveStartKeyJSON) }
+        if let exclusiveStartKeyJSON {
+            try checkObject(exclusiveStartKeyJSON, operation: "Scan", table: table, what: "start key")
+            body.raw("ExclusiveStartKey", exclusiveStartKeyJSON)
+        }
+        var expressions = DynamoDBExpressionWriter(operation: "Scan", table: table)
+        if let filter { try expressions.expression("FilterExpression", filter, into: &body) }
+        if let projection { try expressions.projection(projection, into: &body) }
+        expressions.finish(into: &body)
+        if consistentRead { body.bool("ConsistentRead", true) }
         let response = try await json.call("Scan", body: body.finished(), resource: AWSResource(table: table), metadata: meta(table))
         do {
             var items: [[UInt8]] = []
@@ -93,7 +130,8 @@ public struct DynamoDBClient: Sendable {
                 items = try RawJSON.arrayElements(response.body, in: range).map { Array(response.body[$0]) }
             }
             let last = try RawJSON.member("LastEvaluatedKey", of: response.body).map { Array(response.body[$0]) }
-            return DynamoDBScanPage(items: items, lastEvaluatedKey: last)
+            let scanned = try RawJSON.member("ScannedCount", of: response.body).flatMap { Int(String(decoding: response.body[$0], as: UTF8.self)) }
+            return DynamoDBScanPage(items: items, lastEvaluatedKey: last, scannedCount: scanned ?? items.count)
         } catch {
             throw AWSError.invalidResponse(.dynamoDB, operation: "Scan", reason: "\(error)", resource: AWSResource(table: table))
         }

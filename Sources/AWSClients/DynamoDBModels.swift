@@ -124,6 +124,8 @@ public struct DynamoDBScanPage: Sendable, Equatable {
     public var items: [[UInt8]]
     /// The raw JSON key to continue from; nil on the last page.
     public var lastEvaluatedKey: [UInt8]?
+    /// How many items the page read before the filter (`ScannedCount`).
+    public var scannedCount: Int = 0
 }
 
 /// A stream in ListStreams.

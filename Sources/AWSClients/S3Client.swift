@@ -54,14 +54,15 @@ public struct S3Client: Sendable {
     ///   - metadata: user metadata sent as `x-amz-meta-<name>`; names and values must be ASCII.
     ///   - contentEncoding: e.g. `gzip`, stored and returned as `Content-Encoding`.
     ///   - serverSideEncryption: SSE-S3 or SSE-KMS; nil leaves the bucket default.
+    ///   - storageClass: e.g. ``S3StorageClass/standardIA``; nil stores in STANDARD.
     @discardableResult
     public func putObject(
         bucket: String, key: String, body: [UInt8], contentType: String? = nil, metadata: [String: String] = [:],
-        contentEncoding: String? = nil, serverSideEncryption: S3ServerSideEncryption? = nil
+        contentEncoding: String? = nil, serverSideEncryption: S3ServerSideEncryption? = nil, storageClass: S3StorageClass? = nil
     ) async throws -> S3PutObjectResult {
         var headers = try objectHeaders(
             "PutObject", bucket: bucket, key: key, contentType: contentType, metadata: metadata,
-            contentEncoding: contentEncoding, serverSideEncryption: serverSideEncryption)
+            contentEncoding: contentEncoding, serverSideEncryption: serverSideEncryption, storageClass: storageClass)
         headers.append(("Content-MD5", Self.md5Base64(body)))
         let response = try await send("PutObject", method: "PUT", bucket: bucket, key: key, headers: headers, body: body)
         return S3PutObjectResult(etag: response.header("etag"), versionID: response.header("x-amz-version-id"))
@@ -89,11 +90,11 @@ public struct S3Client: Sendable {
         return response.body
     }
 
-    /// The size, ETag, dates and metadata of an object; nil when there is no such key (or bucket).
-    public func headObject(bucket: String, key: String) async throws -> S3ObjectHead? {
+    /// The size, ETag, dates and metadata of an object (or of one version of it); nil when there is no such key (or bucket).
+    public func headObject(bucket: String, key: String, versionID: String? = nil) async throws -> S3ObjectHead? {
         let response: HTTPResponse
         do {
-            response = try await send("HeadObject", method: "HEAD", bucket: bucket, key: key)
+            response = try await send("HeadObject", method: "HEAD", bucket: bucket, key: key, query: versionID.map { [("versionId", $0)] } ?? [])
         } catch let error as AWSError where error.kind == .notFound {
             return nil
         }
@@ -143,30 +144,9 @@ public struct S3Client: Sendable {
     }
 
     /// Deletes keys in batches of 1000 (DeleteObjects in quiet mode, with `Content-MD5`), reporting the keys that failed.
-    /// Keys that do not exist count as deleted.
+    /// Keys that do not exist count as deleted. See ``deleteObjects(bucket:objects:quiet:)`` for versions and per-key results.
     public func deleteObjects(bucket: String, keys: [String]) async throws -> S3DeleteObjectsResult {
-        var errors: [S3DeleteObjectError] = []
-        var start = 0
-        while start < keys.count {
-            let batch = keys[start..<min(start + 1000, keys.count)]
-            start += batch.count
-            var xml = XMLWriter()
-            xml.open("Delete", namespace: s3XMLNamespace)
-            xml.element("Quiet", "true")
-            for key in batch {
-                xml.open("Object")
-                xml.element("Key", key)
-                xml.close("Object")
-            }
-            xml.close("Delete")
-            let body = xml.bytes
-            let response = try await send(
-                "DeleteObjects", method: "POST", bucket: bucket, query: [("delete", nil)],
-                headers: [("Content-Type", "application/xml"), ("Content-MD5", Self.md5Base64(body))], body: body,
-                metadata: ["s3.keys": "\(batch.count)"])
-            errors += try parse("DeleteObjects", bucket: bucket, response) { try S3ResponseParser.deleteErrors($0) }
-        }
-        return S3DeleteObjectsResult(requested: keys.count, errors: errors)
+        try await deleteObjects(bucket: bucket, objects: keys.map { S3ObjectIdentifier(key: $0) }, quiet: true)
     }
 
     /// Deletes one object; deleting a missing key succeeds.
@@ -251,7 +231,7 @@ public struct S3Client: Sendable {
     /// Headers shared by PutObject and CreateMultipartUpload.
     func objectHeaders(
         _ operation: String, bucket: String, key: String, contentType: String?, metadata: [String: String], contentEncoding: String?,
-        serverSideEncryption: S3ServerSideEncryption?
+        serverSideEncryption: S3ServerSideEncryption?, storageClass: S3StorageClass? = nil
     ) throws -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = [("Content-Type", contentType ?? "application/octet-stream")]
         if let contentEncoding { headers.append(("Content-Encoding", contentEncoding)) }
@@ -266,6 +246,7 @@ public struct S3Client: Sendable {
             headers.append(("x-amz-meta-\(name.lowercased())", value))
         }
         if let serverSideEncryption { headers += serverSideEncryption.headers }
+        if let storageClass { headers.append(("x-amz-storage-class", try storageClass.headerValue(operation, bucket: bucket, key: key))) }
         return headers
     }
 

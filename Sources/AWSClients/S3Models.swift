@@ -98,7 +98,7 @@ public struct S3ListObjectsPage: Sendable, Equatable {
     public var nextContinuationToken: String?
 }
 
-/// A key that DeleteObjects could not delete.
+/// A key (or one version of it) that DeleteObjects could not delete.
 public struct S3DeleteObjectError: Sendable, Equatable, CustomStringConvertible {
     /// The key.
     public var key: String
@@ -106,16 +106,30 @@ public struct S3DeleteObjectError: Sendable, Equatable, CustomStringConvertible 
     public var code: String
     /// The S3 message.
     public var message: String
+    /// The version asked for, when one was.
+    public var versionID: String? = nil
+    /// The request ID of the DeleteObjects call that reported the error.
+    public var requestID: String? = nil
 
-    public var description: String { "\(key): \(code): \(message)" }
+    /// The object to send again, when a retry may help.
+    public var object: S3ObjectIdentifier { S3ObjectIdentifier(key: key, versionID: versionID) }
+
+    public var description: String { "\(key)\(versionID.map { " (version \($0))" } ?? ""): \(code): \(message)" }
 }
 
 /// The outcome of deleting many keys.
 public struct S3DeleteObjectsResult: Sendable, Equatable {
-    /// How many keys were asked to be deleted.
+    /// How many keys (or versions) were asked to be deleted.
     public var requested: Int
     /// The keys that could not be deleted.
     public var errors: [S3DeleteObjectError]
+    /// What was deleted; empty in quiet mode, where S3 reports only errors (servers that ignore quiet mode list it anyway).
+    public var deleted: [S3DeletedObject] = []
+    /// The request ID of each DeleteObjects call made, in order.
+    public var requestIDs: [String] = []
+
+    /// The objects that could not be deleted, to send again.
+    public var failedObjects: [S3ObjectIdentifier] { errors.map(\.object) }
 }
 
 /// A part uploaded to a multipart upload.
@@ -140,4 +154,6 @@ public struct S3MultipartUpload: Sendable, Equatable {
     public var uploadID: String
     /// When the upload was started.
     public var initiated: Date?
+    /// The storage class the object will have.
+    public var storageClass: String? = nil
 }

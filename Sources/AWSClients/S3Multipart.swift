@@ -7,14 +7,14 @@ extension S3Client {
     /// The most parts one upload may have.
     public static let maximumPartCount = 10_000
 
-    /// Starts a multipart upload and returns its upload ID.
+    /// Starts a multipart upload and returns its upload ID; `storageClass` nil stores the object in STANDARD.
     public func createMultipartUpload(
         bucket: String, key: String, contentType: String? = nil, metadata: [String: String] = [:], contentEncoding: String? = nil,
-        serverSideEncryption: S3ServerSideEncryption? = nil
+        serverSideEncryption: S3ServerSideEncryption? = nil, storageClass: S3StorageClass? = nil
     ) async throws -> String {
         let headers = try objectHeaders(
             "CreateMultipartUpload", bucket: bucket, key: key, contentType: contentType, metadata: metadata,
-            contentEncoding: contentEncoding, serverSideEncryption: serverSideEncryption)
+            contentEncoding: contentEncoding, serverSideEncryption: serverSideEncryption, storageClass: storageClass)
         let response = try await send("CreateMultipartUpload", method: "POST", bucket: bucket, key: key, query: [("uploads", nil)], headers: headers)
         return try parse("CreateMultipartUpload", bucket: bucket, key: key, response) { try S3ResponseParser.uploadID($0) }
     }
@@ -50,32 +50,33 @@ extension S3Client {
         return S3PutObjectResult(etag: etag, versionID: response.header("x-amz-version-id"))
     }
 
-    /// Abandons an upload and frees its parts. An upload that no longer exists is not an error.
+    /// Abandons an upload and frees its parts.
+    /// - Throws: ``AWSError`` of kind ``AWSError/Kind/noSuchUpload`` when the upload does not exist (any more): it was
+    ///   completed or aborted already. A caller that only wants the upload gone counts that as done.
     public func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws {
-        do {
-            _ = try await send("AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
-        } catch let error as AWSError where error.kind == .noSuchUpload {
-            return
-        }
+        _ = try await send(
+            "AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+            metadata: ["s3.upload_id": "\(uploadID)"])
     }
 
-    /// The multipart uploads in progress under `prefix`.
+    /// The multipart uploads in progress under `prefix`, every page
+    /// (see ``listMultipartUploadsPage(bucket:prefix:delimiter:keyMarker:uploadIDMarker:maxUploads:)``).
     public func listMultipartUploads(bucket: String, prefix: String? = nil) async throws -> [S3MultipartUpload] {
         var all: [S3MultipartUpload] = []
         var keyMarker: String?
         var uploadIDMarker: String?
-        repeat {
-            var query: [(String, String?)] = [("uploads", nil)]
-            if let prefix { query.append(("prefix", prefix)) }
-            if let keyMarker { query.append(("key-marker", keyMarker)) }
-            if let uploadIDMarker { query.append(("upload-id-marker", uploadIDMarker)) }
-            let response = try await send("ListMultipartUploads", method: "GET", bucket: bucket, query: query)
-            let page = try parse("ListMultipartUploads", bucket: bucket, response) { try S3ResponseParser.multipartUploads($0) }
+        while true {
+            let page = try await listMultipartUploadsPage(bucket: bucket, prefix: prefix, keyMarker: keyMarker, uploadIDMarker: uploadIDMarker)
             all += page.uploads
-            keyMarker = page.nextKeyMarker
+            guard page.isTruncated, let next = page.nextKeyMarker else { return all }
+            if next == keyMarker && page.nextUploadIDMarker == uploadIDMarker {
+                throw AWSError.invalidResponse(
+                    .s3, operation: "ListMultipartUploads", reason: "the next page starts where this one did (key marker '\(next)')",
+                    resource: AWSResource(bucket: bucket))
+            }
+            keyMarker = next
             uploadIDMarker = page.nextUploadIDMarker
-        } while keyMarker != nil
-        return all
+        }
     }
 
     /// Writes a large object as a multipart upload: parts of `partSize` bytes (at least 5 MiB; grown if the body
@@ -85,7 +86,7 @@ extension S3Client {
     public func putObjectMultipart(
         bucket: String, key: String, body: [UInt8], partSize: Int = 8 * 1024 * 1024, concurrency: Int = 4,
         contentType: String? = nil, metadata: [String: String] = [:], contentEncoding: String? = nil,
-        serverSideEncryption: S3ServerSideEncryption? = nil
+        serverSideEncryption: S3ServerSideEncryption? = nil, storageClass: S3StorageClass? = nil
     ) async throws -> S3PutObjectResult {
         guard partSize >= Self.minimumPartSize else {
             throw AWSError.invalidRequest(
@@ -96,7 +97,7 @@ extension S3Client {
         let ranges = stride(from: 0, to: max(body.count, 1), by: size).map { $0..<min($0 + size, body.count) }
         let uploadID = try await createMultipartUpload(
             bucket: bucket, key: key, contentType: contentType, metadata: metadata, contentEncoding: contentEncoding,
-            serverSideEncryption: serverSideEncryption)
+            serverSideEncryption: serverSideEncryption, storageClass: storageClass)
         do {
             let parts = try await withThrowingTaskGroup(of: S3CompletedPart.self) { group in
                 var parts: [S3CompletedPart] = []

@@ -163,14 +163,6 @@ enum S3ResponseParser {
             objects: objects, commonPrefixes: prefixes, isTruncated: root.bool("IsTruncated") ?? false, nextContinuationToken: token)
     }
 
-    /// The `<Error>` entries of a `<DeleteResult>`.
-    static func deleteErrors(_ root: XMLTree) throws -> [S3DeleteObjectError] {
-        try expect(root, "DeleteResult")
-        return root.children("Error").map {
-            S3DeleteObjectError(key: $0.string("Key") ?? "", code: $0.string("Code") ?? "", message: $0.string("Message") ?? "")
-        }
-    }
-
     /// The upload ID of `<InitiateMultipartUploadResult>`.
     static func uploadID(_ root: XMLTree) throws -> String {
         try expect(root, "InitiateMultipartUploadResult")
@@ -185,18 +177,7 @@ enum S3ResponseParser {
         return root.string("ETag")
     }
 
-    /// The uploads of `<ListMultipartUploadsResult>` and the markers of the next page.
-    static func multipartUploads(_ root: XMLTree) throws -> (uploads: [S3MultipartUpload], nextKeyMarker: String?, nextUploadIDMarker: String?) {
-        try expect(root, "ListMultipartUploadsResult")
-        let uploads = root.children("Upload").compactMap { item -> S3MultipartUpload? in
-            guard let key = item.string("Key"), let id = item.string("UploadId") else { return nil }
-            return S3MultipartUpload(key: key, uploadID: id, initiated: item.string("Initiated").flatMap(AWSDates.iso8601))
-        }
-        guard root.bool("IsTruncated") == true else { return (uploads, nil, nil) }
-        return (uploads, root.string("NextKeyMarker"), root.string("NextUploadIdMarker"))
-    }
-
-    private static func expect(_ root: XMLTree, _ names: String...) throws {
+    static func expect(_ root: XMLTree, _ names: String...) throws {
         guard names.contains(root.name) else { throw XMLTreeError(reason: "expected <\(names[0])>, got <\(root.name)>") }
     }
 

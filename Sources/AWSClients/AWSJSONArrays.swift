@@ -1,0 +1,27 @@
+/// Writes the JSON arrays of request bodies (the objects and strings inside come from ``JSONObjectWriter`` and ``RawJSON``).
+enum AWSJSONArrays {
+    /// `["a","b"]`.
+    static func strings(_ values: [String]) -> [UInt8] {
+        elements(values.map { RawJSON.quoted($0) })
+    }
+
+    /// One object per element, each written by `write`.
+    static func objects<T>(_ values: [T], _ write: (T, inout JSONObjectWriter) -> Void) -> [UInt8] {
+        elements(values.map { value in
+            var object = JSONObjectWriter()
+            write(value, &object)
+            return object.finished()
+        })
+    }
+
+    /// Already-encoded elements joined into an array.
+    static func elements(_ encoded: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        for (index, element) in encoded.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += element
+        }
+        out.append(UInt8(ascii: "]"))
+        return out
+    }
+}
