@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 /// A DynamoDB condition or filter expression with its placeholders, e.g.
 /// `DynamoDBExpression("#t < :now", names: ["#t": "expires_at"], valuesJSON: Array(#"{":now":{"N":"1700000000"}}"#.utf8))`.

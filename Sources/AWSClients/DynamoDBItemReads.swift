@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 
 extension DynamoDBClient {
     /// Whether an item with this key (raw DynamoDB JSON) exists: a GetItem that reads only the key attributes.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONToolkit
 import Logging
 
 /// An Amazon EventBridge client over the JSON 1.1 protocol (`X-Amz-Target: AWSEvents.<Op>`, signed as service "events").
@@ -59,12 +60,12 @@ public struct EventBridgeClient: Sendable {
             throw refuse("the entries total \(size) bytes, over the \(Self.maximumCallSize) bytes of one PutEvents call; send fewer at a time")
         }
         var body = JSONObjectWriter()
-        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
+        body.raw("Entries", JSONArrayWriter.objects(entries) { entry, item in
             item.string("Source", entry.source)
             item.string("DetailType", entry.detailType)
             item.string("Detail", entry.detail)
             if let name = entry.eventBusName { item.string("EventBusName", name) }
-            if !entry.resources.isEmpty { item.raw("Resources", AWSJSONArrays.strings(entry.resources)) }
+            if !entry.resources.isEmpty { item.raw("Resources", JSONArrayWriter.strings(entry.resources)) }
             // Epoch seconds, as the JSON protocol writes timestamps.
             if let time = entry.time { item.raw("Time", Array(String(format: "%.3f", time.timeIntervalSince1970).utf8)) }
             if let trace = entry.traceHeader { item.string("TraceHeader", trace) }
@@ -135,7 +136,7 @@ public struct EventBridgeClient: Sendable {
         var body = JSONObjectWriter()
         body.string("Rule", rule)
         if let eventBusName { body.string("EventBusName", eventBusName) }
-        body.raw("Targets", AWSJSONArrays.objects(targets) { target, item in
+        body.raw("Targets", JSONArrayWriter.objects(targets) { target, item in
             item.string("Id", target.id)
             item.string("Arn", target.arn)
         })

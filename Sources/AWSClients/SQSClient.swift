@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSONToolkit
 import Logging
 
 /// An Amazon SQS client over the JSON 1.0 protocol (`X-Amz-Target: AmazonSQS.<Op>`, signed as service "sqs").
@@ -64,7 +65,7 @@ public struct SQSClient: Sendable {
     public func getQueueAttributes(queueURL: String, names: [String] = ["All"]) async throws -> [String: String] {
         var body = JSONObjectWriter()
         body.string("QueueUrl", queueURL)
-        body.raw("AttributeNames", AWSJSONArrays.strings(names))
+        body.raw("AttributeNames", JSONArrayWriter.strings(names))
         struct Response: Decodable { let Attributes: [String: String]? }
         return try await json.call(
             "GetQueueAttributes", body: body.finished(), resource: AWSResource(queue: queueURL), as: Response.self, metadata: meta(queueURL)
@@ -88,7 +89,7 @@ public struct SQSClient: Sendable {
         try checkBatch("SendMessageBatch", queueURL: queueURL, ids: entries.map(\.id))
         var body = JSONObjectWriter()
         body.string("QueueUrl", queueURL)
-        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
+        body.raw("Entries", JSONArrayWriter.objects(entries) { entry, item in
             item.string("Id", entry.id)
             item.string("MessageBody", entry.body)
             if let delay = entry.delaySeconds { item.int("DelaySeconds", delay) }
@@ -164,8 +165,8 @@ public struct SQSClient: Sendable {
         body.int("MaxNumberOfMessages", maxMessages)
         if let waitTimeSeconds { body.int("WaitTimeSeconds", waitTimeSeconds) }
         if let visibilityTimeout { body.int("VisibilityTimeout", visibilityTimeout) }
-        if !systemAttributeNames.isEmpty { body.raw("MessageSystemAttributeNames", AWSJSONArrays.strings(systemAttributeNames)) }
-        if !messageAttributeNames.isEmpty { body.raw("MessageAttributeNames", AWSJSONArrays.strings(messageAttributeNames)) }
+        if !systemAttributeNames.isEmpty { body.raw("MessageSystemAttributeNames", JSONArrayWriter.strings(systemAttributeNames)) }
+        if !messageAttributeNames.isEmpty { body.raw("MessageAttributeNames", JSONArrayWriter.strings(messageAttributeNames)) }
         struct Response: Decodable {
             struct Message: Decodable {
                 let MessageId: String
@@ -198,7 +199,7 @@ public struct SQSClient: Sendable {
         try checkBatch("DeleteMessageBatch", queueURL: queueURL, ids: entries.map(\.id))
         var body = JSONObjectWriter()
         body.string("QueueUrl", queueURL)
-        body.raw("Entries", AWSJSONArrays.objects(entries) { entry, item in
+        body.raw("Entries", JSONArrayWriter.objects(entries) { entry, item in
             item.string("Id", entry.id)
             item.string("ReceiptHandle", entry.receiptHandle)
         })

@@ -1,5 +1,6 @@
 import AWSClients
 import Foundation
+import JSONToolkit
 import Testing
 import TestSupport
 

@@ -1,12 +1,16 @@
-/// Writes the JSON arrays of request bodies (the objects and strings inside come from ``JSONObjectWriter`` and ``RawJSON``).
-enum AWSJSONArrays {
+/// Writes JSON arrays of request bodies and documents (the objects inside come from ``JSONObjectWriter``).
+public enum JSONArrayWriter {
     /// `["a","b"]`.
-    static func strings(_ values: [String]) -> [UInt8] {
-        elements(values.map { RawJSON.quoted($0) })
+    public static func strings(_ values: [String]) -> [UInt8] {
+        elements(values.map { value in
+            var out: [UInt8] = []
+            writeJSONString(value, to: &out)
+            return out
+        })
     }
 
     /// One object per element, each written by `write`.
-    static func objects<T>(_ values: [T], _ write: (T, inout JSONObjectWriter) -> Void) -> [UInt8] {
+    public static func objects<T>(_ values: [T], _ write: (T, inout JSONObjectWriter) -> Void) -> [UInt8] {
         elements(values.map { value in
             var object = JSONObjectWriter()
             write(value, &object)
@@ -15,7 +19,7 @@ enum AWSJSONArrays {
     }
 
     /// Already-encoded elements joined into an array.
-    static func elements(_ encoded: [[UInt8]]) -> [UInt8] {
+    public static func elements(_ encoded: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, element) in encoded.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
