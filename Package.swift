@@ -104,6 +104,7 @@ let package = Package(
                 "ArchiverAWS",
                 "AWSClients",
                 "FeedGenerator",
+                "JSONToolkit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -77,3 +77,22 @@ struct OutputOption: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text for people.")
     var json = false
 }
+
+/// `--config`: the configuration file (also `ARCHIVER_CONFIG`); flags override what it says.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file (YAML or JSON; see docs/configuration.md). Default: ARCHIVER_CONFIG.", valueName: "file"))
+    var config: String?
+
+    /// The file named by --config or ARCHIVER_CONFIG, if any.
+    var path: String? {
+        if let config { return config }
+        if let variable = ProcessInfo.processInfo.environment["ARCHIVER_CONFIG"], !variable.isEmpty { return variable }
+        return nil
+    }
+
+    /// The settings of the file named, or every default when none is.
+    func load() throws -> ArchiverConfiguration {
+        guard let path else { return ArchiverConfiguration() }
+        return try ArchiverConfiguration.load(path: path)
+    }
+}
