@@ -82,7 +82,7 @@ extension Archiver.Lifecycle {
         }
 
         func run() async throws {
-            let planner = try lifecycle.planner(archive: archive.archive)
+            let planner = try lifecycle.planner(archive: archive.archive, deletes: !dryRun)
             let listKeys = dryRun && !output.json
             let result = try await planner.enforce(dryRun: dryRun) { object, rule in
                 if listKeys { print("would delete \(object.key)  (\(rule))") }
@@ -208,7 +208,8 @@ struct LifecycleOptions: ParsableArguments {
     }
 
     /// The planner for the archive, policy and day given.
-    func planner(archive spec: String, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
+    /// - Parameter deletes: whether the planner will delete expired objects (`enforce` without `--dry-run`).
+    func planner(archive spec: String, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K, deletes: Bool = false) throws -> LifecyclePlanner {
         let location = try ArchiveLocation(spec)
         let (policy, source) = try LifecyclePolicy.resolve(path: self.policy, workingFolder: "")
         let day = try now.map(LifecycleDay.init(parsing:))
@@ -216,7 +217,7 @@ struct LifecycleOptions: ParsableArguments {
         let store: any ArchiveStore
         switch location {
         case .folder(let path):
-            store = try LocalArchiveStore(path: path)
+            store = try LocalArchiveStore(path: path, access: deletes ? .existing : .readOnly)
             options = LifecyclePlanner.Options(
                 transitionMinimumObjectSize: transitionMinimumObjectSize,
                 keyPrefix: keyPrefix.isEmpty || keyPrefix.hasSuffix("/") ? keyPrefix : keyPrefix + "/", policySource: source)

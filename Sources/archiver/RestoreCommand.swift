@@ -28,6 +28,7 @@ extension Archiver {
         @Flag(help: "Check each item and change nothing.")
         var dryRun = false
 
+        @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
 
         func validate() throws {
@@ -40,6 +41,7 @@ extension Archiver {
             let wiring = Wiring(logger: logger)
             var restorer = ArchiveRestorer(store: try wiring.store(try ArchiveLocation(archive.archive)), target: try wiring.restoreTarget(to))
             restorer.overwrite = overwrite
+            restorer.maxRecordBytes = limit.maxRecordBytes
             restorer.dryRun = dryRun
             if let key {
                 let outcome = try await restorer.restore(key: key)

@@ -33,6 +33,7 @@ extension Archiver {
 
         @Option(help: "Threads that parse and compress (default: one per core).")
         var workers: Int?
+        @OptionGroup var limit: RecordLimitOption
 
         func validate() throws {
             do { _ = try SourceSpec(source) } catch { throw ValidationError("--source: \(error)") }
@@ -48,10 +49,13 @@ extension Archiver {
             let signals = Terminal.stopOnSignals(stop)
             defer { signals.forEach { $0.cancel() } }
             let progress = ProgressLine()
-            var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
+            var options = TailOptions(follow: !once, gzipLevel: gzipLevel, maxRecordBytes: limit.maxRecordBytes)
             if let workers { options.workers = workers }
+            // Before the checkpoint database is opened: a second writer is told who holds the folder.
+            let lock = try StateFolderLock(stateFolder: state.state)
+            defer { withExtendedLifetime(lock) {} }
             let checkpoints = try CheckpointStore(stateFolder: state.state)
-            var changeSource = try await wiring.source(try SourceSpec(source))
+            var changeSource = try await wiring.source(try SourceSpec(source), maxRecordBytes: limit.maxRecordBytes)
             let gaps = GapCount()
             if var streams = changeSource as? DynamoDBStreamsSource {
                 // Records trimmed from a shard before they were read are written down as gaps.
@@ -69,7 +73,7 @@ extension Archiver {
             let pipeline = ArchivePipeline(
                 source: changeSource,
                 store: try wiring.store(
-                    try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive)),
+                    try ArchiveLocation(archive.archive), serverSideEncryption: try encryption.encryption(for: archive.archive), access: .create),
                 checkpoints: checkpoints,
                 deadLetters: try DeadLetterFolder(stateFolder: state.state),
                 options: options, logger: logger,
