@@ -34,7 +34,7 @@ extension Archiver {
             @OptionGroup var output: OutputOption
 
             func run() async throws {
-                let (entries, damaged) = try await DeadLetterFolder(stateFolder: state.state).scan()
+                let (entries, damaged) = try await DeadLetterFolder(stateFolder: state.state, access: .readOnly).scan()
                 if output.json {
                     try Terminal.printJSON(entries.map(DeadLetterSummary.init))
                 } else if entries.isEmpty && damaged.isEmpty {
@@ -63,17 +63,28 @@ extension Archiver {
             @OptionGroup var output: OutputOption
 
             func run() async throws {
-                let entry = try await DeadLetterFolder(stateFolder: state.state).entry(id: id)
+                let entry = try await DeadLetterFolder(stateFolder: state.state, access: .readOnly).entry(id: id)
                 if output.json {
                     try Terminal.printJSON(entry)
                     return
                 }
-                Terminal.print(alignedRows([
-                    ("id", entry.id), ("source", entry.source), ("position", entry.position),
+                var rows = [("id", entry.id), ("source", entry.source), ("position", entry.position)]
+                if let file = entry.file {
+                    // The name it had when read; after a rotation the inode finds it under its new name.
+                    let now = file.currentPath
+                    rows.append(("file", "\(file)" + (now == file.path ? "" : now.map { ", now \($0)" } ?? ", no longer there")))
+                }
+                rows += [
                     ("reason", entry.reason), ("code", entry.code), ("attempts", "\(entry.attempts)"),
                     ("first failed", entry.firstFailedAt), ("last failed", entry.lastFailedAt),
-                    ("bytes", "\(entry.raw.count)"),
-                ]))
+                ]
+                if let length = entry.recordBytes, entry.isCut {
+                    rows.append(("bytes", "\(length), of which the first \(entry.raw.count) are kept"))
+                    rows.append(("sha256", entry.recordSHA256 ?? ""))
+                } else {
+                    rows.append(("bytes", "\(entry.raw.count)"))
+                }
+                Terminal.print(alignedRows(rows))
                 Terminal.print("")
                 if let text = String(validating: entry.raw, as: UTF8.self) {
                     Terminal.print(text)
@@ -106,9 +117,13 @@ extension Archiver {
             }
 
             func run() async throws {
+                let folder = try DeadLetterFolder(stateFolder: state.state, access: .existing)
+                let lock = try StateFolderLock(stateFolder: state.state)
+                defer { withExtendedLifetime(lock) {} }
                 let retry = DeadLetterRetry(
-                    folder: try DeadLetterFolder(stateFolder: state.state),
-                    store: try Wiring(logger: Terminal.logger).store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive)))
+                    folder: folder,
+                    store: try Wiring(logger: Terminal.logger).store(
+                        try archive.location, serverSideEncryption: try encryption.encryption(for: archive), access: .existing))
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
                 try reportDamaged(summary.damaged)
@@ -128,7 +143,9 @@ extension Archiver {
             @OptionGroup var state: StateOption
 
             func run() async throws {
-                let folder = try DeadLetterFolder(stateFolder: state.state)
+                let folder = try DeadLetterFolder(stateFolder: state.state, access: .existing)
+                let lock = try StateFolderLock(stateFolder: state.state)
+                defer { withExtendedLifetime(lock) {} }
                 // A damaged entry can be dropped too: that is how one gets rid of it.
                 guard try await folder.contains(id: id) else {
                     throw StateError.noDeadLetter(id, in: folder.path)
@@ -150,7 +167,10 @@ private func reportDamaged(_ damaged: [DamagedDeadLetter]) throws {
 /// A dead-letter entry without its bytes, for `dlq list --json`.
 struct DeadLetterSummary: Encodable {
     let id, source, partition, position, reason, code: String
-    let attempts, bytes: Int
+    let file: SourceFile?
+    let attempts: Int
+    /// The record's length (all of it, for an entry that keeps only its beginning).
+    let bytes: Int64
     let firstFailedAt, lastFailedAt: String
 
     init(_ entry: DeadLetter) {
@@ -158,16 +178,17 @@ struct DeadLetterSummary: Encodable {
         source = entry.source
         partition = entry.partition
         position = entry.position
+        file = entry.file
         reason = entry.reason
         code = entry.code
         attempts = entry.attempts
-        bytes = entry.raw.count
+        bytes = entry.recordBytes ?? Int64(entry.raw.count)
         firstFailedAt = entry.firstFailedAt
         lastFailedAt = entry.lastFailedAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, source, partition, position, reason, code, attempts, bytes
+        case id, source, partition, position, file, reason, code, attempts, bytes
         case firstFailedAt = "first_failed_at"
         case lastFailedAt = "last_failed_at"
     }

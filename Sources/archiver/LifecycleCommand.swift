@@ -108,7 +108,7 @@ extension Archiver.Lifecycle {
         }
 
         func run() async throws {
-            let planner = try lifecycle.planner(archive: try archive.location)
+            let planner = try lifecycle.planner(archive: try archive.location, deletes: !dryRun)
             let listKeys = dryRun && !output.json
             let result = try await planner.enforce(dryRun: dryRun) { object, rule in
                 if listKeys { Terminal.print("would delete \(object.key)  (\(rule))") }
@@ -256,14 +256,15 @@ struct LifecycleOptions: ParsableArguments {
     }
 
     /// The planner for the archive, policy and day given.
-    func planner(archive location: ArchiveLocation, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K) throws -> LifecyclePlanner {
+    /// - Parameter deletes: whether the planner will delete expired objects (`enforce` without `--dry-run`).
+    func planner(archive location: ArchiveLocation, transitionMinimumObjectSize: TransitionMinimumObjectSize = .allStorageClasses128K, deletes: Bool = false) throws -> LifecyclePlanner {
         let (policy, source) = try LifecyclePolicy.resolve(path: policy.policy, workingFolder: "")
         let day = try self.day
         let options: LifecyclePlanner.Options
         let store: any ArchiveStore
         switch location {
         case .folder(let path):
-            store = try LocalArchiveStore(path: path)
+            store = try LocalArchiveStore(path: path, access: deletes ? .existing : .readOnly)
             options = LifecyclePlanner.Options(
                 transitionMinimumObjectSize: transitionMinimumObjectSize,
                 keyPrefix: keyPrefix.isEmpty || keyPrefix.hasSuffix("/") ? keyPrefix : keyPrefix + "/", policySource: source)

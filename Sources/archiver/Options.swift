@@ -72,6 +72,20 @@ struct StateOption: ParsableArguments {
     var state: String = ".archiver"
 }
 
+/// `--max-record-bytes`: the longest record archived, restored or synced.
+struct RecordLimitOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The longest record, in bytes. A longer one is dead-lettered as too-large (its first KiB, length and SHA-256 kept); an archived object that decompresses to more is refused by key. Default: 4 MiB (4194304).",
+            valueName: "bytes"))
+    var maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes
+
+    func validate() throws {
+        guard maxRecordBytes >= 1024 else { throw ValidationError("--max-record-bytes must be at least 1024 (default \(TailOptions.defaultMaxRecordBytes))") }
+    }
+}
+
 /// `--json`: output for machines.
 struct OutputOption: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text for people.")

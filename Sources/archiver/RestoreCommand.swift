@@ -42,6 +42,7 @@ extension Archiver {
         @Flag(help: "Check each item and change nothing.")
         var dryRun = false
 
+        @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
 
         func validate() throws {
@@ -56,6 +57,7 @@ extension Archiver {
             let target = try to.value("--to")
             var restorer = ArchiveRestorer(store: try wiring.store(try archive.location), target: try wiring.restoreTarget(target))
             restorer.overwrite = overwrite
+            restorer.maxRecordBytes = limit.maxRecordBytes
             restorer.dryRun = dryRun
             if let key {
                 let outcome: RestoreOutcome

@@ -27,6 +27,7 @@ extension Archiver {
         @Option(help: ArgumentHelp("Also write the month's records as one JSON-lines file.", valueName: "file"))
         var jsonl: String?
 
+        @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
 
         func validate() throws {
@@ -35,7 +36,8 @@ extension Archiver {
 
         func run() async throws {
             let wiring = Wiring(logger: Terminal.logger)
-            let sync = ArchiveSync(source: try wiring.store(try archive.location), destination: try LocalArchiveStore(path: destination))
+            var sync = ArchiveSync(source: try wiring.store(try archive.location), destination: try LocalArchiveStore(path: destination))
+            sync.maxRecordBytes = limit.maxRecordBytes
             let progress = ProgressLine()
             let summary = try await sync.run(month: try month.value("month").description, jsonl: jsonl) { summary in
                 progress.update("objects \(summary.objects)  copied \(summary.copied)  already there \(summary.skipped)")

@@ -43,6 +43,7 @@ extension Archiver {
 
         @Option(help: "Threads that parse and compress (default: one per core).")
         var workers: Int?
+        @OptionGroup var limit: RecordLimitOption
 
         func validate() throws {
             _ = try source.value("--source")
@@ -58,14 +59,17 @@ extension Archiver {
             let signals = Terminal.stopOnSignals(stop)
             defer { signals.forEach { $0.cancel() } }
             let progress = ProgressLine()
-            var options = TailOptions(follow: !once, gzipLevel: gzipLevel)
+            var options = TailOptions(follow: !once, gzipLevel: gzipLevel, maxRecordBytes: limit.maxRecordBytes)
             if let workers { options.workers = workers }
+            // Before the checkpoint database is opened: a second writer is told who holds the folder.
+            let lock = try StateFolderLock(stateFolder: state.state)
+            defer { withExtendedLifetime(lock) {} }
             let checkpoints = try CheckpointStore(stateFolder: state.state)
             // Gaps the source reports go into the state folder and the summary through the pipeline.
-            let changeSource = try await wiring.source(try source.value("--source"))
+            let changeSource = try await wiring.source(try source.value("--source"), maxRecordBytes: limit.maxRecordBytes)
             let pipeline = ArchivePipeline(
                 source: changeSource,
-                store: try wiring.store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive)),
+                store: try wiring.store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive), access: .create),
                 checkpoints: checkpoints,
                 deadLetters: try DeadLetterFolder(stateFolder: state.state),
                 options: options, logger: logger,

@@ -19,10 +19,12 @@ public struct Wiring: Sendable {
 
     /// The source `--source` names.
     /// DynamoDB sources ask the service for the stream and key schema, hence `async`.
-    public func source(_ spec: SourceSpec) async throws -> any ChangeSource {
+    /// - Parameter maxRecordBytes: a JSON-lines source reads past a longer line without holding it (other sources
+    ///   hand out whole records and the pipeline refuses those over the limit).
+    public func source(_ spec: SourceSpec, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes) async throws -> any ChangeSource {
         switch spec {
         case .jsonLines(let path):
-            return JSONLinesSource(path: path, logger: logger)
+            return JSONLinesSource(path: path, maxRecordBytes: maxRecordBytes, logger: logger)
         case .sqlite(let path):
             return try SQLiteChangeSource(databasePath: path)
         case .dynamoDBTable(let table):
@@ -36,14 +38,18 @@ public struct Wiring: Sendable {
     }
 
     /// The store `--archive` names.
-    /// - Parameter serverSideEncryption: asked for on every object written to S3; a folder or null archive
-    ///   refuses it (the caller validates the combination first, this is the last line).
-    public func store(_ location: ArchiveLocation, serverSideEncryption: S3ServerSideEncryption? = nil) throws -> any ArchiveStore {
+    /// - Parameters:
+    ///   - serverSideEncryption: asked for on every object written to S3; a folder or null archive
+    ///     refuses it (the caller validates the combination first, this is the last line).
+    ///   - access: how a folder is opened: only a command that starts an archive (`tail`) creates a missing
+    ///     folder; the others fail with its absolute path, so a mistyped `--archive` creates nothing.
+    public func store(_ location: ArchiveLocation, serverSideEncryption: S3ServerSideEncryption? = nil,
+                      access: LocalArchiveStore.Access = .readOnly) throws -> any ArchiveStore {
         if let serverSideEncryption, !location.isS3 {
             throw ArchiveLocationError("server-side encryption (\(serverSideEncryption)) applies to s3:// archives, not to \(location)")
         }
         switch location {
-        case .folder(let path): return try LocalArchiveStore(path: path)
+        case .folder(let path): return try LocalArchiveStore(path: path, access: access)
         case .null: return NullArchiveStore()
         case .s3(let bucket, let prefix):
             return S3ArchiveStore(

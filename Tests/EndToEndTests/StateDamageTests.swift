@@ -146,6 +146,10 @@ import TestSupport
         try gone.run()
         gone.waitUntilExit()
         let pid = gone.processIdentifier
+        // A clean exit leaves no `.tmp/`; a killed process leaves it with its files in it.
+        for temporary in ["state/dead-letters/.tmp", "archive/.tmp"] {
+            try FileManager.default.createDirectory(atPath: s.folder(temporary), withIntermediateDirectories: true)
+        }
         try Data("{\"id\":\"abc\",\"raw_ba".utf8).write(to: URL(fileURLWithPath: s.folder("state/dead-letters/.tmp/\(pid)-0")))
         try Data([0x1f, 0x8b, 8, 0]).write(to: URL(fileURLWithPath: s.folder("archive/.tmp/\(pid)-7")))
         let listed = try KillLoop.listed(.folder(s.folder("archive")), in: s.folder)

@@ -13,11 +13,27 @@ public struct SyncSummary: Sendable, Codable, Equatable {
     public var skipped = 0
     public var bytes: Int64 = 0
     public var jsonlRecords = 0
+    /// Objects of the month left out of the `--jsonl` file because they do not hold exactly one stream record
+    /// (written by something else than archiver, damaged, or decompressing past the record limit); they are
+    /// copied like the others.
+    public var jsonlLeftOut: [LeftOutObject] = []
     public var seconds: Double = 0
+
+    /// An object that is not in the `--jsonl` file, and why.
+    public struct LeftOutObject: Sendable, Codable, Equatable {
+        public var key: String
+        public var problem: String
+
+        public init(key: String, problem: String) {
+            self.key = key
+            self.problem = problem
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case objects, copied, skipped, bytes, seconds
         case jsonlRecords = "jsonl_records"
+        case jsonlLeftOut = "jsonl_left_out"
     }
 
     public init() {}
@@ -29,6 +45,10 @@ public struct SyncSummary: Sendable, Codable, Equatable {
             ("already there", "\(skipped)"),
         ]
         if jsonlRecords > 0 { rows.append(("jsonl records", "\(jsonlRecords)")) }
+        if !jsonlLeftOut.isEmpty {
+            rows.append(("not in jsonl", "\(jsonlLeftOut.count)  (not one stream record each; copied all the same)"))
+            for object in jsonlLeftOut { rows.append(("", "\(object.key): \(object.problem)")) }
+        }
         rows.append(("time", String(format: "%.2f s", seconds)))
         return alignedRows(rows)
     }
@@ -41,6 +61,9 @@ public struct ArchiveSync: Sendable {
     public let destination: LocalArchiveStore
     /// Objects fetched at once.
     public var concurrency = 16
+    /// The longest record written to the `--jsonl` file (the tail's `--max-record-bytes`): an object that
+    /// decompresses to more is left out by key, never decompressed whole.
+    public var maxRecordBytes = TailOptions.defaultMaxRecordBytes
     public var logger = Logger(label: "archiver.sync")
 
     public init(source: any ArchiveStore, destination: LocalArchiveStore) {
@@ -61,7 +84,7 @@ public struct ArchiveSync: Sendable {
         let prefix = try Self.prefix(month: month)
         let started = Date()
         var summary = SyncSummary()
-        var keys: [String] = []
+        var keys: [StoredObject] = []
         for try await page in source.list(prefix: prefix) {
             let wanted = page.filter { ArchiveKey(path: $0.key) != nil }
             summary.objects += wanted.count
@@ -69,12 +92,12 @@ public struct ArchiveSync: Sendable {
             summary.skipped += wanted.count - toCopy.count
             summary.bytes += try await copy(toCopy)
             summary.copied += toCopy.count
-            keys.append(contentsOf: wanted.map(\.key))
+            keys.append(contentsOf: wanted)
             summary.seconds = Date().timeIntervalSince(started)
             progress?(summary)
         }
         if let jsonl {
-            summary.jsonlRecords = try await writeJSONLines(keys: keys, to: jsonl)
+            (summary.jsonlRecords, summary.jsonlLeftOut) = try await writeJSONLines(objects: keys, to: jsonl)
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
@@ -129,21 +152,33 @@ public struct ArchiveSync: Sendable {
     }
 
     /// One decompressed record per line, in key order, streamed to a temporary file that is synced and
-    /// renamed into place (memory stays flat however large the month). The temporary file of a sync that
-    /// was killed is removed first.
-    func writeJSONLines(keys: [String], to path: String) async throws -> Int {
+    /// renamed into place (memory stays flat however large the month). Only objects that hold exactly one
+    /// stream record (one JSON object, on one line, within the record limit) are written; the others are
+    /// returned by key. The temporary file of a sync that was killed is removed first.
+    func writeJSONLines(objects: [StoredObject], to path: String) async throws -> (written: Int, leftOut: [SyncSummary.LeftOutObject]) {
         let final = FileSystem.absolute(path)
         FileSystem.removeAbandonedTemporaries(of: final)
         let temporary = final + ".tmp-\(getpid())"
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
             let handle = FileHandle(forWritingAtPath: temporary)
         else { throw StateError.unusable("cannot create '\(temporary)': check that its folder exists and can be written") }
+        var written = 0
+        var leftOut: [SyncSummary.LeftOutObject] = []
         do {
             var buffer: [UInt8] = []
-            for key in keys.sorted() {
-                let record = try gunzip(try await destination.get(key))
+            for object in objects.sorted(by: { $0.key < $1.key }) {
+                let record: [UInt8]
+                switch try await oneRecord(object) {
+                case .success(let bytes): record = bytes
+                case .failure(let problem):
+                    leftOut.append(SyncSummary.LeftOutObject(key: object.key, problem: problem.description))
+                    logger.warning("left out of the JSON-lines file: the object does not hold one stream record",
+                                   metadata: ["s3.key": "\(object.key)", "problem": "\(problem)"])
+                    continue
+                }
                 buffer.append(contentsOf: record)
-                if record.last != 0x0A { buffer.append(0x0A) }
+                buffer.append(0x0A)
+                written += 1
                 if buffer.count > 1 << 20 {
                     try handle.write(contentsOf: buffer)
                     buffer.removeAll(keepingCapacity: true)
@@ -159,6 +194,34 @@ public struct ArchiveSync: Sendable {
             unlink(temporary)
             throw error
         }
-        return keys.count
+        return (written, leftOut)
+    }
+
+    /// Why an object is not one stream record.
+    struct NotOneRecord: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The record an object holds (without trailing whitespace), or why it does not hold exactly one.
+    func oneRecord(_ object: StoredObject) async throws -> Result<[UInt8], NotOneRecord> {
+        if let problem = ArchiveRestorer.oversizedObject(object.key, size: object.size, maxRecordBytes: maxRecordBytes) {
+            return .failure(NotOneRecord(description: problem))
+        }
+        var record: [UInt8]
+        do {
+            record = try gunzip(try await destination.get(object.key), maximumBytes: maxRecordBytes)
+        } catch let error as GzipError {
+            return .failure(NotOneRecord(description: "\(error)"))
+        }
+        while let last = record.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { record.removeLast() }
+        if record.contains(0x0A) {
+            return .failure(NotOneRecord(description: "it holds more than one line"))
+        }
+        do {
+            _ = try RecordScanner().scan(record)
+        } catch {
+            return .failure(NotOneRecord(description: "it is not a stream record: \(error)"))
+        }
+        return .success(record)
     }
 }

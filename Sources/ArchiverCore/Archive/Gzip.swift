@@ -65,7 +65,9 @@ public struct GzipError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Decompresses gzip data (every member, as `gunzip` does).
-public func gunzip(_ data: [UInt8]) throws -> [UInt8] {
+/// - Parameter maximumBytes: the most it may decompress to. Past it, decompression stops and throws: an object
+///   written by someone else can be small and decompress to gigabytes, and memory stays within this bound.
+public func gunzip(_ data: [UInt8], maximumBytes: Int = .max) throws -> [UInt8] {
     guard data.count >= 18, data[0] == 0x1F, data[1] == 0x8B else {
         throw GzipError(description: "not gzip data (no gzip header)")
     }
@@ -76,7 +78,7 @@ public func gunzip(_ data: [UInt8]) throws -> [UInt8] {
     }
     defer { inflateEnd(&stream) }
     var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: max(64 * 1024, data.count * 4))
+    var chunk = [UInt8](repeating: 0, count: min(256 * 1024, max(64 * 1024, data.count * 4)))
     try data.withUnsafeBytes { input in
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
@@ -87,6 +89,9 @@ public func gunzip(_ data: [UInt8]) throws -> [UInt8] {
                 return inflate(&stream, Z_NO_FLUSH)
             }
             let produced = chunk.count - Int(stream.avail_out)
+            if produced > maximumBytes - result.count {
+                throw GzipError(description: "it decompresses to more than \(maximumBytes) bytes, the most a record may hold (--max-record-bytes)")
+            }
             result.append(contentsOf: chunk[0..<produced])
             if status == Z_STREAM_END {
                 if stream.avail_in == 0 { return }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -15,9 +16,19 @@ public struct TailOptions: Sendable {
     public var rejectedAttempts: Int
     /// The longest wait between attempts while the store is unavailable.
     public var maximumBackoff: Double
+    /// The longest record archived; a longer one is dead-lettered as `too-large` with its first bytes, its
+    /// length and its SHA-256 (a JSON-lines source never even holds it whole).
+    public var maxRecordBytes: Int
+
+    /// 4 MiB. A DynamoDB item is at most 400 KB and a stream record holds at most two images of it; the
+    /// Streams API hands out at most 1 MB in one GetRecords response, so no record it delivers is longer. Four
+    /// times that leaves room for other producers' escaping and formatting, and keeps the tail's memory
+    /// (a few batches of at most this much) well under its 100 MB bound.
+    public static let defaultMaxRecordBytes = 4 << 20
 
     public init(follow: Bool = false, gzipLevel: Int = GzipEncoder.defaultLevel, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
-                readAhead: Int = 2, rejectedAttempts: Int = 3, maximumBackoff: Double = 30) {
+                readAhead: Int = 2, rejectedAttempts: Int = 3, maximumBackoff: Double = 30, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes) {
+        self.maxRecordBytes = max(1, maxRecordBytes)
         self.follow = follow
         self.gzipLevel = gzipLevel
         self.workers = max(1, workers)
@@ -68,11 +79,11 @@ public final class ArchivePipeline: Sendable {
         let started = Date()
         let saved = try checkpoints.checkpoints(source: source.id)
         if !saved.isEmpty {
-            logger.info("resuming after the checkpoint", metadata: ["source": "\(source.id)", "checkpoint.position": "\(saved)"])
+            logger.info("resuming after the checkpoint", metadata: ["source": "\(source.id)", "checkpoint.position": "\(source.describe(checkpoints: saved))"])
         }
         let read = AsyncBoundedQueue<SourceBatch>(capacity: options.readAhead)
         let processed = AsyncBoundedQueue<ProcessedBatch>(capacity: 1)
-        let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder)
+        let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder, maxRecordBytes: options.maxRecordBytes)
         let gaps = GapTally()
         let batches = source.batches(after: saved, follow: options.follow, stop: stop, onGap: { gap in
             gaps.add()
@@ -135,15 +146,38 @@ public final class ArchivePipeline: Sendable {
         var summary = TailSummary()
         summary.read = batch.records.count
         summary.bytes = Int64(batch.records.reduce(0) { $0 + $1.count })
+        for (index, oversized) in batch.oversized {
+            // The batch holds only the first bytes of an oversized record; all of it was read.
+            summary.bytes += oversized.length - Int64(batch.records[index].count)
+        }
         var objects: [ArchiveObject] = []
         var objectRecord: [Int] = []
         var letters: [DeadLetter] = []
         let now = clock.now()
 
         func deadLetter(_ index: Int, reason: String, code: String) {
-            letters.append(DeadLetter(
-                source: source.id, partition: batch.partition, position: batch.position(of: index),
-                reason: reason, code: code, raw: Array(batch.buffer[batch.records[index]]), at: now))
+            let range = batch.records[index]
+            var letter: DeadLetter
+            if let oversized = batch.oversized[index] {
+                // The source kept only the record's first bytes.
+                letter = DeadLetter(
+                    source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                    reason: reason, code: code, raw: Array(batch.buffer[range]), at: now)
+                letter.recordBytes = oversized.length
+                letter.recordSHA256 = oversized.sha256
+            } else if range.count > options.maxRecordBytes {
+                // Read whole by its source, but too long to keep whole in an entry.
+                letter = DeadLetter(
+                    source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                    reason: reason, code: code, raw: Array(batch.buffer[range.prefix(JSONLinesSource.oversizedPrefixBytes)]), at: now)
+                letter.recordBytes = Int64(range.count)
+                letter.recordSHA256 = batch.buffer.withUnsafeBytes { hex(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[range]))) }
+            } else {
+                letter = DeadLetter(
+                    source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                    reason: reason, code: code, raw: Array(batch.buffer[range]), at: now)
+            }
+            letters.append(letter)
         }
 
         for (index, outcome) in item.outcomes.enumerated() {
@@ -240,9 +274,11 @@ private final class GapTally: @unchecked Sendable {
 /// One `RecordProcessor` per worker thread; a batch is cut into contiguous runs, one per worker.
 final class ProcessorPool: @unchecked Sendable {
     private let processors: [RecordProcessor]
+    private let maxRecordBytes: Int
 
-    init(count: Int, gzipLevel: Int, keyOrder: [String]?) {
+    init(count: Int, gzipLevel: Int, keyOrder: [String]?, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes) {
         processors = (0..<count).map { _ in RecordProcessor(gzipLevel: gzipLevel, keyOrder: keyOrder) }
+        self.maxRecordBytes = maxRecordBytes
     }
 
     func process(_ batch: SourceBatch) async -> [RecordOutcome] {
@@ -255,6 +291,7 @@ final class ProcessorPool: @unchecked Sendable {
         let workers = min(processors.count, max(1, count / 16))
         let results = UnsafeMutableBufferPointer<RecordOutcome>.allocate(capacity: count)
         defer { results.deallocate() }
+        let anyOversized = !batch.oversized.isEmpty
         batch.buffer.withUnsafeBytes { buffer in
             let shared = UnsafeSendable(buffer: buffer, results: results)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -263,8 +300,15 @@ final class ProcessorPool: @unchecked Sendable {
                 let end = count * (worker + 1) / workers
                 for i in start..<end {
                     let range = batch.records[i]
-                    let record = UnsafeRawBufferPointer(rebasing: shared.buffer[range])
-                    (shared.results.baseAddress! + i).initialize(to: processor.process(record))
+                    let outcome: RecordOutcome
+                    if anyOversized, let oversized = batch.oversized[i] {
+                        outcome = .deadLetter(RecordError(.tooLarge(bytes: oversized.length, limit: maxRecordBytes)))
+                    } else if range.count > maxRecordBytes {
+                        outcome = .deadLetter(RecordError(.tooLarge(bytes: Int64(range.count), limit: maxRecordBytes)))
+                    } else {
+                        outcome = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]))
+                    }
+                    (shared.results.baseAddress! + i).initialize(to: outcome)
                 }
             }
         }

@@ -22,6 +22,8 @@ public struct RecordError: Error, Sendable, Equatable, CustomStringConvertible {
         case badEventTime(String)
         case noOldImage
         case noKeys
+        /// Longer than the limit (`--max-record-bytes`): `bytes` long, `limit` allowed.
+        case tooLarge(bytes: Int64, limit: Int)
     }
 
     /// What is wrong.
@@ -57,6 +59,7 @@ public struct RecordError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badEventTime: "bad-event-time"
         case .noOldImage: "no-old-image"
         case .noKeys: "no-keys"
+        case .tooLarge: "too-large"
         }
     }
 
@@ -86,6 +89,9 @@ public struct RecordError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noOldImage:
             return "a REMOVE without dynamodb.OldImage cannot be archived (the stream's view type must be NEW_AND_OLD_IMAGES or OLD_IMAGE)"
         case .noKeys: return "a REMOVE without dynamodb.Keys cannot be named"
+        case .tooLarge(let bytes, let limit):
+            return "the record is \(bytes) bytes, over the limit of \(limit) (--max-record-bytes), so it is not archived; "
+                + "the entry keeps its first \(JSONLinesSource.oversizedPrefixBytes) bytes, its length and the SHA-256 of all of it"
         }
     }
 }

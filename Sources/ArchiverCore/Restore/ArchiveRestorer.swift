@@ -43,6 +43,10 @@ public struct ArchiveRestorer: Sendable {
     public var concurrency = 32
     /// Items handed to the target at once.
     public var batchSize = 1000
+    /// The longest record read back (the tail's `--max-record-bytes`): an object that decompresses to more, or
+    /// is larger than such a record compresses to, is refused by key without being read whole, so memory stays
+    /// bounded whoever wrote the archive.
+    public var maxRecordBytes = TailOptions.defaultMaxRecordBytes
     public var logger = Logger(label: "archiver.restore")
 
     public init(store: any ArchiveStore, target: any RestoreTarget) {
@@ -50,11 +54,25 @@ public struct ArchiveRestorer: Sendable {
         self.target = target
     }
 
+    /// The largest object that can hold a record of `maxRecordBytes` (gzip adds a few bytes per 64 KiB to data
+    /// it cannot compress, and a header and trailer): anything larger was not written by archiver.
+    public static func largestObject(forRecordBytes maxRecordBytes: Int) -> Int64 {
+        Int64(maxRecordBytes) + Int64(maxRecordBytes / 64) + 4096
+    }
+
+    /// Why an object of `size` bytes is not read, or nil when it may hold a record.
+    static func oversizedObject(_ key: String, size: Int64, maxRecordBytes: Int) -> String? {
+        guard size > largestObject(forRecordBytes: maxRecordBytes) else { return nil }
+        return "the object \(key) is \(size) bytes, larger than any archived record of at most \(maxRecordBytes) bytes "
+            + "(--max-record-bytes) compresses to; it is not decompressed (if it is a record archived with a larger --max-record-bytes, pass that here too)"
+    }
+
     /// Reads an archived object into the item it holds.
-    public static func item(fromArchived bytes: [UInt8], key: String) throws -> RestoreItem {
+    /// - Parameter maxRecordBytes: the most the object may decompress to; past it, reading stops with an error naming the key.
+    public static func item(fromArchived bytes: [UInt8], key: String, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes) throws -> RestoreItem {
         let record: [UInt8]
         do {
-            record = try gunzip(bytes)
+            record = try gunzip(bytes, maximumBytes: maxRecordBytes)
         } catch {
             throw RestoreError.unreadableObject("the object \(key) is not a readable archive: \(error)")
         }
@@ -93,7 +111,8 @@ public struct ArchiveRestorer: Sendable {
         } catch let error as ArchiveStoreError where error.isNotFound {
             throw RestoreError.noObject("no archived object '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
         }
-        let item = try Self.item(fromArchived: bytes, key: key)
+        if let problem = Self.oversizedObject(key, size: Int64(bytes.count), maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }
+        let item = try Self.item(fromArchived: bytes, key: key, maxRecordBytes: maxRecordBytes)
         return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
     }
 
@@ -113,7 +132,7 @@ public struct ArchiveRestorer: Sendable {
         let started = Date()
         var summary = RestoreSummary()
         summary.dryRun = dryRun
-        var keys: [String] = []
+        var keys: [StoredObject] = []
         func flush() async throws {
             guard !keys.isEmpty else { return }
             let loaded = try await load(keys)
@@ -145,7 +164,7 @@ public struct ArchiveRestorer: Sendable {
         }
         for try await page in store.list(prefix: prefix.hasSuffix("/") ? prefix : prefix + "/") {
             for object in page where ArchiveKey(path: object.key) != nil {
-                keys.append(object.key)
+                keys.append(object)
                 if keys.count >= batchSize { try await flush() }
             }
         }
@@ -155,9 +174,11 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Reads and decodes objects, `concurrency` at a time, keeping their order.
-    func load(_ keys: [String]) async throws -> [Result<RestoreItem, any Error>] {
-        var results = [Result<RestoreItem, any Error>?](repeating: nil, count: keys.count)
+    func load(_ objects: [StoredObject]) async throws -> [Result<RestoreItem, any Error>] {
+        var results = [Result<RestoreItem, any Error>?](repeating: nil, count: objects.count)
+        let keys = objects.map(\.key)
         let store = self.store
+        let limit = maxRecordBytes
         try await withThrowingTaskGroup(of: (Int, Result<RestoreItem, any Error>).self) { group in
             var next = 0
             func start() {
@@ -165,8 +186,11 @@ public struct ArchiveRestorer: Sendable {
                 next += 1
                 group.addTask {
                     do {
+                        if let problem = ArchiveRestorer.oversizedObject(keys[index], size: objects[index].size, maxRecordBytes: limit) {
+                            throw RestoreError.unreadableObject(problem)
+                        }
                         let bytes = try await store.get(keys[index])
-                        return (index, .success(try ArchiveRestorer.item(fromArchived: bytes, key: keys[index])))
+                        return (index, .success(try ArchiveRestorer.item(fromArchived: bytes, key: keys[index], maxRecordBytes: limit)))
                     } catch let error as ArchiveStoreError where error.isFailed {
                         throw error
                     } catch {

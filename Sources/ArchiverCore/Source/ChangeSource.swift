@@ -15,6 +15,10 @@ public struct SourceBatch: Sendable {
     public var positions: RecordPositions
     /// The checkpoint to save once every record of the batch is archived, passed over or dead-lettered.
     public var checkpoint: String
+    /// The file the records were read from, for a source that reads files (nil otherwise).
+    public var file: SourceFile?
+    /// Records longer than the source keeps whole, by index: the batch holds only their first bytes.
+    public var oversized: [Int: OversizedRecord] = [:]
 
     public init(partition: String = "", buffer: [UInt8], records: [Range<Int>], positions: RecordPositions, checkpoint: String) {
         self.partition = partition
@@ -97,6 +101,11 @@ public protocol ChangeSource: Sendable {
     /// The key attributes in key order, when the source knows the table's schema (nil: the order records list them).
     /// When given, every record's `Keys` names exactly these attributes.
     var keyOrder: [String]? { get }
+
+    /// Saved checkpoints (partition → checkpoint, as ``batches(after:follow:stop:)`` takes them) in words for
+    /// people, the way dead letters give positions: e.g. `next line 74 (byte 67280) of /var/feed.jsonl (device
+    /// 65024, inode 16252951)`. For the log line of a resumed run.
+    func describe(checkpoints: [String: String]) -> String
 }
 
 extension ChangeSource {
@@ -106,6 +115,10 @@ extension ChangeSource {
         after checkpoints: [String: String], follow: Bool, stop: StopSignal, onGap: @escaping @Sendable (SourceGap) -> Void
     ) -> AsyncThrowingStream<SourceBatch, any Error> {
         batches(after: checkpoints, follow: follow, stop: stop)
+    }
+
+    public func describe(checkpoints: [String: String]) -> String {
+        checkpoints.sorted { $0.key < $1.key }.map { $0.key.isEmpty ? $0.value : "\($0.key): \($0.value)" }.joined(separator: "; ")
     }
 }
 

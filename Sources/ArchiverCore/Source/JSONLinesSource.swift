@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JSONToolkit
 import Logging
@@ -15,7 +16,13 @@ import Logging
 /// is truncated in place (copytruncate). Blank lines are skipped.
 ///
 /// The checkpoint names the file (device and inode) and the byte after the last line taken, so a
-/// restart finds its place even when the file was rotated in between.
+/// restart finds its place even when the file was rotated in between. Each batch names the file it was
+/// read from (``SourceFile``): a rotated file by its rotated name once the source knows it.
+///
+/// A line longer than `maxRecordBytes` is never held whole: the source reads on to its newline in chunks,
+/// keeping its first ``oversizedPrefixBytes`` bytes, its length and a SHA-256 of all of it, and hands it out
+/// as an ``OversizedRecord`` (the pipeline dead-letters it as `too-large`). Memory stays within about
+/// `maxRecordBytes` plus two chunks however long a line is.
 public final class JSONLinesSource: ChangeSource, @unchecked Sendable {
     /// The file (absolute path).
     public let path: String
@@ -26,10 +33,16 @@ public final class JSONLinesSource: ChangeSource, @unchecked Sendable {
     let pollInterval: Double
     /// After a rotation, how long the old file must stay unchanged before it is considered finished.
     let rotationGrace: Double
+    /// The longest line handed out whole; a longer one is handed out as an ``OversizedRecord``.
+    public let maxRecordBytes: Int
+    /// How much of an oversized line is kept (in the batch, and so in its dead letter).
+    public static let oversizedPrefixBytes = 1024
     let logger: Logger
 
-    public init(path: String, chunkSize: Int = 4 << 20, pollInterval: Double = 0.1, rotationGrace: Double = 1.0, logger: Logger = Logger(label: "archiver.jsonl")) {
+    public init(path: String, chunkSize: Int = 4 << 20, pollInterval: Double = 0.1, rotationGrace: Double = 1.0,
+                maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes, logger: Logger = Logger(label: "archiver.jsonl")) {
         self.path = FileSystem.absolute(path)
+        self.maxRecordBytes = max(1, maxRecordBytes)
         self.chunkSize = chunkSize
         self.pollInterval = pollInterval
         self.rotationGrace = rotationGrace
@@ -39,6 +52,20 @@ public final class JSONLinesSource: ChangeSource, @unchecked Sendable {
     public func batches(after checkpoints: [String: String], follow: Bool, stop: StopSignal) -> AsyncThrowingStream<SourceBatch, any Error> {
         let reader = Reader(source: self, checkpoint: checkpoints[""].flatMap(Checkpoint.init), follow: follow, stop: stop)
         return AsyncThrowingStream(unfolding: { try await reader.next() })
+    }
+
+    /// `next line 74 (byte 67280) of /var/feed.jsonl (device 65024, inode 16252951)`; the file's present name
+    /// when it was rotated since.
+    public func describe(checkpoints: [String: String]) -> String {
+        guard let text = checkpoints[""] else { return "no checkpoint" }
+        guard let checkpoint = Checkpoint(text) else { return "an unreadable checkpoint \"\(text.prefix(64))\"" }
+        let file = SourceFile(path: path, device: checkpoint.device, inode: checkpoint.inode)
+        let place = "next line \(checkpoint.line) (byte \(checkpoint.offset))"
+        switch file.currentPath {
+        case path?: return "\(place) of \(file)"
+        case let rotated?: return "\(place) of \(SourceFile(path: rotated, device: file.device, inode: file.inode)), rotated from \(path)"
+        case nil: return "\(place) of a file no longer there (device \(file.device), inode \(file.inode)); \(path) will be read from its start"
+        }
     }
 
     /// Where reading stands: which file, the byte after the last line taken, and that line's number.
@@ -73,6 +100,9 @@ private struct OpenFile {
     var device: UInt64
     var inode: UInt64
     var path: String
+    /// What the file is called now, as far as the reader knows: `path`, or its rotated name once a rotation
+    /// was noticed. Batches name the file by it.
+    var name: String
     /// The byte after the last complete line handed out.
     var offset: Int64
     /// The number of the next line.
@@ -97,6 +127,19 @@ private final class Reader: @unchecked Sendable {
 
     /// Where reads land before they join `carry`.
     let chunk: UnsafeMutableRawBufferPointer
+    /// A line longer than the limit being passed over (`carry` is empty meanwhile).
+    var skipping: SkippedLine?
+    /// Set when `carry` was filled from the end of an oversized line's last chunk: it may hold whole lines.
+    var carryMayHoldLines = false
+
+    /// What is kept of a line too long to hold: where it starts, how long it is so far, its first bytes, its hash so far.
+    struct SkippedLine {
+        var offset: Int64
+        var line: Int
+        var length: Int64
+        var prefix: [UInt8]
+        var hasher: SHA256
+    }
 
     init(source: JSONLinesSource, checkpoint: JSONLinesSource.Checkpoint?, follow: Bool, stop: StopSignal) {
         chunk = .allocate(byteCount: source.chunkSize, alignment: 16)
@@ -186,25 +229,23 @@ private final class Reader: @unchecked Sendable {
     func open(_ path: String, device: UInt64, inode: UInt64, offset: Int64, line: Int) throws -> OpenFile {
         let fd = Glibc_open(path)
         guard fd >= 0 else { throw SourceError.unreadable("cannot open the change feed '\(path)': \(String(cString: strerror(errno)))") }
-        return OpenFile(fd: fd, device: device, inode: inode, path: path, offset: offset, line: line)
+        return OpenFile(fd: fd, device: device, inode: inode, path: path, name: path, offset: offset, line: line)
     }
 
     /// A sibling of the feed (same folder, name starting with the feed's name) with that identity.
     func findRotated(device: UInt64, inode: UInt64) -> String? {
-        let folder = FileSystem.parent(of: source.path)
-        let base = String(source.path.dropFirst(folder.count + 1))
-        guard let names = try? FileSystem.entries(folder) else { return nil }
-        for name in names where name.hasPrefix(base) && name != base {
-            var info = stat()
-            let candidate = folder + "/" + name
-            if stat(candidate, &info) == 0, UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode { return candidate }
-        }
-        return nil
+        guard let found = SourceFile(path: source.path, device: device, inode: inode).currentPath, found != source.path else { return nil }
+        return found
     }
 
     /// Reads what is there and hands out the complete lines, or nil at the end of the file.
     func readLines(_ file: inout OpenFile) throws -> SourceBatch? {
         while true {
+            if skipping != nil { return try skipLongLine(&file) }
+            if carryMayHoldLines {
+                carryMayHoldLines = false
+                if let lastNewline = carry.lastIndex(of: 0x0A) { return cutBatch(&file, through: lastNewline) }
+            }
             let readOffset = file.offset + Int64(carry.count)
             let count = pread(file.fd, chunk.baseAddress, chunk.count, off_t(readOffset))
             if count > 0 { carry.append(contentsOf: UnsafeRawBufferPointer(start: chunk.baseAddress, count: count)) }
@@ -226,9 +267,77 @@ private final class Reader: @unchecked Sendable {
                 }
                 return nil
             }
-            guard let lastNewline = carry.lastIndex(of: 0x0A) else { continue }
+            guard let lastNewline = carry.lastIndex(of: 0x0A) else {
+                // `carry` holds one partial line: past the limit, it is passed over rather than held.
+                if carry.count > source.maxRecordBytes { startSkipping(file) }
+                continue
+            }
             return cutBatch(&file, through: lastNewline)
         }
+    }
+
+    /// The line in `carry` is longer than the limit: keep its first bytes and hash, and let go of the rest.
+    func startSkipping(_ file: OpenFile) {
+        var hasher = SHA256()
+        carry.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        skipping = SkippedLine(offset: file.offset, line: file.line, length: Int64(carry.count),
+                               prefix: Array(carry.prefix(JSONLinesSource.oversizedPrefixBytes)), hasher: hasher)
+        carry = []
+        source.logger.warning("a line is longer than the record limit; reading on to its end without keeping it (it goes to the dead-letter folder as too-large)",
+                              metadata: ["source.path": "\(file.name)", "source.line": "\(file.line)", "record.limit": "\(source.maxRecordBytes)"])
+    }
+
+    /// Reads on through an oversized line: the batch holding it once its newline is found, nil at the end of what is there.
+    func skipLongLine(_ file: inout OpenFile) throws -> SourceBatch? {
+        while var skipped = skipping {
+            let count = pread(file.fd, chunk.baseAddress, chunk.count, off_t(skipped.offset + skipped.length))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw SourceError.unreadable("cannot read the change feed '\(file.name)': \(String(cString: strerror(errno)))")
+            }
+            if count == 0 {
+                var info = stat()
+                if fstat(file.fd, &info) == 0, Int64(info.st_size) < skipped.offset + skipped.length || headChanged(&file) {
+                    source.logger.warning("the change feed was truncated; reading it from the start",
+                                          metadata: ["source.path": "\(file.name)", "checkpoint.position": "\(file.offset)"])
+                    skipping = nil
+                    file.offset = 0
+                    file.line = 1
+                    file.head = []
+                    return try readLines(&file)
+                }
+                return nil
+            }
+            let bytes = UnsafeRawBufferPointer(start: chunk.baseAddress, count: count)
+            if let newline = bytes.firstIndex(of: 0x0A) {
+                skipped.hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[..<newline]))
+                skipped.length += Int64(newline)
+                carry = Array(bytes[(newline + 1)...])
+                carryMayHoldLines = true
+                skipping = skipped
+                return finishSkipping(&file, newline: true)
+            }
+            skipped.hasher.update(bufferPointer: bytes)
+            skipped.length += Int64(count)
+            skipping = skipped
+        }
+        return nil
+    }
+
+    /// The batch of one oversized line (its first bytes), its checkpoint just past it.
+    func finishSkipping(_ file: inout OpenFile, newline: Bool) -> SourceBatch {
+        let skipped = skipping!
+        skipping = nil
+        file.offset = skipped.offset + skipped.length + (newline ? 1 : 0)
+        file.line = skipped.line + 1
+        let digest = hex(skipped.hasher.finalize())
+        var batch = SourceBatch(
+            buffer: skipped.prefix, records: [0..<skipped.prefix.count],
+            positions: .lines(firstLine: skipped.line, baseOffset: skipped.offset, lineNumbers: [skipped.line]),
+            checkpoint: JSONLinesSource.Checkpoint(device: file.device, inode: file.inode, offset: file.offset, line: file.line).text)
+        batch.file = SourceFile(path: file.name, device: file.device, inode: file.inode)
+        batch.oversized = [0: OversizedRecord(length: skipped.length, sha256: digest)]
+        return batch
     }
 
     /// Whether the file's first bytes differ from those seen before (it was emptied and written again).
@@ -277,15 +386,23 @@ private final class Reader: @unchecked Sendable {
         file.offset += Int64(buffer.count)
         file.line = line
         if buffer.count > 0 && records.isEmpty { buffer.removeAll() }
-        return SourceBatch(
+        var batch = SourceBatch(
             buffer: buffer, records: records,
             positions: .lines(firstLine: lines.first ?? line, baseOffset: base, lineNumbers: lines),
             checkpoint: JSONLinesSource.Checkpoint(device: file.device, inode: file.inode, offset: file.offset, line: file.line).text)
+        batch.file = SourceFile(path: file.name, device: file.device, inode: file.inode)
+        return batch
     }
 
     /// At the end with `--once`: a last line without a newline is taken only if it is a complete JSON
     /// object (a prefix of one never is); otherwise it is left for the next run.
     func takeFinalLineIfComplete(_ file: inout OpenFile) -> SourceBatch? {
+        if skipping != nil {
+            // Whether it is complete cannot be told without holding it: it waits for its newline, or a rotation.
+            source.logger.notice("the last line has no newline yet and is longer than the record limit; it is left for the next run",
+                                 metadata: ["source.path": "\(file.name)", "checkpoint.position": "\(file.offset)"])
+            return nil
+        }
         guard !carry.isEmpty else { return nil }
         let complete = (try? RecordScanner().scan(carry)) != nil
             || carry.last.map { $0 == UInt8(ascii: "}") } == true && (try? JSONValue.parse(carry)) != nil
@@ -318,6 +435,10 @@ private final class Reader: @unchecked Sendable {
         if !leftover && (rotatedSince == nil || size != rotatedSize) {
             rotatedSince = now
             rotatedSize = size
+            // From now on the old file's lines are named by its new name, when it has one beside the feed.
+            if current.name == source.path, let renamed = findRotated(device: current.device, inode: current.inode) {
+                file?.name = renamed
+            }
             return nil
         }
         guard leftover || now.timeIntervalSince(rotatedSince!) >= source.rotationGrace else { return nil }
@@ -325,7 +446,9 @@ private final class Reader: @unchecked Sendable {
         // The old file is finished. A last line without a newline is handed out as it is.
         var old = current
         var last: SourceBatch?
-        if !carry.isEmpty {
+        if skipping != nil {
+            last = finishSkipping(&old, newline: false)
+        } else if !carry.isEmpty {
             carry.append(0x0A)
             last = cutBatch(&old, through: carry.count - 1)
         }

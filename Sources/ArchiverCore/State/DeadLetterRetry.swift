@@ -56,6 +56,14 @@ public struct DeadLetterRetry: Sendable {
         var objects: [(ArchiveObject, DeadLetter)] = []
         for entry in entries {
             summary.tried += 1
+            if entry.isCut {
+                // Only the record's beginning was kept: it cannot be archived from here, whatever the limit now.
+                var again = entry
+                again.attempts += 1
+                again.lastFailedAt = ISO8601DateFormatter().string(from: clock.now())
+                failing.append(again)
+                continue
+            }
             switch entry.raw.withUnsafeBytes({ processor.process($0) }) {
             case .archive(let object, _): objects.append((object, entry))
             case .passOver:

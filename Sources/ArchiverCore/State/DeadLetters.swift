@@ -9,8 +9,11 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     public var source: String
     /// The partition of the source ("" or a shard id).
     public var partition: String
-    /// Where the record stands in the source.
+    /// Where the record stands in the source (`line 59 (byte 21734)`, `archiver_changes seq 7`, …).
     public var position: String
+    /// For a file source, the file the record was read from: its name then (a rotated name when the source was
+    /// finishing a rotated file) and its device and inode, which find it after a later rotation.
+    public var file: SourceFile?
     /// Why it was not archived, in a sentence.
     public var reason: String
     /// A short name for the kind of problem (`malformed-json`, `no-old-image`, `write-failed`, …).
@@ -19,21 +22,32 @@ public struct DeadLetter: Sendable, Codable, Equatable {
     public var attempts: Int
     public var firstFailedAt: String
     public var lastFailedAt: String
-    /// The record's bytes, exactly as read (base64 in the file).
+    /// The record's bytes, exactly as read (base64 in the file); for a record over the size limit, its first
+    /// bytes only (`recordBytes` and `recordSHA256` then describe all of it).
     public var raw: [UInt8]
+    /// The whole record's length, when `raw` holds only its beginning (a `too-large` record).
+    public var recordBytes: Int64?
+    /// The SHA-256 (hex) of the whole record, when `raw` holds only its beginning.
+    public var recordSHA256: String?
+
+    /// Whether `raw` is only the beginning of the record.
+    public var isCut: Bool { recordBytes.map { $0 > Int64(raw.count) } ?? false }
 
     enum CodingKeys: String, CodingKey {
-        case id, source, partition, position, reason, code, attempts
+        case id, source, partition, position, file, reason, code, attempts
         case firstFailedAt = "first_failed_at"
         case lastFailedAt = "last_failed_at"
         case raw = "raw_base64"
+        case recordBytes = "record_bytes"
+        case recordSHA256 = "record_sha256"
     }
 
-    public init(source: String, partition: String, position: String, reason: String, code: String, raw: [UInt8], at date: Date) {
-        self.id = DeadLetter.id(source: source, partition: partition, position: position)
+    public init(source: String, partition: String, position: String, file: SourceFile? = nil, reason: String, code: String, raw: [UInt8], at date: Date) {
+        self.id = DeadLetter.id(source: source, partition: partition, position: position, file: file)
         self.source = source
         self.partition = partition
         self.position = position
+        self.file = file
         self.reason = reason
         self.code = code
         self.attempts = 1
@@ -43,8 +57,12 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         self.raw = raw
     }
 
-    public static func id(source: String, partition: String, position: String) -> String {
-        hexPrefix(SHA256.hash(data: Array("\(source)\u{0}\(partition)\u{0}\(position)".utf8)), 24)
+    /// A hash of the source, partition and position, and of the file's device and inode for a file source:
+    /// a rename keeps them, so a replay after a crash (even across a rotation) rewrites the same entry, while
+    /// line 5 of a rotated file and line 5 of the new one get entries of their own.
+    public static func id(source: String, partition: String, position: String, file: SourceFile? = nil) -> String {
+        let identity = file.map { "\u{0}\($0.device):\($0.inode)" } ?? ""
+        return hexPrefix(SHA256.hash(data: Array("\(source)\u{0}\(partition)\u{0}\(position)\(identity)".utf8)), 24)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +71,7 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         source = try c.decode(String.self, forKey: .source)
         partition = try c.decode(String.self, forKey: .partition)
         position = try c.decode(String.self, forKey: .position)
+        file = try c.decodeIfPresent(SourceFile.self, forKey: .file)
         reason = try c.decode(String.self, forKey: .reason)
         code = try c.decode(String.self, forKey: .code)
         attempts = try c.decode(Int.self, forKey: .attempts)
@@ -62,6 +81,8 @@ public struct DeadLetter: Sendable, Codable, Equatable {
             throw DecodingError.dataCorruptedError(forKey: .raw, in: c, debugDescription: "raw_base64 is not base64")
         }
         raw = Array(data)
+        recordBytes = try c.decodeIfPresent(Int64.self, forKey: .recordBytes)
+        recordSHA256 = try c.decodeIfPresent(String.self, forKey: .recordSHA256)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -70,12 +91,15 @@ public struct DeadLetter: Sendable, Codable, Equatable {
         try c.encode(source, forKey: .source)
         try c.encode(partition, forKey: .partition)
         try c.encode(position, forKey: .position)
+        try c.encodeIfPresent(file, forKey: .file)
         try c.encode(reason, forKey: .reason)
         try c.encode(code, forKey: .code)
         try c.encode(attempts, forKey: .attempts)
         try c.encode(firstFailedAt, forKey: .firstFailedAt)
         try c.encode(lastFailedAt, forKey: .lastFailedAt)
         try c.encode(Data(raw).base64EncodedString(), forKey: .raw)
+        try c.encodeIfPresent(recordBytes, forKey: .recordBytes)
+        try c.encodeIfPresent(recordSHA256, forKey: .recordSHA256)
     }
 }
 
@@ -84,11 +108,27 @@ public struct DeadLetter: Sendable, Codable, Equatable {
 public final class DeadLetterFolder: Sendable {
     /// The folder.
     public let path: String
-    private let files: LocalArchiveStore
+    /// Nil when the state folder has no dead-letter folder (nothing was ever dead-lettered) and it was not to be made.
+    private let files: LocalArchiveStore?
 
-    public init(stateFolder: String) throws {
-        path = FileSystem.absolute(stateFolder) + "/dead-letters"
-        files = try LocalArchiveStore(path: path)
+    /// Opens the dead-letter folder of a state folder.
+    /// - Parameter access: `.create` (the tail) makes the state folder and its dead-letter folder when missing;
+    ///   `.existing` and `.readOnly` (the `dlq` commands) need the state folder to exist, create nothing, and
+    ///   find no entries when it has no dead-letter folder.
+    /// - Throws: `StateError` naming the absolute path when the state folder is needed and missing.
+    public init(stateFolder: String, access: LocalArchiveStore.Access = .create) throws {
+        let state = FileSystem.absolute(stateFolder)
+        path = state + "/dead-letters"
+        if access == .create {
+            files = try LocalArchiveStore(path: path)
+            return
+        }
+        guard FileSystem.isFolder(state) else {
+            throw StateError.unusable(
+                "there is no state folder at '\(state)'; check --state (a state folder is made by `archiver tail`; "
+                    + "without --state it is .archiver in the working folder)")
+        }
+        files = FileSystem.isFolder(path) ? try LocalArchiveStore(path: path, access: access) : nil
     }
 
     /// Writes entries durably. Throws when any cannot be written (the caller must not move the checkpoint).
@@ -97,6 +137,7 @@ public final class DeadLetterFolder: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let objects = try entries.map { ArchiveObject(key: "\($0.id).json", body: Array(try encoder.encode($0))) }
+        guard let files else { throw StateError.unusable("cannot write to the dead-letter folder \(path): it does not exist") }
         let failures = await files.put(objects)
         if let (_, failure) = failures.first {
             throw StateError.unusable("cannot write to the dead-letter folder \(path): \(failure)")
@@ -114,6 +155,7 @@ public final class DeadLetterFolder: Sendable {
     public func scan() async throws -> (entries: [DeadLetter], damaged: [DamagedDeadLetter]) {
         var entries: [DeadLetter] = []
         var damaged: [DamagedDeadLetter] = []
+        guard let files else { return ([], []) }
         for try await page in files.list(prefix: "") {
             for object in page where object.key.hasSuffix(".json") && !object.key.contains("/") {
                 let id = String(object.key.dropLast(5))
@@ -132,6 +174,7 @@ public final class DeadLetterFolder: Sendable {
         try Self.checkID(id)
         let bytes: [UInt8]
         do {
+            guard let files else { throw ArchiveStoreError.notFound("\(id).json") }
             bytes = try await files.get("\(id).json")
         } catch let error as ArchiveStoreError where error.isNotFound {
             throw StateError.noDeadLetter(id, in: path)
@@ -146,7 +189,7 @@ public final class DeadLetterFolder: Sendable {
     /// Whether an entry file exists (whole or damaged).
     public func contains(id: String) async throws -> Bool {
         try Self.checkID(id)
-        return try await files.head("\(id).json") != nil
+        return try await files?.head("\(id).json") != nil
     }
 
     private static func checkID(_ id: String) throws {
@@ -170,7 +213,8 @@ public final class DeadLetterFolder: Sendable {
 
     /// Removes entries (after they were archived, or when dropped by hand).
     public func remove(ids: [String]) async throws {
-        try await files.delete(ids.map { "\($0).json" })
+        guard !ids.isEmpty else { return }
+        try await files?.delete(ids.map { "\($0).json" })
     }
 }
 

@@ -10,10 +10,25 @@ import Foundation
 ///
 /// Writes go to `<root>/.tmp/`, are synced, then renamed into place, and the folders synced: a reader
 /// sees a whole object or none. A batch is made durable with two file-system syncs, not one per object.
-/// Temporary files left by a process that died are removed when a store opens the folder.
+/// `.tmp/` exists only while a batch is being written, so a folder left by a clean exit holds the objects
+/// and their date folders and nothing else (a `diff -r` against an `aws s3 sync` copy finds no difference).
+/// Temporary files left by a process that died are removed when a store opens the folder for writing.
 public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
+    /// How a store opens its folder.
+    public enum Access: Sendable {
+        /// Create the folder if it is missing (a writer that starts an archive: `tail`, a `sync` destination).
+        case create
+        /// The folder must exist; objects may be written and deleted (`dlq retry`, `lifecycle enforce`).
+        case existing
+        /// The folder must exist; nothing is created, written or removed (`ls`, `restore`, `sync`'s source,
+        /// `lifecycle plan`).
+        case readOnly
+    }
+
     /// The archive root (absolute).
     public let root: String
+    /// How the folder was opened.
+    public let access: Access
     private let temporaryFolder: String
     private let lock = NSLock()
     private var knownFolders: Set<String> = []
@@ -22,30 +37,89 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     public var location: String { root }
 
     /// Opens (creating if needed) the archive folder at `path`.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, access: .create)
+    }
+
+    /// Opens the archive folder at `path`.
+    /// - Throws: `ArchiveStoreError` (`isFailed`) naming the absolute path when `access` needs the folder and
+    ///   there is none, or when the path is not a folder; nothing is created then.
+    public init(path: String, access: Access) throws {
         root = FileSystem.absolute(path)
+        self.access = access
         temporaryFolder = root + "/.tmp"
-        for slot in 0..<Self.temporarySlots { try FileSystem.makeFolders("\(temporaryFolder)/\(slot)") }
-        try removeAbandonedTemporaryFiles()
+        if access == .create {
+            try FileSystem.makeFolders(root)
+        } else if !FileSystem.isFolder(root) {
+            throw ArchiveStoreError.failed(
+                FileSystem.exists(root)
+                    ? "'\(root)' is not a folder, so it cannot be an archive; check --archive"
+                    : "there is no archive folder at '\(root)'; check --archive (an archive folder is made by `archiver tail`)")
+        }
+        if access != .readOnly { try removeAbandonedTemporaryFiles() }
     }
 
     /// Temporary files are spread over this many folders in `.tmp/`: creating a file locks its folder,
     /// and one shared folder made the threads writing a batch queue behind one another.
     static let temporarySlots = 8
 
-    /// Temporary files are named `<slot>/<pid>-<n>`; those whose process is gone are removed.
+    private var slotFolders: [String] { (0..<Self.temporarySlots).map { "\(temporaryFolder)/\($0)" } }
+
+    /// Temporary files are named `<slot>/<pid>-<n>`; those whose process is gone are removed, and then the
+    /// temporary folders if nothing else is in them.
     private func removeAbandonedTemporaryFiles() throws {
-        for folder in [temporaryFolder] + (0..<Self.temporarySlots).map({ "\(temporaryFolder)/\($0)" }) {
-            for name in try FileSystem.entries(folder) where !FileSystem.isFolder(folder + "/" + name) {
+        guard FileSystem.isFolder(temporaryFolder) else { return }
+        for folder in [temporaryFolder] + slotFolders {
+            let names: [String]
+            do {
+                names = try FileSystem.entries(folder)
+            } catch let error as FileSystem.Failure where error.code == ENOENT {
+                continue
+            }
+            for name in names where !FileSystem.isFolder(folder + "/" + name) {
                 if FileSystem.isLiveProcess(Int32(name.split(separator: "-").first ?? "") ?? 0) { continue }
                 unlink(folder + "/" + name)
+            }
+        }
+        removeTemporaryFolders()
+    }
+
+    /// Removes the temporary folders that are empty (another process writing into the same archive keeps its own).
+    private func removeTemporaryFolders() {
+        for folder in slotFolders { rmdir(folder) }
+        rmdir(temporaryFolder)
+    }
+
+    /// Creates a temporary file; its folder is made first when it is missing (the first write of a batch, or
+    /// another process that shares the archive removed it between its batches).
+    private func writeTemporary(_ path: String, _ body: [UInt8]) throws {
+        var attempts = 0
+        while true {
+            do {
+                try body.withUnsafeBytes { buffer in try FileSystem.writeFile(path, buffer) }
+                return
+            } catch let error as FileSystem.Failure where error.code == ENOENT && attempts < 5 {
+                attempts += 1
+                do {
+                    try FileSystem.makeFolders(FileSystem.parent(of: path))
+                } catch let failure as FileSystem.Failure where failure.code == ENOENT {
+                    continue
+                }
             }
         }
     }
 
     public func put(_ objects: [ArchiveObject]) async -> [Int: ArchiveStoreError] {
         guard !objects.isEmpty else { return [:] }
-        return await runBlocking { self.putBlocking(objects) }
+        guard access != .readOnly else {
+            let refusal = ArchiveStoreError.failed("the archive folder \(root) was opened read-only; nothing is written to it")
+            return Dictionary(uniqueKeysWithValues: objects.indices.map { ($0, refusal) })
+        }
+        return await runBlocking {
+            // `.tmp/` lives only as long as the batch: nothing is left behind between batches or after the process.
+            defer { self.removeTemporaryFolders() }
+            return self.putBlocking(objects)
+        }
     }
 
     private func putBlocking(_ objects: [ArchiveObject]) -> [Int: ArchiveStoreError] {
@@ -56,6 +130,14 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
         }
         let pid = getpid()
         let temporaries = objects.indices.map { "\(temporaryFolder)/\((base + $0) % Self.temporarySlots)/\(pid)-\(base + $0)" }
+        do {
+            for slot in Set(objects.indices.map { (base + $0) % Self.temporarySlots }).sorted() {
+                try FileSystem.makeFolders("\(temporaryFolder)/\(slot)")
+            }
+        } catch let error as FileSystem.Failure where error.code != ENOENT {
+            // ENOENT: another process sharing the archive removed `.tmp/` meanwhile; each write makes its folder again.
+            return Dictionary(uniqueKeysWithValues: objects.indices.map { ($0, Self.classify(error)) })
+        } catch {}
 
         // 1. Write every temporary file (in parallel); nothing is visible yet.
         let writeFailures = ConcurrentResults<ArchiveStoreError>(count: objects.count)
@@ -65,9 +147,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
                 return
             }
             do {
-                try objects[i].body.withUnsafeBytes { buffer in
-                    try FileSystem.writeFile(temporaries[i], buffer)
-                }
+                try writeTemporary(temporaries[i], objects[i].body)
             } catch {
                 writeFailures[i] = Self.classify(error)
             }
@@ -76,7 +156,7 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
 
         // 2. One sync makes every temporary file's data durable.
         do {
-            try FileSystem.syncFileSystem(containing: temporaryFolder)
+            try FileSystem.syncFileSystem(containing: root)
         } catch {
             for i in objects.indices { unlink(temporaries[i]) }
             return Dictionary(uniqueKeysWithValues: objects.indices.map { ($0, Self.classify(error)) })
@@ -142,6 +222,9 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     }
 
     public func delete(_ keys: [String]) async throws {
+        guard access != .readOnly else {
+            throw ArchiveStoreError.failed("the archive folder \(root) was opened read-only; nothing is deleted from it")
+        }
         var folders: Set<String> = []
         for key in keys {
             if let problem = validateArchiveKey(key) { throw ArchiveStoreError.rejected("not an archive key: \(problem)") }
