@@ -14,7 +14,7 @@ extension Archiver {
 
                 EXAMPLES:
                   archiver config check archiver.yml
-                  archiver config check --json
+                  archiver config check archiver.yml --json
                   ARCHIVER_CONFIG=/etc/archiver.yml archiver config check
                 """,
             subcommands: [Check.self])
