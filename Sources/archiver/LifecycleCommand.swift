@@ -244,7 +244,7 @@ struct LifecycleOptions: ParsableArguments {
         switch location {
         case .folder(let path):
             guard FileSystem.isFolder(path) else {
-                throw ValidationError("there is no archive folder at '\(path)'; check --archive")
+                throw ValidationError("there is no archive folder at '\(FileSystem.absolute(path))'; check --archive")
             }
         case .s3:
             if !keyPrefix.isEmpty {

@@ -47,14 +47,11 @@ import TestSupport
         for arguments in cases {
             let result = try BuiltBinary.run(arguments, in: folder.path)
             #expect(result.status != 0, "\(arguments) exited 0: \(result.stdout) \(result.stderr)")
-            #expect(result.stderr.contains(missing) || result.stderr.contains("'archvie'"), "\(arguments) did not name the folder: \(result.stderr)")
+            #expect(result.stderr.contains("there is no archive folder at '\(missing)'"), "\(arguments) did not name the folder: \(result.stderr)")
             #expect(result.stderr.contains("--archive"), "\(arguments) did not say what to check: \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: missing), "\(arguments) created \(missing)")
             #expect(!FileManager.default.fileExists(atPath: folder("copy")), "\(arguments) created the sync destination")
         }
-        // The absolute path, whatever the working folder.
-        let ls = try BuiltBinary.run(["ls", "--archive", "archvie"], in: folder.path)
-        #expect(ls.stderr.contains("there is no archive folder at '\(missing)'"), "\(ls.stderr)")
         // The dead letters were not touched by the refused retry.
         let letters = try BuiltBinary.run(["dlq", "list", "--state", "state", "--json"], in: folder.path)
         let entries = try JSONSerialization.jsonObject(with: Data(letters.stdout.utf8)) as! [[String: Any]]
