@@ -139,8 +139,10 @@ public struct S3Client: Sendable {
 
     /// Every object under `prefix`, paging through ListObjectsV2 as the stream is read.
     public func listAllObjects(bucket: String, prefix: String? = nil, pageSize: Int? = nil) -> AsyncThrowingStream<S3ObjectSummary, any Error> {
-        let pager = S3ListPager(client: self, bucket: bucket, prefix: prefix, pageSize: pageSize)
-        return AsyncThrowingStream { try await pager.next() }
+        Pager<S3ObjectSummary, String> { token in
+            let page = try await self.listObjectsV2(bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
+            return (page.objects, page.isTruncated ? page.nextContinuationToken : nil)
+        }.stream
     }
 
     /// Deletes keys in batches of 1000 (DeleteObjects in quiet mode, with `Content-MD5`), reporting the keys that failed.
@@ -261,37 +263,5 @@ public struct S3Client: Sendable {
     /// Base64 of the MD5 of `body`, for `Content-MD5`.
     static func md5Base64(_ body: [UInt8]) -> String {
         Data(Insecure.MD5.hash(data: body)).base64EncodedString()
-    }
-}
-
-/// Pulls ListObjectsV2 pages on demand for ``S3Client/listAllObjects(bucket:prefix:pageSize:)``.
-actor S3ListPager {
-    private let client: S3Client
-    private let bucket: String
-    private let prefix: String?
-    private let pageSize: Int?
-    private var buffer: [S3ObjectSummary] = []
-    private var index = 0
-    private var token: String?
-    private var finished = false
-
-    init(client: S3Client, bucket: String, prefix: String?, pageSize: Int?) {
-        self.client = client
-        self.bucket = bucket
-        self.prefix = prefix
-        self.pageSize = pageSize
-    }
-
-    func next() async throws -> S3ObjectSummary? {
-        while index == buffer.count {
-            if finished { return nil }
-            let page = try await client.listObjectsV2(bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
-            buffer = page.objects
-            index = 0
-            token = page.nextContinuationToken
-            finished = !page.isTruncated || token == nil
-        }
-        defer { index += 1 }
-        return buffer[index]
     }
 }

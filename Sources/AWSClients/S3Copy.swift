@@ -115,37 +115,11 @@ extension S3Client {
         let uploadID = try await createMultipartUpload(
             bucket: bucket, key: key, contentType: contentType, metadata: metadata, contentEncoding: contentEncoding,
             serverSideEncryption: serverSideEncryption, storageClass: storageClass)
-        do {
-            let parts = try await withThrowingTaskGroup(of: S3CompletedPart.self) { group in
-                var parts: [S3CompletedPart] = []
-                var next = 0
-                func addNext() {
-                    let number = next + 1
-                    let range = ranges[next]
-                    next += 1
-                    group.addTask {
-                        try await uploadPartCopy(
-                            bucket: bucket, key: key, uploadID: uploadID, partNumber: number, copySource: source, range: range,
-                            ifMatch: head.etag)
-                    }
-                }
-                while next < ranges.count && next < max(1, concurrency) { addNext() }
-                while let part = try await group.next() {
-                    parts.append(part)
-                    if next < ranges.count { addNext() }
-                }
-                return parts
-            }
-            let done = try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts)
-            return S3CopyObjectResult(etag: done.etag ?? "", lastModified: nil, versionID: done.versionID, sourceVersionID: head.versionID, requestID: nil)
-        } catch {
-            let client = self
-            http.logger.notice(
-                "aborting multipart copy after a failure",
-                metadata: ["aws.service": "S3", "s3.bucket": "\(bucket)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)", "error": "\(error)"])
-            _ = await Task { try? await client.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID) }.value
-            throw error
+        let done = try await completingParts(bucket: bucket, key: key, uploadID: uploadID, count: ranges.count, concurrency: concurrency) { number in
+            try await self.uploadPartCopy(
+                bucket: bucket, key: key, uploadID: uploadID, partNumber: number, copySource: source, range: ranges[number - 1], ifMatch: head.etag)
         }
+        return S3CopyObjectResult(etag: done.etag ?? "", lastModified: nil, versionID: done.versionID, sourceVersionID: head.versionID, requestID: nil)
     }
 
     /// Copies bytes `range` of the source into part `partNumber` of an upload (UploadPartCopy).

@@ -98,32 +98,39 @@ extension S3Client {
         let uploadID = try await createMultipartUpload(
             bucket: bucket, key: key, contentType: contentType, metadata: metadata, contentEncoding: contentEncoding,
             serverSideEncryption: serverSideEncryption, storageClass: storageClass)
+        return try await completingParts(bucket: bucket, key: key, uploadID: uploadID, count: ranges.count, concurrency: concurrency) { number in
+            try await self.uploadPart(bucket: bucket, key: key, uploadID: uploadID, partNumber: number, body: Array(body[ranges[number - 1]]))
+        }
+    }
+
+    /// Makes parts 1…`count` of an upload with `part`, at most `concurrency` at a time, then completes the upload;
+    /// on any failure aborts it (in a task of its own, so that a cancelled caller still frees the parts) and rethrows.
+    func completingParts(
+        bucket: String, key: String, uploadID: String, count: Int, concurrency: Int,
+        part: @escaping @Sendable (Int) async throws -> S3CompletedPart
+    ) async throws -> S3PutObjectResult {
         do {
             let parts = try await withThrowingTaskGroup(of: S3CompletedPart.self) { group in
                 var parts: [S3CompletedPart] = []
                 var next = 0
                 func addNext() {
-                    let number = next + 1
-                    let range = ranges[next]
                     next += 1
-                    group.addTask {
-                        try await uploadPart(bucket: bucket, key: key, uploadID: uploadID, partNumber: number, body: Array(body[range]))
-                    }
+                    let number = next
+                    group.addTask { try await part(number) }
                 }
-                while next < ranges.count && next < max(1, concurrency) { addNext() }
-                while let part = try await group.next() {
-                    parts.append(part)
-                    if next < ranges.count { addNext() }
+                while next < count && next < max(1, concurrency) { addNext() }
+                while let done = try await group.next() {
+                    parts.append(done)
+                    if next < count { addNext() }
                 }
                 return parts
             }
             return try await completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID, parts: parts)
         } catch {
-            // Abort in a task of its own so that a cancelled caller still frees the parts.
             let client = self
             http.logger.notice(
                 "aborting multipart upload after a failure",
-                metadata: ["aws.service": "S3", "s3.bucket": "\(bucket)", "s3.key": "\(key)", "error": "\(error)"])
+                metadata: ["aws.service": "S3", "s3.bucket": "\(bucket)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)", "error": "\(error)"])
             _ = await Task { try? await client.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID) }.value
             throw error
         }

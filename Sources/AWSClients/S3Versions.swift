@@ -94,47 +94,16 @@ extension S3Client {
 
     /// Every version and delete marker under `prefix`, paging through ListObjectVersions as the stream is read.
     public func listAllObjectVersions(bucket: String, prefix: String? = nil, pageSize: Int? = nil) -> AsyncThrowingStream<S3ObjectVersion, any Error> {
-        let pager = S3VersionPager(client: self, bucket: bucket, prefix: prefix, pageSize: pageSize)
-        return AsyncThrowingStream { try await pager.next() }
-    }
-}
-
-/// Pulls ListObjectVersions pages on demand for ``S3Client/listAllObjectVersions(bucket:prefix:pageSize:)``.
-actor S3VersionPager {
-    private let client: S3Client
-    private let bucket: String
-    private let prefix: String?
-    private let pageSize: Int?
-    private var buffer: [S3ObjectVersion] = []
-    private var index = 0
-    private var keyMarker: String?
-    private var versionIDMarker: String?
-    private var finished = false
-
-    init(client: S3Client, bucket: String, prefix: String?, pageSize: Int?) {
-        self.client = client
-        self.bucket = bucket
-        self.prefix = prefix
-        self.pageSize = pageSize
-    }
-
-    func next() async throws -> S3ObjectVersion? {
-        while index == buffer.count {
-            if finished { return nil }
-            let page = try await client.listObjectVersions(
-                bucket: bucket, prefix: prefix, keyMarker: keyMarker, versionIDMarker: versionIDMarker, maxKeys: pageSize)
-            if page.isTruncated, page.nextKeyMarker == keyMarker, page.nextVersionIDMarker == versionIDMarker {
+        Pager<S3ObjectVersion, (key: String, versionID: String?)> { marker in
+            let page = try await self.listObjectVersions(
+                bucket: bucket, prefix: prefix, keyMarker: marker?.key, versionIDMarker: marker?.versionID, maxKeys: pageSize)
+            guard page.isTruncated, let nextKey = page.nextKeyMarker else { return (page.entries, nil) }
+            if nextKey == marker?.key, page.nextVersionIDMarker == marker?.versionID {
                 throw AWSError.invalidResponse(
                     .s3, operation: "ListObjectVersions",
-                    reason: "the next page starts where this one did (key marker '\(keyMarker ?? "")')", resource: AWSResource(bucket: bucket))
+                    reason: "the next page starts where this one did (key marker '\(nextKey)')", resource: AWSResource(bucket: bucket))
             }
-            buffer = page.entries
-            index = 0
-            keyMarker = page.nextKeyMarker
-            versionIDMarker = page.nextVersionIDMarker
-            finished = !page.isTruncated || keyMarker == nil
-        }
-        defer { index += 1 }
-        return buffer[index]
+            return (page.entries, (nextKey, page.nextVersionIDMarker))
+        }.stream
     }
 }
