@@ -92,7 +92,8 @@ public struct CleanupRun: Sendable {
         if !dryRun { housekeeping.tidy() }
 
         let elapsed = ContinuousClock.now - started
-        summary.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        // To the millisecond, the same in the summary and in the metrics file.
+        summary.durationSeconds = ((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) * 1000).rounded() / 1000
         return summary
     }
 }
