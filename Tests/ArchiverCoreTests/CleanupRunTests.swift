@@ -141,6 +141,17 @@ struct CleanupRunTests {
         #expect(summary.places.map(\.place) == ["scripted://", root + "/"])
     }
 
+    /// Deleting across many folders (one file-system sync instead of one per folder) deletes each file and nothing else.
+    @Test func aDeleteAcrossManyFolders() async throws {
+        let folder = TemporaryFolder("cleanup-many")
+        defer { folder.remove() }
+        for n in 0..<30 { try writeFile(folder("files/\(n % 12)/\(n).bin"), size: 1, age: 0, now: Date()) }
+        let root = try LocalCleanupRoot(path: folder("files"))
+        let failures = try await root.delete((0..<30).filter { $0 % 3 != 0 }.map { "\($0 % 12)/\($0).bin" } + ["0/missing.bin", "../escape"])
+        #expect(failures.keys.sorted() == ["../escape"], "\(failures)")
+        #expect(folder.files(under: "files").count == 10)
+    }
+
     @Test func aFolderThatDoesNotExistIsRefusedNamingIt() {
         let error = #expect(throws: ArchiveStoreError.self) { try LocalCleanupRoot(path: "/nonexistent/uploads") }
         #expect(error?.description.contains("/nonexistent/uploads") == true)

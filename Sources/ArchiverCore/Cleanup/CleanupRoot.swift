@@ -72,8 +72,9 @@ public protocol CleanupRoot: Sendable {
 }
 
 /// A local folder as a cleanup root: objects are its regular files (symbolic links and names starting with `.`
-/// are never listed, so never deleted); it has no multipart uploads. Deleting unlinks, then syncs each folder
-/// touched so the deletions survive a crash. Folders emptied are left in place (the application may write there).
+/// are never listed, so never deleted); it has no multipart uploads. Deleting unlinks, then syncs the folders
+/// touched (or, for many, the file system once) so the deletions survive a crash. Folders emptied are left in place
+/// (the application may write there).
 public struct LocalCleanupRoot: CleanupRoot {
     /// The folder (absolute).
     public let path: String
@@ -87,6 +88,9 @@ public struct LocalCleanupRoot: CleanupRoot {
     }
 
     public var description: String { path.hasSuffix("/") ? path : path + "/" }
+
+    /// Up to this many folders touched by one delete call are synced one by one.
+    static let foldersSyncedOneByOne = 8
 
     public func objects() -> AsyncThrowingStream<[CleanupObject], any Error> {
         let pages = PageReader(listing.list(prefix: ""))
@@ -112,14 +116,18 @@ public struct LocalCleanupRoot: CleanupRoot {
                 }
                 folders.insert(FileSystem.parent(of: file))
             }
-            for folder in folders.sorted() {
-                do {
-                    try FileSystem.fsyncPath(folder)
-                } catch {
-                    // The unlink happened; only its durability across a crash is in doubt.
-                    for key in keys where failures[key] == nil && FileSystem.parent(of: root + "/" + key) == folder {
-                        failures[key] = "deleted, but the folder could not be synced: \(error)"
-                    }
+            // A few folders are synced one by one; many at once with one sync of the file system (as the archive
+            // store makes a batch durable), which costs far less than a sync per folder.
+            do {
+                if folders.count <= Self.foldersSyncedOneByOne {
+                    for folder in folders.sorted() { try FileSystem.fsyncPath(folder) }
+                } else if !folders.isEmpty {
+                    try FileSystem.syncFileSystem(containing: root)
+                }
+            } catch {
+                // The unlinks happened; only their durability across a crash is in doubt.
+                for key in keys where failures[key] == nil {
+                    failures[key] = "deleted, but the deletion could not be made durable: \(error)"
                 }
             }
             return failures
