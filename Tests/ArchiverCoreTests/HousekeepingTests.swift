@@ -125,6 +125,12 @@ struct HousekeepingTests {
         #expect(summary.totals.errors == 0)
         #expect(folder.files(under: "state/dead-letters").sorted() == ["\(renewed.id).json", "\(replaced.id).json"].sorted())
         #expect(try await letters.entry(id: replaced.id).lastFailedAt == newer.lastFailedAt)
+
+        // A cleanup without a retention puts back what a killed one left aside: no entry stays hidden from `dlq list`.
+        try FileManager.default.moveItem(atPath: "\(base)/\(renewed.id).json", toPath: "\(base)/.removing-\(renewed.id).json")
+        let plain = await CleanupRun(targets: [], housekeeping: Housekeeping(stateFolder: folder("state")), dryRun: false, clock: FixedClock(Self.now)).run()
+        #expect(plain.totals.errors == 0)
+        #expect(try await letters.entries().map(\.id).sorted() == [renewed.id, replaced.id].sorted())
     }
 
     @Test func aQueueRetentionWithoutAQueueIsAnError() async throws {

@@ -110,11 +110,12 @@ public struct Housekeeping: Sendable {
         return plans
     }
 
-    /// Before a real run: finishes the dead-letter removals a killed cleanup left half-done.
+    /// Before a real run: finishes the dead-letter removals a killed cleanup left half-done (without a retention
+    /// now, every entry moved aside is put back).
     public func prepare(now: Date) async throws {
-        guard let stateFolder, let retention = deadLetterRetention else { return }
+        guard let stateFolder else { return }
         let folder = try DeadLetterFolder(stateFolder: stateFolder, access: .readOnly)
-        try await folder.finishInterruptedRemovals(before: now.addingTimeInterval(-retention))
+        try await folder.finishInterruptedRemovals(before: deadLetterRetention.map { now.addingTimeInterval(-$0) } ?? .distantPast)
     }
 
     /// After a real run: removes the temporary folders left empty.
