@@ -172,7 +172,7 @@ public struct CleanupConfiguration: Sendable, Equatable {
             ("targets", .array(targets.map { target in
                 .object([
                     ("root", .string(target.location.description)),
-                    ("key-pattern", target.keyPattern.map { .string($0.description) } ?? .null),
+                    (target.keyPattern?.form == .regex ? "key-regex" : "key-pattern", target.keyPattern.map { .string($0.text) } ?? .null),
                     ("owner", target.owner.map { .string($0.description) } ?? .null),
                     ("uploads", .bool(target.uploads && target.location.isS3)),
                     ("uploads-older-than", duration(target.uploadsOlderThan ?? uploadsOlderThan, Self.defaultUploadsOlderThan.text)),
