@@ -16,6 +16,8 @@ struct Archiver: AsyncParsableCommand {
               archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
                   --archive ./archive --to dynamodb:users
               archiver dlq list
+              archiver cleanup s3://user-content/uploads/ --key-pattern '*/{sessionId}.*' \\
+                  --owner dynamodb:UploadSessions --dry-run
             """,
-        subcommands: [Tail.self, List.self, Restore.self, Sync.self, DeadLetters.self, Lifecycle.self, SQLite.self, Config.self, Generate.self])
+        subcommands: [Tail.self, List.self, Restore.self, Sync.self, DeadLetters.self, Lifecycle.self, SQLite.self, Cleanup.self, Expire.self, Config.self, Generate.self])
 }

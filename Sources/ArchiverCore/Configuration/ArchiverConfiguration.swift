@@ -15,9 +15,11 @@ public struct ArchiverConfiguration: Sendable {
     public var archive: String?
     /// `sources:` the sources `serve` tails, as written (`jsonl:…`, `sqlite:…`, `dynamodb:…`).
     public var sources: [String]
+    /// `cleanup:` what `archiver cleanup` cleans, its thresholds and retentions.
+    public var cleanup: CleanupConfiguration
 
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"]
+    static let topLevelKeys = ["state", "archive", "sources", "cleanup"]
 
     /// No file: every setting at its default.
     public init() {
@@ -25,6 +27,7 @@ public struct ArchiverConfiguration: Sendable {
         state = nil
         archive = nil
         sources = []
+        cleanup = CleanupConfiguration()
     }
 
     /// Reads and validates a configuration file.
@@ -52,6 +55,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.state = try top.value("state")?.nonEmptyString()
         configuration.archive = try top.value("archive")?.nonEmptyString()
         configuration.sources = try top.value("sources")?.list().map { try $0.nonEmptyString() } ?? []
+        configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
         try top.finish()
         return configuration
     }
@@ -67,6 +71,7 @@ public struct ArchiverConfiguration: Sendable {
             ("state", .string(state ?? ArchiverConfiguration.defaultState)),
             ("archive", archive.map(JSONValue.string) ?? .null),
             ("sources", .array(sources.map(JSONValue.string))),
+            ("cleanup", cleanup.described),
         ])
     }
 

@@ -6,6 +6,22 @@ import Foundation
     import Darwin
 #endif
 
+/// A temporary file whose writer is gone: what a process killed before its rename leaves.
+public struct AbandonedTemporaryFile: Sendable, Equatable {
+    /// The file (absolute).
+    public var path: String
+    /// The process named in the file's name (0 when the name holds none).
+    public var pid: Int32
+    /// Its size in bytes.
+    public var size: Int64
+
+    public init(path: String, pid: Int32, size: Int64) {
+        self.path = path
+        self.pid = pid
+        self.size = size
+    }
+}
+
 /// Small, checked wrappers over the POSIX calls the stores and state files need.
 /// Errors name the path and say what the system said.
 public enum FileSystem {
@@ -57,12 +73,22 @@ public enum FileSystem {
 
     /// Removes `<path>.tmp-<pid>` files whose process is gone: what a write killed before its rename leaves.
     public static func removeAbandonedTemporaries(of path: String) {
+        for file in abandonedTemporaries(of: path) { unlink(file.path) }
+    }
+
+    /// The `<path>.tmp-<pid>` files whose process is gone (a `sync --jsonl` killed before its rename), without
+    /// removing them.
+    public static func abandonedTemporaries(of path: String) -> [AbandonedTemporaryFile] {
         let folder = parent(of: path)
         let prefix = String(path.dropFirst(folder.count + 1)) + ".tmp-"
+        var found: [AbandonedTemporaryFile] = []
         for name in (try? entries(folder)) ?? [] where name.hasPrefix(prefix) {
             guard let pid = Int32(name.dropFirst(prefix.count)), !isLiveProcess(pid) else { continue }
-            unlink(folder + "/" + name)
+            var info = stat()
+            guard lstat(folder + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            found.append(AbandonedTemporaryFile(path: folder + "/" + name, pid: pid, size: Int64(info.st_size)))
         }
+        return found
     }
 
     /// Whether `pid` is this process or another one still running (of any user): its temporary files are kept.

@@ -68,26 +68,45 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     /// Temporary files are named `<slot>/<pid>-<n>`; those whose process is gone are removed, and then the
     /// temporary folders if nothing else is in them.
     private func removeAbandonedTemporaryFiles() throws {
-        guard FileSystem.isFolder(temporaryFolder) else { return }
-        for folder in [temporaryFolder] + slotFolders {
+        for file in Self.abandonedTemporaryFiles(root: root) { unlink(file.path) }
+        removeTemporaryFolders()
+    }
+
+    /// The temporary files under `<root>/.tmp/` whose writer is gone (what a process killed in the middle of a
+    /// batch leaves): files named `<pid>-<n>` whose process no longer runs, and anything else that is not a folder.
+    /// Nothing is removed here; `cleanup` lists them first, and a store opened for writing removes them.
+    public static func abandonedTemporaryFiles(root: String) -> [AbandonedTemporaryFile] {
+        let temporaryFolder = FileSystem.absolute(root) + "/.tmp"
+        guard FileSystem.isFolder(temporaryFolder) else { return [] }
+        var found: [AbandonedTemporaryFile] = []
+        for folder in [temporaryFolder] + (0..<temporarySlots).map({ "\(temporaryFolder)/\($0)" }) {
             let names: [String]
             do {
                 names = try FileSystem.entries(folder)
-            } catch let error as FileSystem.Failure where error.code == ENOENT {
+            } catch {
                 continue
             }
-            for name in names where !FileSystem.isFolder(folder + "/" + name) {
-                if FileSystem.isLiveProcess(Int32(name.split(separator: "-").first ?? "") ?? 0) { continue }
-                unlink(folder + "/" + name)
+            for name in names {
+                var info = stat()
+                guard lstat(folder + "/" + name, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { continue }
+                let pid = Int32(name.split(separator: "-").first ?? "") ?? 0
+                if FileSystem.isLiveProcess(pid) { continue }
+                found.append(AbandonedTemporaryFile(path: folder + "/" + name, pid: pid, size: Int64(info.st_size)))
             }
         }
-        removeTemporaryFolders()
+        return found
+    }
+
+    /// Removes `<root>/.tmp/` and its slot folders where they are empty (a live writer keeps its own).
+    public static func removeEmptyTemporaryFolders(root: String) {
+        let temporaryFolder = FileSystem.absolute(root) + "/.tmp"
+        for slot in 0..<temporarySlots { rmdir("\(temporaryFolder)/\(slot)") }
+        rmdir(temporaryFolder)
     }
 
     /// Removes the temporary folders that are empty (another process writing into the same archive keeps its own).
     private func removeTemporaryFolders() {
-        for folder in slotFolders { rmdir(folder) }
-        rmdir(temporaryFolder)
+        Self.removeEmptyTemporaryFolders(root: root)
     }
 
     /// Creates a temporary file; its folder is made first when it is missing (the first write of a batch, or
