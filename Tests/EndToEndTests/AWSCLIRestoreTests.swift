@@ -68,12 +68,12 @@ import TestSupport
         let record = #"{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":1705315800,"Keys":{"PK":{"S":"BIN#1"}},"#
             + #""OldImage":{"PK":{"S":"BIN#1"},"blob":{"B":"AAEC/w=="},"blobs":{"BS":["AAE=","/w=="]}},"SequenceNumber":"1"}}"#
         try Data((record + "\n").utf8).write(to: URL(fileURLWithPath: folder("feed.jsonl")))
-        let tail = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
         #expect(tail.status == 0, "\(tail.stderr)")
-        let listed = try BuiltBinary.run(["ls", "--archive", "archive", "--json"], in: folder.path)
+        let listed = try await BuiltBinary.run(["ls", "--archive", "archive", "--json"], in: folder.path)
         let entries = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
         let key = try #require(entries?.first?["key"] as? String, "\(listed.stdout) \(listed.stderr)")
-        let printed = try BuiltBinary.run(["restore", key, "--archive", "archive", "--to", "-"], in: folder.path)
+        let printed = try await BuiltBinary.run(["restore", key, "--archive", "archive", "--to", "-"], in: folder.path)
         #expect(printed.status == 0, "\(printed.stderr)")
         try Data(printed.stdout.utf8).write(to: URL(fileURLWithPath: folder("item.json")))
 
@@ -95,7 +95,7 @@ import TestSupport
                 #expect(again.status == 0, "\(again.stderr)")
                 #expect(try Self.storedBinary(table: table, key: "BIN#1", environment: environment) == encodedAgain, "cli_binary_format = \(setting)")
             }
-            let help = try BuiltBinary.run(["restore", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let help = try await BuiltBinary.run(["restore", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(help.contains("aws CLI v1 base64-encodes binary values (B, BS) a second time") && help.contains("--to dynamodb:<table>"), "\(help)")
         }
 
@@ -103,7 +103,7 @@ import TestSupport
         var archiverEnvironment = environment
         archiverEnvironment["AWS_CONFIG_FILE"] = "/nonexistent/aws-config"
         archiverEnvironment["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent/aws-credentials"
-        let restored = try BuiltBinary.run(
+        let restored = try await BuiltBinary.run(
             ["restore", key, "--archive", "archive", "--to", "dynamodb:\(table)", "--overwrite"], in: folder.path, environment: archiverEnvironment)
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try Self.storedBinary(table: table, key: "BIN#1", environment: environment) == exact)

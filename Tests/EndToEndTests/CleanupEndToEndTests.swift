@@ -230,11 +230,11 @@ struct CleanupEndToEndTests {
         try Self.writeOld(folder("archive/2024/01/15/k.json.gz"), size: 50, age: 0, now: Date())
         try "state: state\narchive: archive\ncleanup:\n  dead-letters-older-than: 90d\n".write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
 
-        let check = try BuiltBinary.run(["config", "check", "archiver.yml", "--json"], in: folder.path)
+        let check = try await BuiltBinary.run(["config", "check", "archiver.yml", "--json"], in: folder.path)
         #expect(check.status == 0, "\(check.stderr)")
         let settings = try #require(try Self.json(check.stdout)["settings"] as? [String: Any])
         #expect((settings["cleanup"] as? [String: Any])?["dead-letters-older-than"] as? String == "90d", "\(check.stdout)")
-        let run = try BuiltBinary.run(["cleanup", "--config", "archiver.yml"], in: folder.path)
+        let run = try await BuiltBinary.run(["cleanup", "--config", "archiver.yml"], in: folder.path)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(Self.row("temporary files removed", in: run.stdout) == "1" && Self.row("dead letters removed", in: run.stdout) == "1", "\(run.stdout)")
         #expect(folder.files(under: "archive") == ["2024/01/15/k.json.gz"])

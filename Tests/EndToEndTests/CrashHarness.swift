@@ -184,7 +184,7 @@ struct KillLoop {
             let wait = Bool.random(using: &generator) ? Int.random(in: 0...30, using: &generator) : Int.random(in: pause, using: &generator)
             try await Task.sleep(for: .milliseconds(wait))
             running.signal(SIGKILL)
-            let result = running.finish()
+            let result = await running.finish()
             #expect(running.endedBySignal, "tail \(kill) ended by itself (\(result.status)): \(result.stderr)")
             #expect(!result.crashed, "tail \(kill) crashed before it was killed: \(result.stderr)")
 
@@ -213,7 +213,7 @@ struct KillLoop {
             let running = try BuiltBinary.start(arguments, in: folder.path, environment: environment)
             try await Task.sleep(for: .milliseconds(Int.random(in: pause, using: &generator)))
             running.signal(SIGKILL)
-            let result = running.finish()
+            let result = await running.finish()
             if running.endedBySignal { killed += 1 }
             #expect(!result.crashed, "\(arguments.first ?? "") crashed before it was killed: \(result.stderr)")
         }

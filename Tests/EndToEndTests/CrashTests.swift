@@ -39,7 +39,7 @@ import TestSupport
 
         // The clean run, all at once, into a folder (a bucket holds the same names and bytes).
         try Data(text.utf8).write(to: URL(fileURLWithPath: folder("clean.jsonl")))
-        let clean = try BuiltBinary.run(["tail", "--source", "jsonl:clean.jsonl", "--archive", "clean-archive", "--state", "clean-state", "--once", "--json"], in: folder.path)
+        let clean = try await BuiltBinary.run(["tail", "--source", "jsonl:clean.jsonl", "--archive", "clean-archive", "--state", "clean-state", "--once", "--json"], in: folder.path)
         #expect(clean.status == 0, "\(clean.stderr)")
 
         let feed = folder("feed.jsonl")
@@ -67,7 +67,7 @@ import TestSupport
         }
         writer.write(Data(lines[written...].joined().utf8))
         try writer.close()
-        let last = try BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
+        let last = try await BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
         #expect(last.status == 0, "\(last.stderr)")
 
         let cleanArchive = ArchiveUnderTest.folder(folder("clean-archive"))

@@ -69,7 +69,7 @@ import JSONToolkit
 
         let folder = TemporaryFolder("e2e-dynamodb")
         defer { folder.remove() }
-        let tail = try BuiltBinary.run(
+        let tail = try await BuiltBinary.run(
             ["tail", "--source", "dynamodb:\(table)", "--archive", "archive", "--state", "state", "--once", "--json"], in: folder.path, environment: env)
         #expect(tail.status == 0, "\(tail.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(tail.stdout.utf8)) as? [String: Any]
@@ -92,26 +92,26 @@ import JSONToolkit
             prefix = String(object.prefix(10))
         }
         // Resuming archives nothing twice.
-        let again = try BuiltBinary.run(
+        let again = try await BuiltBinary.run(
             ["tail", "--source", "dynamodb:\(table)", "--archive", "archive", "--state", "state", "--once", "--json"], in: folder.path, environment: env)
         #expect(again.status == 0, "\(again.stderr)")
         #expect((try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])?["archived"] as? Int == 0, "\(again.stdout)")
 
         // Restore into the emptied table.
-        let restore = try BuiltBinary.run(["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)"], in: folder.path, environment: env)
+        let restore = try await BuiltBinary.run(["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)"], in: folder.path, environment: env)
         #expect(restore.status == 0, "\(restore.stdout)\n\(restore.stderr)")
         let expected = "[" + Self.items.joined(separator: ",") + "]"
         let check = try AWSPeer.python(Self.compareScript, arguments: [table], environment: env, input: Array(expected.utf8))
         #expect(check.status == 0, "\(String(decoding: check.stdout, as: UTF8.self)) \(check.stderr)")
 
         // A second restore finds them there; --overwrite replaces them.
-        let second = try BuiltBinary.run(["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)"], in: folder.path, environment: env)
+        let second = try await BuiltBinary.run(["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)"], in: folder.path, environment: env)
         #expect(second.status != 0)
         #expect((second.stdout + second.stderr).contains("exists"), "\(second.stdout)\n\(second.stderr)")
-        let dry = try BuiltBinary.run(
+        let dry = try await BuiltBinary.run(
             ["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)", "--dry-run"], in: folder.path, environment: env)
         #expect(dry.status != 0, "a dry run reports the items as there")
-        let overwrite = try BuiltBinary.run(
+        let overwrite = try await BuiltBinary.run(
             ["restore", "--prefix", prefix, "--archive", "archive", "--to", "dynamodb:\(table)", "--overwrite"], in: folder.path, environment: env)
         #expect(overwrite.status == 0, "\(overwrite.stdout)\n\(overwrite.stderr)")
         let recheck = try AWSPeer.python(Self.compareScript, arguments: [table], environment: env, input: Array(expected.utf8))

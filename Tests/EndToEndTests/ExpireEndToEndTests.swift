@@ -38,7 +38,7 @@ struct ExpireEndToEndTests {
             return ids.sorted()
         }
 
-        let dry = try BuiltBinary.run(
+        let dry = try await BuiltBinary.run(
             ["expire", "dynamodb:\(table)", "--ttl-attribute", "ttl", "--where", "status!=uploaded", "--dry-run"], in: folder.path, environment: environment)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("would expire  uploadSessionId=expired-created  (ttl \(now - 3600))"), "\(dry.stdout)")
@@ -46,7 +46,7 @@ struct ExpireEndToEndTests {
         #expect(!dry.stdout.contains("expired-uploaded") && !dry.stdout.contains("uploadSessionId=fresh"))
         #expect(try await remaining().count == 4, "a dry run deleted items")
 
-        let real = try BuiltBinary.run(
+        let real = try await BuiltBinary.run(
             ["expire", "dynamodb:\(table)", "--ttl-attribute", "ttl", "--where", "status!=uploaded", "--json", "--metrics-file", "expire.prom"],
             in: folder.path, environment: environment)
         #expect(real.status == 0, "\(real.stderr)")
@@ -58,7 +58,7 @@ struct ExpireEndToEndTests {
         #expect(metrics.contains("\narchiver_expire_items_expired_total 2\n"), "\(metrics)")
 
         // The stream holds the deletions as any REMOVE by a caller: the tail archives them as manual, not TTL.
-        let tail = try BuiltBinary.run(
+        let tail = try await BuiltBinary.run(
             ["tail", "--source", "dynamodb:\(table)", "--archive", "archive", "--state", "state", "--once", "--json"], in: folder.path, environment: environment)
         #expect(tail.status == 0, "\(tail.stderr)")
         let tailed = try #require(try JSONSerialization.jsonObject(with: Data(tail.stdout.utf8)) as? [String: Any])

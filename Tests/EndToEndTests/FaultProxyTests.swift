@@ -93,7 +93,7 @@ struct FaultProxyTests {
         }
         #expect(lastOffset == end, "the tail did not reach the end of the feed")
         tail.signal(SIGTERM)
-        let result = tail.finish()
+        let result = await tail.finish()
         let seconds = Date().timeIntervalSince(started)
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
         let summary = Self.json(result.stdout)
@@ -101,7 +101,7 @@ struct FaultProxyTests {
         #expect(summary["dead_lettered"] as? Int == counts.malformed + counts.removesWithoutImage)
 
         // Exactly the objects of a clean folder run, byte for byte.
-        let local = try BuiltBinary.run(
+        let local = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "local-state", "--once", "--json"], in: folder.path)
         #expect(local.status == 0, "\(local.stderr)")
         let files = folder.files(under: "archive").filter { !$0.hasPrefix(".") }
@@ -147,7 +147,7 @@ struct FaultProxyTests {
         let folder = TemporaryFolder("truncate")
         defer { folder.remove() }
         _ = try SampleFeed.write(0..<300, to: folder("feed.jsonl"))
-        let direct = try BuiltBinary.run(
+        let direct = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:feed.jsonl", "--archive", "s3://\(bucket)/svc", "--state", "state", "--once"], in: folder.path,
             environment: server.awsEnvironment())
         #expect(direct.status == 0, "\(direct.stderr)")
@@ -168,13 +168,13 @@ struct FaultProxyTests {
         let proxy = try FaultProxy(frontOf: server, faults: ["truncate": 1])
         defer { proxy.stop() }
         let key = try #require(original.keys.sorted().first)
-        let restore = try BuiltBinary.run(
+        let restore = try await BuiltBinary.run(
             ["restore", key, "--archive", "s3://\(bucket)/svc", "--to", "-"], in: folder.path, environment: Self.environment(proxy))
         #expect(restore.status != 0)
         #expect(restore.stdout.isEmpty, "\(restore.stdout)")
         #expect(restore.stderr.contains("Error: S3 GetObject failed"), "\(restore.stderr)")
         #expect(restore.stderr.contains("transfer closed") || restore.stderr.contains("cut short"), "\(restore.stderr)")
-        let failedSync = try BuiltBinary.run(
+        let failedSync = try await BuiltBinary.run(
             ["sync", "2024-01", "failed-copy", "--archive", "s3://\(bucket)/svc"], in: folder.path, environment: Self.environment(proxy))
         #expect(failedSync.status != 0)
         #expect(failedSync.stderr.contains("attempts"), "\(failedSync.stderr)")
@@ -187,7 +187,7 @@ struct FaultProxyTests {
         try await proxy.setFaults(["truncate": 0.25, "reset": 0.05])
         var finished = false
         for _ in 0..<4 where !finished {
-            let sync = try BuiltBinary.run(
+            let sync = try await BuiltBinary.run(
                 ["sync", "2024-01", "copy", "--archive", "s3://\(bucket)/svc", "--json"], in: folder.path, environment: Self.environment(proxy))
             expectNoCorruptFile("copy")
             finished = sync.status == 0
@@ -195,7 +195,7 @@ struct FaultProxyTests {
         }
         #expect(finished)
         #expect(folder.files(under: "copy").filter { !$0.hasPrefix(".") }.sorted() == original.keys.sorted())
-        let restored = try BuiltBinary.run(
+        let restored = try await BuiltBinary.run(
             ["restore", key, "--archive", "s3://\(bucket)/svc", "--to", "-"], in: folder.path, environment: Self.environment(proxy))
         if restored.status == 0 {
             let record = try JSONSerialization.jsonObject(with: Data(try gunzip(try #require(original[key])))) as? [String: Any]

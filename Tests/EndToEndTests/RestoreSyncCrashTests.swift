@@ -13,9 +13,9 @@ extension CrashTests {
         let rows = 3_000
         let app = try CrashAppDatabase.create(folder("app.sqlite"), rows: rows)
         let before = try app.snapshot()
-        #expect(try BuiltBinary.run(["sqlite", "init", app.path, "--table", "users", "--ttl-column", "expires_at"], in: folder.path).status == 0)
+        #expect(try await BuiltBinary.run(["sqlite", "init", app.path, "--table", "users", "--ttl-column", "expires_at"], in: folder.path).status == 0)
         try Shell.check(["sqlite3", app.path, "DELETE FROM users WHERE id % 4 = 0; DELETE FROM users"])
-        let tail = try BuiltBinary.run(["tail", "--source", "sqlite:app.sqlite", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
+        let tail = try await BuiltBinary.run(["tail", "--source", "sqlite:app.sqlite", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
         #expect(tail.status == 0, "\(tail.stderr)")
         #expect(try app.count() == 0)
 
@@ -27,7 +27,7 @@ extension CrashTests {
         for month in months {
             let restore = ["restore", "--prefix", month, "--archive", "archive", "--to", "sqlite:app.sqlite#users", "--json"]
             killed += try await KillLoop.interrupt(restore, times: Soak.kills(8), pause: 5...100, in: folder)
-            let last = try BuiltBinary.run(restore, in: folder.path)
+            let last = try await BuiltBinary.run(restore, in: folder.path)
             // Rows restored before a kill are found there now, which the summary counts (and exits 1 for).
             let summary = try JSONSerialization.jsonObject(with: Data(last.stdout.utf8)) as? [String: Any] ?? [:]
             #expect(summary["failed"] as? Int == 0, "\(last.stdout) \(last.stderr)")
@@ -47,7 +47,7 @@ extension CrashTests {
         let folder = TemporaryFolder("crash-sync")
         defer { folder.remove() }
         _ = try SampleFeed.write(0..<3_000, to: folder("feed.jsonl"))
-        let tail = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once"], in: folder.path)
         #expect(tail.status == 0, "\(tail.stderr)")
         try await Self.syncCase(folder: folder, archive: .folder(folder("archive")), environment: [:])
     }
@@ -62,14 +62,14 @@ extension CrashTests {
         defer { folder.remove() }
         _ = try SampleFeed.write(0..<2_000, to: folder("feed.jsonl"))
         let archive = ArchiveUnderTest.s3(s3, bucket: bucket, prefix: "svc")
-        let tail = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", archive.spec, "--state", "state", "--once"], in: folder.path, environment: environment)
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", archive.spec, "--state", "state", "--once"], in: folder.path, environment: environment)
         #expect(tail.status == 0, "\(tail.stderr)")
         try await Self.syncCase(folder: folder, archive: archive, environment: environment)
     }
 
     /// Syncs January into `copy` (with `--jsonl`) under kills, then once more to the end, and compares with a clean sync.
     static func syncCase(folder: TemporaryFolder, archive: ArchiveUnderTest, environment: [String: String]) async throws {
-        let clean = try BuiltBinary.run(["sync", "2024-01", "clean-copy", "--archive", archive.spec, "--jsonl", "clean.jsonl"], in: folder.path, environment: environment)
+        let clean = try await BuiltBinary.run(["sync", "2024-01", "clean-copy", "--archive", archive.spec, "--jsonl", "clean.jsonl"], in: folder.path, environment: environment)
         #expect(clean.status == 0, "\(clean.stderr)")
         let sync = ["sync", "2024-01", "copy", "--archive", archive.spec, "--jsonl", "month.jsonl", "--json"]
         let killed = try await KillLoop.interrupt(sync, times: Soak.kills(8), pause: 5...100, in: folder, environment: environment)
@@ -82,7 +82,7 @@ extension CrashTests {
         gone.waitUntilExit()
         try Data("{\"partial\":".utf8).write(to: URL(fileURLWithPath: folder("month.jsonl.tmp-\(gone.processIdentifier)")))
 
-        let last = try BuiltBinary.run(sync, in: folder.path, environment: environment)
+        let last = try await BuiltBinary.run(sync, in: folder.path, environment: environment)
         #expect(last.status == 0, "\(last.stderr)")
         let copy = ArchiveUnderTest.folder(folder("copy"))
         let expected = try await archive.objects().filter { $0.hasPrefix("2024/01/") }

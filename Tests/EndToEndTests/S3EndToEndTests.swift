@@ -185,14 +185,14 @@ struct S3LifecycleEndToEndTests {
         let environment = server.awsEnvironment()
         let policy = PackagePaths.root + "/lifecycle/default.json"
 
-        let empty = try BuiltBinary.run(["lifecycle", "show", "--archive", "s3://\(bucket)"], environment: environment)
+        let empty = try await BuiltBinary.run(["lifecycle", "show", "--archive", "s3://\(bucket)"], environment: environment)
         #expect(empty.status == 0, "\(empty.stderr)")
 
-        let apply = try BuiltBinary.run(["lifecycle", "apply", "--archive", "s3://\(bucket)", "--policy", policy], environment: environment)
+        let apply = try await BuiltBinary.run(["lifecycle", "apply", "--archive", "s3://\(bucket)", "--policy", policy], environment: environment)
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stderr.contains("replaces the whole lifecycle configuration"))
 
-        let show = try BuiltBinary.run(["lifecycle", "show", "--archive", "s3://\(bucket)"], environment: environment)
+        let show = try await BuiltBinary.run(["lifecycle", "show", "--archive", "s3://\(bucket)"], environment: environment)
         #expect(show.status == 0, "\(show.stderr)")
         let shown = try LifecyclePolicy.decode(Array(show.stdout.utf8))
         let expected = try LifecyclePolicy.load(path: policy)
@@ -200,12 +200,12 @@ struct S3LifecycleEndToEndTests {
         #expect(try await BucketLifecycle(location: .s3(bucket: bucket, prefix: ""), client: s3).configuration() == expected)
 
         // Applying again names the rules it replaces.
-        let again = try BuiltBinary.run(["lifecycle", "apply", "--archive", "s3://\(bucket)", "--policy", policy], environment: environment)
+        let again = try await BuiltBinary.run(["lifecycle", "apply", "--archive", "s3://\(bucket)", "--policy", policy], environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("\(expected.rules.count) rule"))
 
         // A folder has no bucket configuration.
-        let folder = try BuiltBinary.run(["lifecycle", "show", "--archive", "/tmp"], environment: environment)
+        let folder = try await BuiltBinary.run(["lifecycle", "show", "--archive", "/tmp"], environment: environment)
         #expect(folder.status != 0)
     }
 
@@ -218,16 +218,16 @@ struct S3LifecycleEndToEndTests {
         defer { folder.remove() }
         _ = try SampleFeed.write(0..<100, to: folder("feed.jsonl"))
         let environment = server.awsEnvironment()
-        let tail = try BuiltBinary.run(
+        let tail = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:feed.jsonl", "--archive", "s3://\(bucket)/svc", "--state", "state", "--once"], in: folder.path,
             environment: environment)
         #expect(tail.status == 0, "\(tail.stderr)")
-        let plan = try BuiltBinary.run(
+        let plan = try await BuiltBinary.run(
             ["lifecycle", "plan", "--archive", "s3://\(bucket)/svc", "--policy", PackagePaths.root + "/lifecycle/default.json", "--json"],
             in: folder.path, environment: environment)
         #expect(plan.status == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("last-modified"), "\(plan.stdout)")
-        let enforce = try BuiltBinary.run(
+        let enforce = try await BuiltBinary.run(
             ["lifecycle", "enforce", "--archive", "s3://\(bucket)/svc", "--policy", PackagePaths.root + "/lifecycle/default.json", "--json"],
             in: folder.path, environment: environment)
         #expect(enforce.status == 0, "\(enforce.stderr)")

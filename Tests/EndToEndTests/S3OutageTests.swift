@@ -120,7 +120,7 @@ struct S3OutageTests {
         let catchUp = Date().timeIntervalSince(downAt) - outage
         #expect(caughtUp, "the tail did not catch up after S3 came back")
         tail.signal(SIGTERM)
-        let result = tail.finish()
+        let result = await tail.finish()
         #expect(result.status == 0, "\(result.stderr.suffix(3000))")
         let waiting = result.stderr.split(separator: "\n").filter { $0.contains("the archive store is unavailable; waiting") }
         #expect(!waiting.isEmpty, "no line said the tail was waiting: \(result.stderr.suffix(2000))")

@@ -46,7 +46,7 @@ struct ServerSideEncryptionCommandTests {
         let bucket = MotoServer.uniqueName("sse-cli")
         try await s3.createBucket(bucket)
         let keyID = "arn:aws:kms:us-east-1:123456789012:key/11112222-3333-4444-5555-666677778888"
-        let result = try BuiltBinary.run(
+        let result = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:\(Self.feed)", "--archive", "s3://\(bucket)/kms", "--state", "state", "--once",
              "--sse", "aws:kms", "--sse-kms-key-id", keyID],
             in: folder.path, environment: server.awsEnvironment())

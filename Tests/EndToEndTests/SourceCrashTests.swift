@@ -12,7 +12,7 @@ extension CrashTests {
         defer { folder.remove() }
         let kills = Soak.kills(25)
         let app = try CrashAppDatabase.create(folder("app.sqlite"), rows: max(2_000, kills * 120))
-        let setup = try BuiltBinary.run(["sqlite", "init", app.path, "--table", "users", "--ttl-column", "expires_at"], in: folder.path)
+        let setup = try await BuiltBinary.run(["sqlite", "init", app.path, "--table", "users", "--ttl-column", "expires_at"], in: folder.path)
         #expect(setup.status == 0, "\(setup.stderr)")
 
         // The application deletes rows all along; half-way through, a TTL sweep expires others.
@@ -30,12 +30,12 @@ extension CrashTests {
         #expect(FileManager.default.createFile(atPath: stopFile, contents: nil))
         deleter.waitUntilExit()
         #expect(deleter.terminationStatus == 0, "the deleting process failed")
-        let last = try BuiltBinary.run(tail + ["--once", "--json"], in: folder.path)
+        let last = try await BuiltBinary.run(tail + ["--once", "--json"], in: folder.path)
         #expect(last.status == 0, "\(last.stderr)")
 
         // The clean run reads a copy of the finished change table.
         try app.copy(to: folder("clean.sqlite"))
-        let clean = try BuiltBinary.run(["tail", "--source", "sqlite:clean.sqlite", "--archive", "clean-archive", "--state", "clean-state", "--once"], in: folder.path)
+        let clean = try await BuiltBinary.run(["tail", "--source", "sqlite:clean.sqlite", "--archive", "clean-archive", "--state", "clean-state", "--once"], in: folder.path)
         #expect(clean.status == 0, "\(clean.stderr)")
         let deletions = try app.count("archiver_changes")
         #expect(deletions > kills * 10, "too few deletions while the tail was killed: \(deletions)")
@@ -88,9 +88,9 @@ extension CrashTests {
                 deletions += 1
             }
         }
-        let last = try BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
+        let last = try await BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
         #expect(last.status == 0, "\(last.stderr)")
-        let clean = try BuiltBinary.run(
+        let clean = try await BuiltBinary.run(
             ["tail", "--source", "dynamodb:\(table)", "--archive", "clean-archive", "--state", "clean-state", "--once"], in: folder.path, environment: environment)
         #expect(clean.status == 0, "\(clean.stderr)")
 

@@ -37,7 +37,7 @@ import TestSupport
 
         /// The next `tail --once` finishes the feed: the archive and dead letters equal a clean run's.
         func expectCompletes(_ what: String) async throws {
-            let result = try BuiltBinary.run(tail, in: folder.path)
+            let result = try await BuiltBinary.run(tail, in: folder.path)
             #expect(result.status == 0, "\(what): \(result.stderr)")
             expectNoCrash(result, what)
             try await CrashChecks.sameAsClean(.folder(folder("archive")), .folder(folder("clean-archive")), expected: counts.removes, folder: folder)
@@ -94,7 +94,7 @@ import TestSupport
             try damaged.write(to: URL(fileURLWithPath: s.database))
         }
         let objectsBefore = s.folder.files(under: "archive")
-        let result = try BuiltBinary.run(s.tail, in: s.folder.path)
+        let result = try await BuiltBinary.run(s.tail, in: s.folder.path)
         Self.expectClearError(result, naming: s.database, advising: "mv ", damage)
         #expect(s.folder.files(under: "archive") == objectsBefore, "\(damage): the tail went on with a damaged checkpoint")
         // Never repaired behind one's back: the damaged file is still there, as it was.
@@ -115,7 +115,7 @@ import TestSupport
         let deadline = Date().addingTimeInterval(60)
         while try s.nextLine() <= before, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         running.signal(SIGKILL)
-        _ = running.finish()
+        _ = await running.finish()
         let saved = try s.nextLine()
         #expect(saved > before, "the tail saved no checkpoint in time")
         let wal = s.database + "-wal"
@@ -154,7 +154,7 @@ import TestSupport
         try Data([0x1f, 0x8b, 8, 0]).write(to: URL(fileURLWithPath: s.folder("archive/.tmp/\(pid)-7")))
         let listed = try KillLoop.listed(.folder(s.folder("archive")), in: s.folder)
         #expect(!listed.isEmpty && listed.allSatisfy { ArchiveKey(path: $0) != nil && !$0.contains(".tmp") })
-        let dlq = try BuiltBinary.run(["dlq", "list", "--state", "state", "--json"], in: s.folder.path)
+        let dlq = try await BuiltBinary.run(["dlq", "list", "--state", "state", "--json"], in: s.folder.path)
         #expect(dlq.status == 0, "\(dlq.stderr)")
         #expect(!dlq.stdout.contains("abc"))
         try await s.expectCompletes("leftover temporary files")
@@ -174,26 +174,26 @@ import TestSupport
         try Data().write(to: URL(fileURLWithPath: entryPath(empty)))
 
         // `list` shows every whole entry and names each damaged file; it exits 1 so that scripts notice.
-        let list = try BuiltBinary.run(["dlq", "list", "--state", "state"], in: s.folder.path)
+        let list = try await BuiltBinary.run(["dlq", "list", "--state", "state"], in: s.folder.path)
         #expect(list.status == 1, "\(list.stdout) \(list.stderr)")
         Self.expectNoCrash(list, "dlq list")
         for entry in letters.dropFirst(2) { #expect(list.stdout.contains(entry.id), "\(list.stdout)") }
         #expect(list.stderr.contains(entryPath(truncated)) && list.stderr.contains(entryPath(empty)), "\(list.stderr)")
         #expect(list.stderr.contains("dlq drop"), "\(list.stderr)")
-        let json = try BuiltBinary.run(["dlq", "list", "--state", "state", "--json"], in: s.folder.path)
+        let json = try await BuiltBinary.run(["dlq", "list", "--state", "state", "--json"], in: s.folder.path)
         let listed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]] ?? []
         #expect(listed.count == letters.count - 2, "\(json.stdout) \(json.stderr)")
 
-        let show = try BuiltBinary.run(["dlq", "show", truncated, "--state", "state"], in: s.folder.path)
+        let show = try await BuiltBinary.run(["dlq", "show", truncated, "--state", "state"], in: s.folder.path)
         Self.expectClearError(show, naming: entryPath(truncated), advising: "dlq drop", "dlq show")
 
         // The tail does not read entries: it goes on.
-        let tail = try BuiltBinary.run(s.tail, in: s.folder.path)
+        let tail = try await BuiltBinary.run(s.tail, in: s.folder.path)
         #expect(tail.status == 0, "\(tail.stderr)")
 
         // `retry` handles the whole entries and leaves the damaged ones, saying so.
         let whole = s.state.deadLetters().entries.count
-        let retry = try BuiltBinary.run(["dlq", "retry", "--state", "state", "--archive", "archive", "--json"], in: s.folder.path)
+        let retry = try await BuiltBinary.run(["dlq", "retry", "--state", "state", "--archive", "archive", "--json"], in: s.folder.path)
         #expect(retry.status == 1, "\(retry.stdout) \(retry.stderr)")
         Self.expectNoCrash(retry, "dlq retry")
         #expect(retry.stderr.contains(entryPath(truncated)), "\(retry.stderr)")
@@ -202,10 +202,10 @@ import TestSupport
 
         // `drop` removes a damaged entry; then all is well.
         for id in [truncated, empty] {
-            let drop = try BuiltBinary.run(["dlq", "drop", id, "--state", "state"], in: s.folder.path)
+            let drop = try await BuiltBinary.run(["dlq", "drop", id, "--state", "state"], in: s.folder.path)
             #expect(drop.status == 0, "\(drop.stderr)")
         }
-        let again = try BuiltBinary.run(["dlq", "list", "--state", "state"], in: s.folder.path)
+        let again = try await BuiltBinary.run(["dlq", "list", "--state", "state"], in: s.folder.path)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(s.state.deadLetters().damaged.isEmpty)
     }

@@ -39,7 +39,7 @@ struct StreamFaultTests {
         // First run: two expired iterators on the way; every deletion archived, no gap.
         try await putAndDelete(["A", "B", "C"])
         try await proxy.setFaults([:], expireNext: 2)
-        let first = try BuiltBinary.run(arguments, in: folder.path, environment: environment)
+        let first = try await BuiltBinary.run(arguments, in: folder.path, environment: environment)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(Self.json(first.stdout)["archived"] as? Int == 3, "\(first.stdout)")
         #expect(Self.json(first.stdout)["gaps"] as? Int == 0)
@@ -50,7 +50,7 @@ struct StreamFaultTests {
         // While stopped, the stream "trims" the shard past the checkpoint: said at error level, recorded, in the summary.
         try await putAndDelete(["D", "E"])
         try await proxy.setFaults([:], trimOnce: true)
-        let second = try BuiltBinary.run(arguments, in: folder.path, environment: environment)
+        let second = try await BuiltBinary.run(arguments, in: folder.path, environment: environment)
         #expect(second.status == 0, "\(second.stderr)")
         let summary = Self.json(second.stdout)
         #expect(summary["gaps"] as? Int == 1, "\(second.stdout)")
@@ -68,7 +68,7 @@ struct StreamFaultTests {
         // People see it in the text summary too.
         try await putAndDelete(["F"])
         try await proxy.setFaults([:], trimOnce: true)
-        let text = try BuiltBinary.run(Array(arguments.dropLast()), in: folder.path, environment: environment)
+        let text = try await BuiltBinary.run(Array(arguments.dropLast()), in: folder.path, environment: environment)
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("gaps"), "\(text.stdout)")
         #expect(text.stdout.contains("trimmed from the stream"), "\(text.stdout)")

@@ -39,6 +39,14 @@ public enum BuiltBinary {
         try start(arguments, in: directory, environment: environment, stdinText: stdin).finish()
     }
 
+    /// Runs `archiver args…` to completion in `directory`, waiting on a thread of its own: the tests run in
+    /// parallel on as many threads as there are cores, and a test blocked on a process would hold one of them
+    /// (on a 2-core machine, two such tests starve every other test, and timed waits elsewhere run out).
+    public static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdin: String? = nil) async throws -> Result {
+        let running = try start(arguments, in: directory, environment: environment, stdinText: stdin)
+        return await running.finish()
+    }
+
     /// A running `archiver`. Its output is read from the start (so that a chatty process never blocks on a full pipe)
     /// and handed over when it ends.
     public final class Running: @unchecked Sendable {
@@ -86,6 +94,14 @@ public enum BuiltBinary {
         public func readAll() -> ([UInt8], [UInt8]) {
             reading.wait()
             return lock.withLock { (Array(outBytes), Array(errBytes)) }
+        }
+
+        /// `finish()` on a thread of its own, so that the waiting holds no thread of the tests' pool.
+        public func finish() async -> Result {
+            await withCheckedContinuation { continuation in
+                let thread = Thread { continuation.resume(returning: self.finish()) }
+                thread.start()
+            }
         }
 
         /// Waits for the end; returns the exit status and outputs. A process that crashed leaves Swift's crash
