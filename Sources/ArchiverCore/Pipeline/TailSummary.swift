@@ -13,9 +13,12 @@ public struct TailSummary: Sendable, Codable, Equatable {
     public var seconds: Double = 0
     /// Gaps noticed: records the source could no longer supply (trimmed from a stream before they were read).
     public var gaps = 0
+    /// Deletion-queue entries written with the checkpoints (nil when no rule is configured).
+    public var actionsEnqueued: Int?
 
     enum CodingKeys: String, CodingKey {
         case read, archived, gaps
+        case actionsEnqueued = "actions_enqueued"
         case archivedManual = "archived_manual"
         case archivedTTL = "archived_ttl"
         case passedOver = "passed_over"
@@ -37,6 +40,9 @@ public struct TailSummary: Sendable, Codable, Equatable {
         lhs.bytes += rhs.bytes
         lhs.archivedBytes += rhs.archivedBytes
         lhs.gaps += rhs.gaps
+        if lhs.actionsEnqueued != nil || rhs.actionsEnqueued != nil {
+            lhs.actionsEnqueued = (lhs.actionsEnqueued ?? 0) + (rhs.actionsEnqueued ?? 0)
+        }
     }
 
     /// For people: short and aligned.
@@ -50,6 +56,7 @@ public struct TailSummary: Sendable, Codable, Equatable {
             ("time", String(format: "%.2f s  (%.0f records/s, ", seconds, rate) + ByteSize.rate(bytes, seconds: seconds) + ")"),
         ]
         if gaps > 0 { rows.insert(("gaps", "\(gaps)"), at: 4) }
+        if let actionsEnqueued { rows.insert(("actions queued", "\(actionsEnqueued)"), at: rows.count - 1) }
         return alignedRows(rows)
     }
 }
