@@ -152,8 +152,8 @@ extension S3ActionExecutor {
         guard case .s3(let bucket, let prefix) = file.root else {
             return .failed(ActionFailure(code: "wrong-root", message: "\(file.root) is not an S3 root", permanent: true))
         }
-        if let problem = TargetCheck.problem(file.path, shape: .object, root: file.root) {
-            return .failed(ActionFailure(code: "unsafe-target", message: "the kept file \(file.archiveKey) names \(TargetCheck.quoted(file.path)), which \(problem)", permanent: true))
+        if let problem = TargetCheck.problem(file.path, shape: .object, root: file.root, subject: "its path \(TargetCheck.quoted(file.path))") {
+            return .failed(ActionFailure(code: "unsafe-target", message: "the kept file \(file.archiveKey) cannot be put back: \(problem)", permanent: true))
         }
         let key = prefix + file.path
         do {

@@ -68,7 +68,7 @@ struct DeletionConfigurationTests {
         ("roots: {a: /srv/a}\nrules:\n  - name: r\n    match: {table: t}\n    actions:\n      - delete-object: {root: a, key: \"../{OldImage.k.S}\"}\n",
          "can never be safe"),
         ("roots: {a: /srv/a}\nrules:\n  - name: r\n    match: {table: t}\n    actions:\n      - delete-prefix: {root: a, prefix: \"{OldImage.k.S}\"}\n",
-         "must end with '/'"),
+         "does not end with '/'"),
         ("roots: {a: /srv/a}\nrules:\n  - name: r\n    match: {table: t}\n    actions:\n      - abort-multipart: {root: a, key: \"{OldImage.k.S}\", upload-id: \"{OldImage.u.S}\"}\n",
          "abort-multipart needs an S3 root"),
         ("roots: {a: /srv/a}\nrules:\n  - name: r\n    match: {table: t}\n    actions:\n      - delete-object: {root: a, key: \"{OldImage.k.S}\", kep: true}\n",

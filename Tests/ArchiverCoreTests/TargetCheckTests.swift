@@ -33,7 +33,7 @@ struct TargetCheckTests {
 
     @Test func prefixesEndInASlashAndAreDeepEnough() {
         #expect(TargetCheck.problem("users/42/", shape: .prefix(minDepth: 2), root: Self.bucket) == nil)
-        #expect(TargetCheck.problem("users/42", shape: .prefix(minDepth: 1), root: Self.bucket)?.contains("must end with '/'") == true)
+        #expect(TargetCheck.problem("users/42", shape: .prefix(minDepth: 1), root: Self.bucket)?.contains("does not end with '/'") == true)
         #expect(TargetCheck.problem("users/", shape: .prefix(minDepth: 2), root: Self.bucket)?.contains("fewer than the 2") == true)
         #expect(TargetCheck.problem("/", shape: .prefix(minDepth: 1), root: Self.bucket) != nil)
         #expect(TargetCheck.problem("users//", shape: .prefix(minDepth: 1), root: Self.bucket)?.contains("empty segment") == true)

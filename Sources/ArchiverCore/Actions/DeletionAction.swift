@@ -99,12 +99,12 @@ public enum DeletionTarget: Sendable, Equatable, CustomStringConvertible {
     public func problem(under root: RootLocation) -> String? {
         switch self {
         case .object(let key, _):
-            return TargetCheck.problem(key, shape: .object, root: root).map { "the key \(TargetCheck.quoted(key)) \($0)" }
+            return TargetCheck.problem(key, shape: .object, root: root, subject: "the key \(TargetCheck.quoted(key))")
         case .prefix(let prefix, let minDepth, _):
-            return TargetCheck.problem(prefix, shape: .prefix(minDepth: minDepth), root: root).map { "the prefix \(TargetCheck.quoted(prefix)) \($0)" }
+            return TargetCheck.problem(prefix, shape: .prefix(minDepth: minDepth), root: root, subject: "the prefix \(TargetCheck.quoted(prefix))")
         case .multipartUpload(let key, let uploadID):
             guard root.isS3 else { return "abort-multipart needs an S3 root, and \(root) is a folder" }
-            if let problem = TargetCheck.problem(key, shape: .object, root: root) { return "the key \(TargetCheck.quoted(key)) \(problem)" }
+            if let problem = TargetCheck.problem(key, shape: .object, root: root, subject: "the key \(TargetCheck.quoted(key))") { return problem }
             return TargetCheck.uploadIDProblem(uploadID)
         }
     }

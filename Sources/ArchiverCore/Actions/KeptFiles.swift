@@ -60,3 +60,19 @@ extension Substring {
         return out
     }
 }
+
+extension KeptFiles {
+    /// The files kept for the record archived at `record`: each one's archive key, and the root's name and the path it
+    /// came from.
+    public static func list(record: String, in store: any ArchiveStore) async throws -> [(archiveKey: String, root: String, path: String)] {
+        let folder = folder(record: record)
+        var files: [(archiveKey: String, root: String, path: String)] = []
+        for try await page in store.list(prefix: folder) {
+            for object in page where object.key.hasPrefix(folder) {
+                guard let origin = origin(of: String(object.key.dropFirst(folder.count))) else { continue }
+                files.append((object.key, origin.root, origin.path))
+            }
+        }
+        return files
+    }
+}

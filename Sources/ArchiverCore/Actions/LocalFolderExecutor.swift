@@ -213,8 +213,8 @@ public struct LocalFolderExecutor: ActionExecutor {
         guard case .folder(let rootPath) = file.root else {
             return .failed(ActionFailure(code: "wrong-root", message: "\(file.root) is not a folder root", permanent: true))
         }
-        if let problem = TargetCheck.problem(file.path, shape: .object, root: file.root) {
-            return .failed(ActionFailure(code: "unsafe-target", message: "the kept file \(file.archiveKey) names \(TargetCheck.quoted(file.path)), which \(problem)", permanent: true))
+        if let problem = TargetCheck.problem(file.path, shape: .object, root: file.root, subject: "its path \(TargetCheck.quoted(file.path))") {
+            return .failed(ActionFailure(code: "unsafe-target", message: "the kept file \(file.archiveKey) cannot be put back: \(problem)", permanent: true))
         }
         guard let archive else { return .failed(ActionFailure(code: "no-archive", message: "no archive to restore files from", permanent: true)) }
         let bytes: [UInt8]

@@ -23,29 +23,30 @@ public enum TargetCheck {
     static let longestTarget = 4095
 
     /// Why `target` may not be used under `root`, or nil when it stays inside it.
-    public static func problem(_ target: String, shape: Shape, root: RootLocation) -> String? {
+    /// - Parameter subject: how the sentence names the target (`it`, `the key '../x'`).
+    public static func problem(_ target: String, shape: Shape, root: RootLocation, subject: String = "it") -> String? {
         let bytes = target.utf8.count
-        if target.isEmpty { return "it is empty" }
+        if target.isEmpty { return "\(subject) is empty" }
         switch root {
         case .s3(_, let prefix):
-            if prefix.utf8.count + bytes > 1024 { return "with the root's prefix it is \(prefix.utf8.count + bytes) bytes, longer than S3's 1,024-byte keys" }
+            if prefix.utf8.count + bytes > 1024 { return "with the root's prefix \(subject) is \(prefix.utf8.count + bytes) bytes, longer than S3's 1,024-byte keys" }
         case .folder(let path):
-            if path.utf8.count + 1 + bytes > longestTarget { return "with the root's folder it is \(path.utf8.count + 1 + bytes) bytes, longer than a path may be (4,095)" }
+            if path.utf8.count + 1 + bytes > longestTarget { return "with the root's folder \(subject) is \(path.utf8.count + 1 + bytes) bytes, longer than a path may be (4,095)" }
         }
-        if target.hasPrefix("/") { return "it is absolute (starts with '/'); targets are relative to their root" }
+        if target.hasPrefix("/") { return "\(subject) is absolute (starts with '/'); targets are relative to their root" }
         switch shape {
         case .object:
-            if target.hasSuffix("/") { return "it ends with '/', so it names a folder, not one object (use delete-prefix for a folder)" }
-            return problem(inSegments: target, what: "it")
+            if target.hasSuffix("/") { return "\(subject) ends with '/', so it names a folder, not one object (use delete-prefix for a folder)" }
+            return problem(inSegments: target, what: subject)
         case .prefix(let minDepth):
             guard target.hasSuffix("/") else {
-                return "a prefix must end with '/' (otherwise 'users/4' would also take 'users/42/')"
+                return "\(subject) does not end with '/'; a prefix must (otherwise 'users/4' would also take 'users/42/')"
             }
             let body = String(target.dropLast())
-            if let problem = problem(inSegments: body, what: "it") { return problem }
+            if let problem = problem(inSegments: body, what: subject) { return problem }
             let depth = body.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).count
             if depth < minDepth {
-                return "it is \(depth) segment\(depth == 1 ? "" : "s") below the root, fewer than the \(minDepth) the action requires (min-depth)"
+                return "\(subject) is \(depth) segment\(depth == 1 ? "" : "s") below the root, fewer than the \(minDepth) the action requires (min-depth)"
             }
             return nil
         }
@@ -149,6 +150,23 @@ public enum TargetCheck {
         if isControl(scalar) { return "a control character (\(code))" }
         if isInvisible(scalar) { return "an invisible or direction-changing character (\(code))" }
         return "'\(scalar)' (\(code))"
+    }
+
+    /// Text for a terminal: control and invisible characters escaped (so a value cannot rewrite the line it is
+    /// shown on), cut to `limit` characters.
+    public static func printable(_ value: String, limit: Int = 200) -> String {
+        var out = ""
+        var count = 0
+        for scalar in value.unicodeScalars {
+            if count == limit { return out + "… (\(value.utf8.count) bytes)" }
+            if isControl(scalar) || isInvisible(scalar) {
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out
     }
 
     /// A value for a message: quoted, control and invisible characters escaped, cut to `limit` characters.

@@ -20,7 +20,7 @@ public struct QueueSettings: Sendable, Equatable {
     public var backoffMax = ConfigurationDuration(seconds: 3600)
     public var lease = ConfigurationDuration(seconds: 300)
     public var concurrency = 16
-    public var delay = ConfigurationDuration(seconds: 0)
+    public var delay = ConfigurationDuration(seconds: 0, text: "0s")
     public var poll = ConfigurationDuration(seconds: 1)
     public var runInTail = true
 

@@ -216,7 +216,10 @@ public final class ArchivePipeline: Sendable {
 
         try await deadLetters.write(letters)
         let writes = commitWrites(item, refused: Set(refused.keys.map { objectRecord[$0] }))
-        if actions != nil { summary.actionsEnqueued = writes.enqueued }
+        if actions != nil {
+            summary.actionsEnqueued = writes.enqueued
+            summary.actionsParked = writes.parked
+        }
         do {
             try checkpoints.commit(BatchCommit(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now, writes: writes.writes))
         } catch let error as StateError where error.kind == .damaged {
@@ -235,17 +238,19 @@ public final class ArchivePipeline: Sendable {
     /// subject-index rows and batched-layout index rows add theirs the same way. Only archived records count:
     /// `refused` holds the indexes of records whose object the store refused (they were dead-lettered instead), and
     /// the rules were evaluated for archived records only.
-    func commitWrites(_ item: ProcessedBatch, refused: Set<Int>) -> (writes: [any CommitWrite], enqueued: Int) {
+    func commitWrites(_ item: ProcessedBatch, refused: Set<Int>) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
         var writes: [any CommitWrite] = []
         var enqueued = 0
+        var parked = 0
         if let actions, !item.planned.isEmpty {
             let entries = item.planned.keys.sorted().filter { !refused.contains($0) }.flatMap { item.planned[$0]! }
             if !entries.isEmpty {
                 writes.append(QueueEnqueue(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds))
                 enqueued = entries.count
+                parked = entries.count { $0.unsafe != nil }
             }
         }
-        return (writes, enqueued)
+        return (writes, enqueued, parked)
     }
 
     /// Writes objects, waiting out an unavailable store (backoff, never dropping anything). Returns the

@@ -49,7 +49,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let noEntry = Kind(.noEntry)
         /// The id prefix matches more than one entry.
         public static let ambiguousID = Kind(.ambiguousID)
-        /// The text is not an id (hex, at least 6 characters).
+        /// The text is not an id (hex, at least 4 characters).
         public static let invalidID = Kind(.invalidID)
     }
 
@@ -61,7 +61,7 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         QueueError(kind: .ambiguousID, description: "'\(id)' is the start of \(count) entries' ids; give more of it")
     }
     static func invalid(_ id: String) -> QueueError {
-        QueueError(kind: .invalidID, description: "'\(id)' is not a queue entry id (hex digits, at least 6, as `archiver queue list` shows them)")
+        QueueError(kind: .invalidID, description: "'\(id)' is not a queue entry id (hex digits, at least 4, as `archiver queue list` shows them)")
     }
 }
 
@@ -120,13 +120,13 @@ extension QueueStore {
         }
     }
 
-    /// The full ids of entries named by id or by the start of an id (at least 6 hex digits).
+    /// The full ids of entries named by id or by the start of an id (at least 4 hex digits).
     /// - Throws: `QueueError` for text that is not an id, matches no entry, or matches several.
     public func resolve(_ texts: [String]) throws -> [String] {
         try reading { db in
             try texts.map { text in
                 let prefix = text.lowercased()
-                guard prefix.count >= 6, prefix.count <= 64, prefix.allSatisfy(\.isHexDigit) else { throw QueueError.invalid(text) }
+                guard prefix.count >= 4, prefix.count <= 64, prefix.allSatisfy(\.isHexDigit) else { throw QueueError.invalid(text) }
                 let ids = try String.fetchAll(
                     db, sql: "SELECT id FROM queue_entries WHERE id >= ? AND id < ? LIMIT 2", arguments: [prefix, prefix + "g"])
                 guard let id = ids.first else { throw QueueError.noEntry(text) }
