@@ -24,7 +24,7 @@ public final class QueueStore: Sendable {
         guard FileSystem.isFolder(stateFolder) else {
             throw StateError.unusable("there is no state folder \(FileSystem.absolute(stateFolder)); give the one the tail uses (--state, ARCHIVER_STATE or state: in the configuration)")
         }
-        return QueueStore(checkpoints: try CheckpointStore(stateFolder: stateFolder))
+        return QueueStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
     }
 
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
