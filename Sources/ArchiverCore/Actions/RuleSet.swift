@@ -117,7 +117,7 @@ public struct RuleSet: Sendable {
             rule: rule.name, actionIndex: actionIndex, kind: action.kind, root: action.root, target: .null,
             source: source, archiveKey: archiveKey, unsafe: nil)
         func reason(_ problem: String) -> String {
-            "rule '\(rule.name)', action \(actionIndex + 1) (\(action.kind.rawValue) in root '\(action.root)') for \(archiveKey): \(problem); it is never run"
+            "\(problem); it is never run (rule '\(rule.name)', action \(actionIndex + 1) (\(action.kind.rawValue) in root '\(action.root)'), record \(archiveKey))"
         }
         switch filled {
         case .success(let target):

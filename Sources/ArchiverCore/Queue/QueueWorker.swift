@@ -180,7 +180,7 @@ public final class QueueWorker: Sendable {
         if let problem = target.problem(under: root) {
             return .failure(ActionFailure(
                 code: "unsafe-target",
-                message: "rule '\(entry.rule)', action \(entry.actionIndex + 1) (\(entry.action)) for \(entry.archiveKey): \(problem); it is never run",
+                message: "\(problem); it is never run (rule '\(entry.rule)', action \(entry.actionIndex + 1) (\(entry.action) in root '\(entry.root)'), record \(entry.archiveKey))",
                 permanent: true))
         }
         guard let executor = executors.firstIndex(where: { $0.handles(root) }) else {
