@@ -21,7 +21,7 @@ final class FolderHandle: @unchecked Sendable {
     deinit { close(fd) }
 
     /// What a name in the folder is.
-    enum Kind: Equatable {
+    enum Kind: Equatable, Sendable {
         case file(size: Int64)
         case folder
         case link
@@ -29,7 +29,7 @@ final class FolderHandle: @unchecked Sendable {
     }
 
     /// A failed call: its errno, for the caller to tell "not there" from "cannot".
-    struct Failure: Error {
+    struct Failure: Error, Sendable {
         let code: Int32
         let operation: String
         let path: String

@@ -6,6 +6,8 @@ import JSONToolkit
 /// root one segment at a time without following links (``FolderHandle``): a link inside the root is removed as a
 /// link, never followed, and a target reached through a linked folder is refused. `keep` copies each file into the
 /// archive (``KeptFiles``) before anything is deleted. `abort-multipart` has no meaning here and is refused.
+///
+/// File-system calls run off the Swift concurrency pool (they block), so a tail running the workers keeps reading.
 public struct LocalFolderExecutor: ActionExecutor {
     /// Where kept files go; nil when no archive is configured (an action with `keep` then fails and retries).
     public let archive: (any ArchiveStore)?
@@ -54,17 +56,26 @@ public struct LocalFolderExecutor: ActionExecutor {
             }
         }
         // Look, and read the file to keep, without following links.
-        let found: (parent: FolderHandle, kind: FolderHandle.Kind?)
-        do {
-            let parent = try FolderHandle.root(rootPath).folder(path: Array(segments.dropLast()))
-            found = (parent, try parent.kind(segments.last!))
-        } catch let failure where failure.isMissing {
-            return await absent(keptKey)
-        } catch let failure where failure.isLink {
+        let name = segments.last!
+        let looked: Result<(parent: FolderHandle, kind: FolderHandle.Kind?, bytes: [UInt8]?), FolderHandle.Failure> = await runBlocking {
+            do throws(FolderHandle.Failure) {
+                let parent = try FolderHandle.root(rootPath).folder(path: Array(segments.dropLast()))
+                let kind = try parent.kind(name)
+                var bytes: [UInt8]?
+                if keep, case .file? = kind { bytes = try parent.read(name) }
+                return .success((parent, kind, bytes))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let found: (parent: FolderHandle, kind: FolderHandle.Kind?, bytes: [UInt8]?)
+        switch looked {
+        case .success(let value): found = value
+        case .failure(let failure) where failure.isMissing: return await absent(keptKey)
+        case .failure(let failure) where failure.isLink:
             return .failed(ActionFailure(
                 code: "ELOOP", message: "a folder on the way to \(place) is a symbolic link; archiver never follows links out of a root", permanent: true))
-        } catch {
-            return .failed(error.action)
+        case .failure(let failure): return .failed(failure.action)
         }
         switch found.kind {
         case nil:
@@ -78,18 +89,21 @@ public struct LocalFolderExecutor: ActionExecutor {
                 return .failed(ActionFailure(code: "cannot-keep", message: "\(place) is a symbolic link; a link cannot be kept, so it was left alone", permanent: true))
             }
         case .file?:
-            if let keptKey {
-                let bytes: [UInt8]
-                do { bytes = try found.parent.read(segments.last!) } catch { return .failed(error.action) }
+            if let keptKey, let bytes = found.bytes {
                 if let failure = await put(keptKey, bytes, place: place) { return .failed(failure) }
             }
         }
-        do {
-            try found.parent.unlink(segments.last!)
-            try found.parent.sync()
-        } catch {
-            return .failed(error.action)
+        let parent = found.parent
+        let removed: Result<Void, FolderHandle.Failure> = await runBlocking {
+            do throws(FolderHandle.Failure) {
+                try parent.unlink(name)
+                try parent.sync()
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
         }
+        if case .failure(let failure) = removed { return .failed(failure.action) }
         return .completed(.object(omittingNil: ["deleted": .integer(1), "kept": keptKey.map(JSONValue.string)]))
     }
 
@@ -113,7 +127,7 @@ public struct LocalFolderExecutor: ActionExecutor {
     // MARK: delete-prefix
 
     /// A file found under a prefix: its folder's path below the prefix folder, and its name.
-    private struct Found {
+    private struct Found: Sendable {
         var folder: [String]
         var name: String
         var kind: FolderHandle.Kind
@@ -122,21 +136,27 @@ public struct LocalFolderExecutor: ActionExecutor {
     private func deleteFolder(_ prefix: String, keep: Bool, rootPath: String, action: PreparedAction) async -> ActionResult {
         let segments = prefix.split(separator: "/").map(String.init)
         let place = action.root.locate(prefix)
-        let parent: FolderHandle
-        let top: FolderHandle
-        var files: [Found] = []
-        var folders: [[String]] = []
-        do {
-            parent = try FolderHandle.root(rootPath).folder(path: Array(segments.dropLast()))
-            top = try parent.folder(segments.last!)
-            try collect(top, at: [], files: &files, folders: &folders)
-        } catch let failure where failure.isMissing {
+        let walked: Result<(parent: FolderHandle, top: FolderHandle, files: [Found], folders: [[String]]), FolderHandle.Failure> = await runBlocking {
+            do throws(FolderHandle.Failure) {
+                var files: [Found] = []
+                var folders: [[String]] = []
+                let parent = try FolderHandle.root(rootPath).folder(path: Array(segments.dropLast()))
+                let top = try parent.folder(segments.last!)
+                try Self.collect(top, at: [], files: &files, folders: &folders)
+                return .success((parent, top, files, folders))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (parent, top, files, folders): (FolderHandle, FolderHandle, [Found], [[String]])
+        switch walked {
+        case .success(let value): (parent, top, files, folders) = value
+        case .failure(let failure) where failure.isMissing:
             return .completed(.object([("absent", .bool(true)), ("deleted", .integer(0))]))
-        } catch let failure where failure.isLink {
+        case .failure(let failure) where failure.isLink:
             return .failed(ActionFailure(
                 code: "ELOOP", message: "\(place) or a folder on the way to it is a symbolic link; archiver never follows links out of a root", permanent: true))
-        } catch {
-            return .failed(error.action)
+        case .failure(let failure): return .failed(failure.action)
         }
         // Keep every file first; delete nothing unless all are kept.
         var kept = 0
@@ -151,37 +171,45 @@ public struct LocalFolderExecutor: ActionExecutor {
                 case .success(let name): key = name
                 case .failure(let failure): return .failed(failure)
                 }
-                do {
-                    let bytes = try top.folder(path: file.folder).read(file.name)
+                let read: Result<[UInt8], FolderHandle.Failure> = await runBlocking {
+                    do throws(FolderHandle.Failure) { return .success(try top.folder(path: file.folder).read(file.name)) } catch { return .failure(error) }
+                }
+                switch read {
+                case .success(let bytes):
                     if let failure = await put(key, bytes, place: action.root.locate(relative)) { return .failed(failure) }
-                } catch let failure where failure.isMissing {
-                    continue
-                } catch {
-                    return .failed(error.action)
+                case .failure(let failure) where failure.isMissing: continue
+                case .failure(let failure): return .failed(failure.action)
                 }
                 kept += 1
             }
         }
         // Delete exactly the files found (one created meanwhile was not kept), then the emptied folders, deepest first.
-        do {
-            var byFolder: [[String]: [String]] = [:]
-            for file in files { byFolder[file.folder, default: []].append(file.name) }
-            for (path, names) in byFolder {
-                let folder = try top.folder(path: path)
-                for name in names { try folder.unlink(name) }
-                try folder.sync()
+        let deleted: Result<Void, FolderHandle.Failure> = await runBlocking {
+            do throws(FolderHandle.Failure) {
+                var byFolder: [[String]: [String]] = [:]
+                for file in files { byFolder[file.folder, default: []].append(file.name) }
+                for (path, names) in byFolder {
+                    let folder = try top.folder(path: path)
+                    for name in names { try folder.unlink(name) }
+                    try folder.sync()
+                }
+                for path in folders.sorted(by: { $0.count > $1.count }) {
+                    let folder = try top.folder(path: Array(path.dropLast()))
+                    try folder.removeFolder(path.last!)
+                    try folder.sync()
+                }
+                try parent.removeFolder(segments.last!)
+                try parent.sync()
+                return .success(())
+            } catch {
+                return .failure(error)
             }
-            for path in folders.sorted(by: { $0.count > $1.count }) {
-                let folder = try top.folder(path: Array(path.dropLast()))
-                try folder.removeFolder(path.last!)
-                try folder.sync()
-            }
-            try parent.removeFolder(segments.last!)
-            try parent.sync()
-        } catch let failure where failure.code == ENOTEMPTY {
+        }
+        switch deleted {
+        case .success: break
+        case .failure(let failure) where failure.code == ENOTEMPTY:
             return .failed(ActionFailure(code: "ENOTEMPTY", message: "files appeared under \(place) while it was being deleted; the next attempt takes them too"))
-        } catch {
-            return .failed(error.action)
+        case .failure(let failure): return .failed(failure.action)
         }
         var outcome: [(String, JSONValue)] = [("deleted", .integer(files.count))]
         if keep { outcome.append(("kept", .integer(kept))) }
@@ -189,7 +217,7 @@ public struct LocalFolderExecutor: ActionExecutor {
     }
 
     /// Every file and link under `folder` (never following links), and every folder, by path below the top.
-    private func collect(_ folder: FolderHandle, at path: [String], files: inout [Found], folders: inout [[String]]) throws(FolderHandle.Failure) {
+    private static func collect(_ folder: FolderHandle, at path: [String], files: inout [Found], folders: inout [[String]]) throws(FolderHandle.Failure) {
         for name in try folder.entries() {
             guard let kind = try folder.kind(name) else { continue }
             if kind == .folder {
@@ -222,16 +250,23 @@ public struct LocalFolderExecutor: ActionExecutor {
             return .failed(ActionFailure(code: "archive-read", message: "cannot read \(file.archiveKey) from the archive: \(error)"))
         }
         let segments = file.path.split(separator: "/").map(String.init)
-        do {
-            var folder = try FolderHandle.root(rootPath)
-            for segment in segments.dropLast() { folder = try folder.makeFolder(segment) }
-            try folder.write(segments.last!, bytes, replace: overwrite)
-        } catch let failure where failure.code == EEXIST {
+        let written: Result<Void, FolderHandle.Failure> = await runBlocking {
+            do throws(FolderHandle.Failure) {
+                var folder = try FolderHandle.root(rootPath)
+                for segment in segments.dropLast() { folder = try folder.makeFolder(segment) }
+                try folder.write(segments.last!, bytes, replace: overwrite)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch written {
+        case .success: break
+        case .failure(let failure) where failure.code == EEXIST:
             return .failed(ActionFailure(code: "exists", message: "\(file.root.locate(file.path)) exists; pass --overwrite to replace it", permanent: true))
-        } catch let failure where failure.isLink {
+        case .failure(let failure) where failure.isLink:
             return .failed(ActionFailure(code: "ELOOP", message: "a folder on the way to \(file.root.locate(file.path)) is a symbolic link; nothing was written", permanent: true))
-        } catch {
-            return .failed(error.action)
+        case .failure(let failure): return .failed(failure.action)
         }
         return .completed(.object([("restored", .string(file.root.locate(file.path))), ("bytes", .integer(bytes.count))]))
     }
