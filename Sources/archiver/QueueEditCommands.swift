@@ -13,7 +13,8 @@ extension Archiver.Queue {
                 EXAMPLES:
                   archiver queue retry 3f2a9c0d41b7e655 --config archiver.yml
                   archiver queue retry --parked --config archiver.yml
-                  archiver queue retry --state retryable --rule upload-files --config archiver.yml
+                  archiver queue retry --state retryable --rule upload-files \\
+                      --config archiver.yml
                 """)
         @Argument(help: "Entry ids (or their first characters).") var ids: [String] = []
         @Flag(help: "Every parked entry (the same as --state parked).") var parked = false
@@ -94,7 +95,8 @@ extension Archiver.Queue {
             discussion: """
                 EXAMPLES:
                   archiver queue prune --completed-before 30d --config archiver.yml
-                  archiver queue prune --completed-before 12h --state-folder /var/lib/archiver --json
+                  archiver queue prune --completed-before 12h \\
+                      --state-folder /var/lib/archiver --json
                 """)
         @Option(help: ArgumentHelp("Entries completed or cancelled longer ago than this: 30d, 12h, 90m.", valueName: "age"))
         var completedBefore: Parsed<Age>

@@ -44,8 +44,10 @@ extension Archiver.Queue {
 
                 EXAMPLES:
                   archiver queue list --config archiver.yml
-                  archiver queue list --state parked --state retryable --rule upload-files --config archiver.yml
-                  archiver queue list --state completed --limit 0 --json --state-folder /var/lib/archiver
+                  archiver queue list --state parked --state retryable \\
+                      --rule upload-files --config archiver.yml
+                  archiver queue list --state completed --limit 0 --json \\
+                      --state-folder /var/lib/archiver
                 """)
         @OptionGroup var config: ConfigOption
         @OptionGroup var folder: QueueFolderOption

@@ -29,7 +29,8 @@ extension Archiver {
                   archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
                       --archive ./archive --to - > item.json
                   archiver restore 2024/01/15/UPLOAD#7.103000.1100.manual.json.gz \\
-                      --archive s3://archives/uploads --to dynamodb:uploads --with-files --config archiver.yml
+                      --archive s3://archives/uploads --to dynamodb:uploads \\
+                      --with-files --config archiver.yml
                 """)
 
         @Argument(help: ArgumentHelp("The archive key, relative to the archive root, as `archiver ls` prints it.", valueName: "key"))
