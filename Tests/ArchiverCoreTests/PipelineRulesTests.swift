@@ -145,6 +145,23 @@ struct PipelineRulesTests {
         #expect(targets == ["k/1", "k/3"])
     }
 
+    @Test func tablesAreReadFromTheRawARN() throws {
+        func table(_ raw: String, wildcard: Bool) throws -> RuleSet.ARNTable {
+            var text = "roots: {files: /srv/files}\nrules:\n  - {name: a, match: {table: uploads}, actions: [{delete-object: {root: files, key: \"{OldImage.k.S}\"}}]}\n"
+            if wildcard { text += "  - {name: b, match: {table: \"*\"}, actions: [{delete-object: {root: files, key: \"{OldImage.k.S}\"}}]}\n" }
+            let rules = try Self.actions(text).rules
+            return Array(raw.utf8).withUnsafeBytes { rules.table(inRawARN: $0) }
+        }
+        #expect(try table(#""arn:aws:dynamodb:r:1:table/uploads/stream/x""#, wildcard: false) == .table("uploads"))
+        #expect(try table(#""arn:aws:dynamodb:r:1:table/uploads2/stream/x""#, wildcard: false) == .noRule)
+        #expect(try table(#""arn:aws:dynamodb:r:1:table/upload/stream/x""#, wildcard: false) == .noRule)
+        #expect(try table(#""arn:archiver:sqlite:local::table/uploads""#, wildcard: false) == .table("uploads"))
+        #expect(try table(#""arn:aws:dynamodb:r:1:table\/uploads\/stream\/x""#, wildcard: false) == .table("uploads"), "an escaped ARN is decoded")
+        #expect(try table(#""arn:aws:dynamodb:r:1:table/other/stream/x""#, wildcard: true) == .table("other"))
+        #expect(try table(#""not an arn""#, wildcard: true) == .table(nil))
+        #expect(try table(#""not an arn""#, wildcard: false) == .noRule)
+    }
+
     @Test func theCommitIsAllOrNothing() throws {
         let folder = TemporaryFolder("commit")
         defer { folder.remove() }

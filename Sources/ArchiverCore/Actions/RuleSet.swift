@@ -50,6 +50,8 @@ public struct RuleSet: Sendable {
     /// Rule indexes by table; wildcard rules are in every list, in the order the configuration writes them.
     private let byTable: [String: [Int]]
     private let wildcard: [Int]
+    /// The tables named by rules, as UTF-8, for matching a record's ARN without decoding it.
+    private let tableNames: [(name: String, bytes: [UInt8])]
 
     /// The longest filled value an entry keeps; a longer one (always unsafe) is cut, marked `cut`, and never runs.
     static let longestStoredValue = 2048
@@ -64,6 +66,7 @@ public struct RuleSet: Sendable {
         }
         for table in byTable.keys { byTable[table] = (byTable[table]! + wildcard).sorted() }
         self.byTable = byTable
+        tableNames = byTable.keys.sorted().map { ($0, Array($0.utf8)) }
     }
 
     /// No rules at all.
@@ -76,6 +79,45 @@ public struct RuleSet: Sendable {
 
     /// Whether any rule may take a record of `table` (nil: a record whose table is not known, taken by `*` rules only).
     public func hasRules(forTable table: String?) -> Bool { !indexes(forTable: table).isEmpty }
+
+    /// What a record's `eventSourceARN` means for the rules.
+    public enum ARNTable: Sendable, Equatable {
+        /// No rule takes a record of that table: nothing more to do.
+        case noRule
+        /// The record's table (nil: the ARN names none).
+        case table(String?)
+    }
+
+    /// The table of a record whose `eventSourceARN` is the raw JSON string `raw` (quotes included). An ARN without
+    /// escapes (all of them, in practice) is matched against the rules' tables byte for byte, so a record of a table
+    /// without rules costs no allocation.
+    public func table(inRawARN raw: UnsafeRawBufferPointer) -> ARNTable {
+        guard raw.count >= 2 else { return .table(nil) }
+        let body = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
+        if body.contains(UInt8(ascii: "\\")) {
+            let text = (try? RawJSON.string(Array(raw), in: 0..<raw.count)).flatMap(tableName(fromARN:))
+            return hasRules(forTable: text) ? .table(text) : .noRule
+        }
+        let marker = Array(":table/".utf8)
+        var start: Int?
+        if body.count >= marker.count {
+            for index in 0...(body.count - marker.count) where body[index] == marker[0] {
+                if marker.indices.allSatisfy({ body[index + $0] == marker[$0] }) {
+                    start = index + marker.count
+                    break
+                }
+            }
+        }
+        guard let start else { return wildcard.isEmpty ? .noRule : .table(nil) }
+        var end = start
+        while end < body.count && body[end] != UInt8(ascii: "/") { end += 1 }
+        let name = UnsafeRawBufferPointer(rebasing: body[start..<end])
+        for table in tableNames where table.bytes.count == name.count && table.bytes.elementsEqual(name) {
+            return .table(table.name)
+        }
+        guard !wildcard.isEmpty else { return .noRule }
+        return .table(name.isEmpty ? nil : String(decoding: name, as: UTF8.self))
+    }
 
     /// Plans the entries for one archived deletion.
     /// - Parameters:

@@ -52,8 +52,11 @@ public final class RecordProcessor {
         guard let rules, !rules.rules.isEmpty, case .archive(let object, _) = outcome, let record = scanned else { return (outcome, []) }
         var table = record.eventSourceARNRepeated ? nil : rules.sourceTable
         if let range = record.eventSourceARNRange {
-            // The scanner validated the string; decode it only now that rules exist.
-            table = (try? RawJSON.string(Array(UnsafeRawBufferPointer(rebasing: bytes[range])), in: 0..<range.count)).flatMap(tableName(fromARN:))
+            // The scanner validated the string; it is read only now that rules exist, and without decoding it.
+            switch rules.rules.table(inRawARN: UnsafeRawBufferPointer(rebasing: bytes[range])) {
+            case .noRule: return (outcome, [])
+            case .table(let named): table = named
+            }
         }
         guard rules.rules.hasRules(forTable: table) else { return (outcome, []) }
         return (outcome, rules.rules.plan(record: bytes, scanned: record, table: table, archiveKey: object.key, source: rules.source))
