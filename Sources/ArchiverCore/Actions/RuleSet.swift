@@ -13,7 +13,11 @@ public struct PlannedEntry: Sendable, Equatable {
     /// The root's name.
     public var root: String
     /// The `target` column: the filled parameters and the root's location (see ``DeletionTarget/json(rootLocation:)``).
-    public var target: JSONValue
+    public var target: JSONValue {
+        didSet { targetText = target.serialized }
+    }
+    /// ``target`` as JSON text, written when the entry is planned (on a worker thread, not on the commit path).
+    public private(set) var targetText: String
     /// The source the record came from.
     public var source: String
     /// The record's archive object.
@@ -30,6 +34,7 @@ public struct PlannedEntry: Sendable, Equatable {
         self.kind = kind
         self.root = root
         self.target = target
+        self.targetText = target.serialized
         self.source = source
         self.archiveKey = archiveKey
         self.unsafe = unsafe

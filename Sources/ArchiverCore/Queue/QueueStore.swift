@@ -201,7 +201,7 @@ public struct QueueEnqueue: CommitWrite {
                 errors = "[" + String(decoding: try JSONEncoder().encode(error), as: UTF8.self) + "]"
             }
             try statement.execute(arguments: [
-                entry.id, entry.rule, entry.actionIndex, entry.kind.rawValue, entry.root, entry.target.serialized, entry.source,
+                entry.id, entry.rule, entry.actionIndex, entry.kind.rawValue, entry.root, entry.targetText, entry.source,
                 entry.archiveKey, state.rawValue, maxAttempts, state == .scheduled ? now + delay : now, entry.unsafe, code, errors, now,
             ])
         }
