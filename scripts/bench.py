@@ -2,13 +2,18 @@
 """archiver's benchmark suite: release build, generated feeds, figures printed (not asserted).
 
   python3 scripts/bench.py [--records 1000000] [--small 100000] [--sqlite-rows 100000] [--s3-records 20000]
-                           [--skip-s3] [--json out.json]
+                           [--queue-deletions 100000] [--queue-stats-entries 1000000] [--skip-s3] [--json out.json]
 
 For each case: records/s, MB/s of feed, objects written/s, peak RSS; and, in the same run, the baselines:
 a straightforward Python implementation of the seed's handler (json.loads, gzip.compress, write to the same
 layout), `gzip -6` of the same REMOVE records as one stream, and the time to merely create the same number of
 files of the same sizes (the disk's floor for one object per record). With moto_server installed, also
 JSONL → S3 against a single-threaded boto3 put_object loop, and `archiver sync` of a month against `aws s3 sync`.
+
+The deletion queue: the tail with deletion rules for a table the feed does not have and with a rule that takes
+every deletion of one table (against the same tail without rules); `queue run` deleting --queue-deletions objects
+that deleted items owned, on moto, against a boto3 loop of delete_object; and `queue stats` on a queue of
+--queue-stats-entries entries written straight into the state database.
 """
 import argparse, gzip, json, os, resource, shutil, socket, sqlite3, subprocess, sys, tempfile, time
 
@@ -100,6 +105,34 @@ os.sync()
 '''
 
 
+# Objects for the deletion cases: --queue-deletions of them under a prefix, put by 32 threads (setup, not measured).
+PUT_OBJECTS = r"""
+import sys, boto3, concurrent.futures
+from botocore.config import Config
+s3 = boto3.client("s3", config=Config(max_pool_connections=32))
+bucket, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def put(i):
+    s3.put_object(Bucket=bucket, Key="%s%d.bin" % (prefix, i), Body=b"x")
+with concurrent.futures.ThreadPoolExecutor(32) as pool:
+    list(pool.map(put, range(n), chunksize=256))
+"""
+
+# The seed's cleanup: one delete_object call per file, one after another.
+BOTO3_DELETE_LOOP = r"""
+import sys, boto3
+s3 = boto3.client("s3")
+bucket, prefix, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    s3.delete_object(Bucket=bucket, Key="%s%d.bin" % (prefix, i))
+"""
+
+COUNT_OBJECTS = r"""
+import sys, boto3
+s3 = boto3.client("s3")
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=sys.argv[1], Prefix=sys.argv[2])
+print(sum(len(page.get("Contents", [])) for page in pages))
+"""
+
 BOTO3_LOOP = RECORDS + r"""
 import boto3
 s3 = boto3.client("s3")
@@ -158,6 +191,32 @@ class Moto:
         self.proc.wait()
 
 
+def rules_config(path, table, root):
+    """A configuration with one rule deleting, for each deletion of `table`, the object its key names under `root`."""
+    with open(path, "w") as f:
+        f.write("roots:\n  files: %s\nrules:\n  - name: owned\n    match: {table: \"%s\"}\n    actions:\n"
+                "      - delete-object: {root: files, key: \"{Keys.PK.S}\"}\n" % (root, table))
+    return path
+
+
+def fill_queue(database, entries):
+    """Writes `entries` queue entries straight into a state database (the schema archiver made), in one transaction:
+    3/10 completed, 1/10 parked, 1/10 retrying, the rest available, attempts 0-3, a few error codes."""
+    db = sqlite3.connect(database)
+    states = ["available"] * 5 + ["completed"] * 3 + ["parked", "retryable"]
+    def rows():
+        for i in range(entries):
+            state = states[i % 10]
+            code = ("AccessDenied", "SlowDown", "unsafe-target")[i % 3] if state in ("parked", "retryable") else None
+            yield ("%064x" % i, "owned", 0, "delete-object", "files", '{"key":"k%d","keep":false,"root_location":"/srv/files/"}' % i,
+                   "jsonl:/feed", "2024/01/01/K%d.000000.%d.manual.json.gz" % (i, i), state, i % 4, 3, 1_700_000_000 + i,
+                   code, code, 1_700_000_000 + i)
+    db.executemany("INSERT INTO queue_entries (id, rule, action_index, action, root, target, source, archive_key, state, attempts, "
+                   "max_attempts, next_attempt_at, last_error, last_error_code, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows())
+    db.commit()
+    db.close()
+
+
 def count_files(folder):
     return sum(len([f for f in files if not f.startswith(".")]) for root, dirs, files in os.walk(folder)
                if "/.tmp" not in root + "/")
@@ -170,6 +229,8 @@ def main():
     parser.add_argument("--sqlite-rows", type=int, default=100_000, help="rows deleted from the SQLite application table")
     parser.add_argument("--restore", type=int, default=10_000, help="archived objects restored into SQLite")
     parser.add_argument("--s3-records", type=int, default=20_000, help="records in the feed written to S3 (moto)")
+    parser.add_argument("--queue-deletions", type=int, default=100_000, help="objects deleted through the queue on moto (and by the boto3 loop)")
+    parser.add_argument("--queue-stats-entries", type=int, default=1_000_000, help="entries of the queue `queue stats` reads")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     args = parser.parse_args()
@@ -207,6 +268,21 @@ def main():
         s, rss, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-null", "--json"])
         table.add("jsonl → null store (pipeline ceiling)", s, args.records, feed_bytes, objects, rss)
         comparisons["null_store_mb_per_s"] = round(feed_bytes / s / 1e6, 1)
+        s_no_rules = s
+
+        # Deletion rules on vs off. A rule for a table the feed does not have: no record is decoded.
+        other = rules_config(work + "/rules-other.yml", "uploads", work + "/owned-files")
+        s, rss, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-null-rules-other",
+                         "--config", other, "--no-queue", "--json"])
+        table.add("jsonl → null store, a rule for another table", s, args.records, feed_bytes, objects, rss)
+        comparisons["rules_other_table_time_ratio"] = round(s / s_no_rules, 3)
+        # A rule taking every deletion of app-main: each decoded, its action planned and queued with the checkpoint.
+        every = rules_config(work + "/rules-every.yml", "app-main", work + "/owned-files")
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-null-rules-every",
+                           "--config", every, "--no-queue", "--json"])
+        queued = json.loads(out).get("actions_enqueued", 0)
+        table.add("jsonl → null store, a rule for every app-main deletion", s, args.records, feed_bytes, objects, rss, note="%d actions queued" % queued)
+        comparisons["rules_every_deletion_time_ratio"] = round(s / s_no_rules, 3)
         s_small, rss_small, _ = run([binary, "tail", "--once", "--source", "jsonl:" + small, "--archive", "null:", "--state", work + "/s-null-small", "--json"])
         table.add("jsonl → null store, %d records" % args.small, s_small, args.small, os.path.getsize(small), None, rss_small)
         comparisons["rss_mb"] = round(rss, 1)
@@ -236,6 +312,7 @@ def main():
         comparisons["folder_vs_floor_plus_gzip"] = round(archiver_folder / (s_floor + s_gzip), 2)
 
         sqlite_cases(binary, work, args, table, comparisons)
+        queue_stats_case(binary, work, args, table, comparisons)
         if args.skip_s3:
             print("  (S3 cases skipped: --skip-s3)")
         elif shutil.which("moto_server") is None or shutil.which("aws") is None:
@@ -251,7 +328,11 @@ def main():
                    ("rss_ratio_vs_small_feed", "peak RSS ÷ peak RSS of %d records" % args.small, "≤ 1.2"),
                    ("restore_sqlite_items_per_s", "restore into SQLite, items/s", "≥ 20000"),
                    ("s3_vs_boto3_loop", "jsonl → S3, × the boto3 loop's records/s", "≥ 2"),
-                   ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1")]
+                   ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1"),
+                   ("rules_other_table_time_ratio", "tail time with a rule for another table ÷ without rules", "≈ 1"),
+                   ("rules_every_deletion_time_ratio", "tail time with a rule for every app-main deletion ÷ without", ""),
+                   ("queue_vs_boto3_delete_loop", "queue run, × the boto3 delete_object loop's deletions/s", "≥ 10"),
+                   ("queue_stats_ms", "queue stats on %d entries, ms (whole command)" % args.queue_stats_entries, "< 100")]
         for key, label, target in targets:
             if key in comparisons:
                 print("  %-52s %8s   [%s]" % (label, comparisons[key], target), flush=True)
@@ -347,8 +428,56 @@ def s3_cases(binary, work, args, table, comparisons):
         if count_files(work + "/aws-synced") != count_files(work + "/synced"):
             sys.exit("sync and aws s3 sync copied different numbers of objects")
         comparisons["sync_vs_aws_s3_sync"] = round(archiver_sync / s, 2)
+        queue_delete_cases(binary, work, args, table, comparisons, moto)
     finally:
         moto.stop()
+
+
+def queue_delete_cases(binary, work, args, table, comparisons, moto):
+    """--queue-deletions deleted items, each owning one object: `queue run` (DeleteObjects batches, calls in flight)
+    against the seed's cleanup, a boto3 loop of delete_object. Only the deleting is timed."""
+    n = args.queue_deletions
+    moto.make_bucket("content")
+    run([sys.executable, "-c", PUT_OBJECTS, "content", "owned/", str(n)], env=moto.env)
+    feed = os.path.join(work, "deletions.jsonl")
+    with open(feed, "w") as f:
+        for i in range(n):
+            f.write('{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"PK":{"S":"U%d"}},'
+                    '"OldImage":{"PK":{"S":"U%d"},"key":{"S":"owned/%d.bin"}},"SequenceNumber":"%d"},'
+                    '"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/uploads/stream/x"}\n' % (1_706_000_000 + i, i, i, i, 10**6 + i))
+    config = os.path.join(work, "queue.yml")
+    with open(config, "w") as f:
+        f.write("roots:\n  content: s3://content/\nrules:\n  - name: owned\n    match: {table: uploads}\n    actions:\n"
+                "      - delete-object: {root: content, key: \"{OldImage.key.S}\"}\nqueue:\n  batch-size: 5000\n  concurrency: 16\n")
+    state = work + "/s-queue"
+    run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", state, "--config", config, "--no-queue"])
+    s, rss, out = run([binary, "queue", "run", "--once", "--config", config, "--state-folder", state, "--json"], env=moto.env)
+    done = json.loads(out)
+    left = int(run([sys.executable, "-c", COUNT_OBJECTS, "content", "owned/"], env=moto.env)[2])
+    if done["completed"] != n or left != 0:
+        sys.exit("queue run completed %d of %d deletions and left %d objects" % (done["completed"], n, left))
+    table.add("queue run: %d owned objects deleted (moto)" % n, s, None, None, n, rss)
+    run([sys.executable, "-c", PUT_OBJECTS, "content", "loop/", str(n)], env=moto.env)
+    s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "content", "loop/", str(n)], env=moto.env)
+    table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, n, rss)
+    comparisons["queue_vs_boto3_delete_loop"] = round(s_loop / s, 1)
+
+
+def queue_stats_case(binary, work, args, table, comparisons):
+    """`queue stats` on --queue-stats-entries entries written straight into the state database (not by archiving)."""
+    state = work + "/s-stats"
+    os.makedirs(state)
+    s_empty = min(run([binary, "queue", "stats", "--state-folder", state, "--json"])[0] for _ in range(5))
+    fill_queue(state + "/archiver.sqlite", args.queue_stats_entries)
+    times = []
+    for _ in range(5):
+        s, rss, out = run([binary, "queue", "stats", "--state-folder", state, "--json"])
+        times.append(s)
+    if json.loads(out)["total"] != args.queue_stats_entries:
+        sys.exit("queue stats counted %s entries, not %d" % (json.loads(out)["total"], args.queue_stats_entries))
+    table.add("queue stats, %d entries (best of 5)" % args.queue_stats_entries, min(times), None, None, None, rss,
+              note="empty queue: %.0f ms" % (s_empty * 1000))
+    comparisons["queue_stats_ms"] = round(min(times) * 1000)
 
 
 if __name__ == "__main__":

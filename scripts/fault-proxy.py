@@ -4,7 +4,7 @@ requests with faults instead. Loopback only: it listens on 127.0.0.1 and refuses
 
     scripts/fault-proxy.py --upstream http://127.0.0.1:5000 [--port 0] [--seed 1]
         [--faults 500=0.05,503=0.05,throttle=0.05,reset=0.05,reset-after=0.05,stall=0.02,truncate=0.05]
-        [--stall-seconds 3] [--expired-iterator 0.2] [--trim-once]
+        [--stall-seconds 3] [--expired-iterator 0.2] [--trim-once] [--key-errors 0.1]
 
 It prints its port on the first line of standard output, then serves until killed.
 
@@ -19,6 +19,9 @@ Faults (each a share of the requests, drawn independently per request):
                (a request whose answer has no body gets reset-after instead)
 DynamoDB Streams only: --expired-iterator answers that share of GetRecords with ExpiredIteratorException;
 --trim-once answers the first GetShardIterator AFTER_SEQUENCE_NUMBER with TrimmedDataAccessException.
+S3 DeleteObjects only: --key-errors fails that share of the keys of each DeleteObjects call that is forwarded: those
+keys are taken out of the request (so they stay in the bucket; Content-MD5 is computed again) and answered as
+per-key <Error> elements (InternalError, SlowDown or AccessDenied) in the 200 response, as S3 does.
 
 Control, on the proxy's own port (never forwarded):
   GET  /__fault/stats           JSON: requests, faults by kind, requests by "METHOD /path", and by invocation
@@ -26,16 +29,19 @@ Control, on the proxy's own port (never forwarded):
                                 (distinct amz-sdk-request attempt numbers) and requests on the wire
   POST /__fault/down?seconds=N  refuse connections (listener closed, open connections dropped) for N seconds
   POST /__fault/config          JSON body {"faults": {...}, "stall_seconds": s, "expired_iterator": p, "expire_next": n,
-                                "trim_once": true}: change the faults (expire_next: the next n GetRecords expire)
+                                "trim_once": true, "key_errors": p}: change the faults (expire_next: the next n GetRecords expire)
 """
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import random
 import socket
 import struct
 import sys
 import time
+import re
 import urllib.parse
 
 S3_ERRORS = {
@@ -85,7 +91,8 @@ class Stats:
 
 
 class Proxy:
-    def __init__(self, upstream, faults, seed, stall_seconds, expired_iterator, trim_once):
+    def __init__(self, upstream, faults, seed, stall_seconds, expired_iterator, trim_once, key_errors=0.0):
+        self.key_errors = key_errors
         self.upstream = upstream
         self.faults = faults
         self.random = random.Random(seed)
@@ -167,7 +174,19 @@ class Proxy:
             await asyncio.sleep(self.stall_seconds)
             reset(writer)
             return False
+        failed_keys = []
+        if self.key_errors > 0 and method == "POST" and "delete" in urllib.parse.parse_qs(urllib.parse.urlsplit(target).query, keep_blank_values=True):
+            body, failed_keys = self.take_out_keys(body)
+            headers = dict(headers)
+            headers["content-md5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+            if not re.search(rb"<Object>", body):
+                await answer(writer, 200, {"content-type": "application/xml"}, delete_result(b"", failed_keys))
+                return True
         status, reason, response_headers, response_body = await self.forward(method, target, headers, body)
+        if failed_keys and status == 200:
+            response_body = re.sub(rb"<DeleteResult([^>]*)/>", rb"<DeleteResult\1></DeleteResult>", response_body)
+            head, _, tail = response_body.rpartition(b"</DeleteResult>")
+            response_body = delete_result(head, failed_keys, tail) if _ else response_body
         if kind == "truncate" and len(response_body) >= 2 and method != "HEAD":
             self.stats.fault(kind)
             head = response_head(status, reason, response_headers, len(response_body))
@@ -182,6 +201,20 @@ class Proxy:
         writer.write(response_head(status, reason, response_headers, len(response_body)) + response_body)
         await writer.drain()
         return True
+
+    def take_out_keys(self, body):
+        """Removes a share of the <Object> elements of a DeleteObjects body; returns the new body and the removed keys."""
+        failed = []
+
+        def choose(match):
+            if self.random.random() < self.key_errors:
+                key = re.search(rb"<Key>(.*?)</Key>", match.group(0), re.S)
+                failed.append(key.group(1) if key else b"")
+                self.stats.fault("key-error")
+                return b""
+            return match.group(0)
+
+        return re.sub(rb"<Object>.*?</Object>", choose, body, flags=re.S), failed
 
     def pick(self):
         draw = self.random.random()
@@ -237,6 +270,8 @@ class Proxy:
             self.expire_next = int(config.get("expire_next", self.expire_next))
             if "trim_once" in config:
                 self.trim_once = bool(config["trim_once"])
+            if "key_errors" in config:
+                self.key_errors = float(config["key_errors"])
             await answer(writer, 200, {"content-type": "application/json"}, b'{"ok":true}')
         else:
             await answer(writer, 404, {"content-type": "text/plain"}, b"unknown control path")
@@ -309,6 +344,19 @@ def json_error(status, code, message):
     return status, {"content-type": "application/x-amz-json-1.0"}, body
 
 
+KEY_ERRORS = [(b"InternalError", b"We encountered an internal error. Please try again."),
+              (b"SlowDown", b"Please reduce your request rate."), (b"AccessDenied", b"Access Denied")]
+
+
+def delete_result(head, failed_keys, tail=b""):
+    """A DeleteObjects answer: what the upstream said (`head`, up to its closing tag) and an <Error> per failed key."""
+    if not head:
+        head = b'<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    errors = b"".join(b"<Error><Key>%s</Key><Code>%s</Code><Message>%s</Message></Error>" % ((key,) + KEY_ERRORS[len(key) % len(KEY_ERRORS)])
+                      for key in failed_keys)
+    return head + errors + b"</DeleteResult>" + tail
+
+
 def reset(writer):
     """Closes the connection with a TCP reset (SO_LINGER 0), as a crashed server or a middlebox would."""
     sock = writer.get_extra_info("socket")
@@ -341,12 +389,13 @@ async def main():
     parser.add_argument("--stall-seconds", type=float, default=3)
     parser.add_argument("--expired-iterator", type=float, default=0)
     parser.add_argument("--trim-once", action="store_true")
+    parser.add_argument("--key-errors", type=float, default=0)
     args = parser.parse_args()
     upstream = urllib.parse.urlsplit(args.upstream)
     if upstream.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the upstream must be on the loopback interface")
     proxy = Proxy((upstream.hostname, upstream.port or 80), parse_faults(args.faults), args.seed, args.stall_seconds,
-                  args.expired_iterator, args.trim_once)
+                  args.expired_iterator, args.trim_once, args.key_errors)
     await proxy.listen(args.port)
     print(proxy.port, flush=True)
     await asyncio.Event().wait()

@@ -6,6 +6,7 @@
     fixtures/hostile/NNN-*.jsonl          one hostile record per file (raw bytes)
     fixtures/hostile/expected.json        file -> expected outcome
     fixtures/hostile/README.md            what each file exercises, and the decisions taken
+    fixtures/hostile-targets/             deletions whose values fill deletion-rule templates, with expected outcomes
 
 The expected archive keys are computed here, from the naming contract in DESIGN.md sections 3-4
 (re-implemented in Python, independently of the Swift code), so the Swift tests compare two
@@ -1024,6 +1025,198 @@ def hostile_readme(cases):
 
 # ---------------------------------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------------------------------
+# Hostile targets (fixtures/hostile-targets/): deleted records whose values fill deletion-rule templates.
+# Each record is a REMOVE of table "hostile"; its OldImage "rule" attribute picks the one rule (of rules.yml)
+# that takes it. The expected outcome of each is written here by hand from DESIGN.md's deletion note §2 (the
+# safety rule), not computed by the Swift code: "run" (the target, which must be deleted and nothing else),
+# "parked" (with its code and a part of its reason: never run), or "none" (no rule takes it).
+# ---------------------------------------------------------------------------------------------------
+
+TARGET_RULES = """# The rules the hostile-targets corpus runs under. The tests put the root's place for @ROOT@
+# (a temporary folder, or s3://<bucket>/root/ on moto).
+roots:
+  files: "@ROOT@"
+rules:
+  - name: hostile-object
+    match: {table: hostile, where: ["OldImage.rule.S == object"]}
+    actions:
+      - delete-object: {root: files, key: "{OldImage.key.S}"}
+  - name: hostile-prefix
+    match: {table: hostile, where: ["OldImage.rule.S == prefix"]}
+    actions:
+      - delete-prefix: {root: files, prefix: "users/{OldImage.userId.S}/", min-depth: 2}
+  - name: hostile-user
+    match: {table: hostile, kind: manual, where: ["OldImage.rule.S == user"]}
+    actions:
+      - delete-object: {root: files, key: "avatars/{Keys.PK.S|strip-prefix:USER#|lower}.png"}
+  - name: hostile-number
+    match: {table: hostile, where: ["OldImage.rule.S == number"]}
+    actions:
+      - delete-object: {root: files, key: "n/{OldImage.n.N}"}
+"""
+
+
+def hostile_targets():
+    """(name, rule, PK, OldImage members as raw JSON text, expected) for each record."""
+    S = lambda text: compact({"S": text})
+    cases = []
+
+    def case(name, rule, attrs, outcome, target=None, code=None, reason=None, pk=None, raw=None):
+        cases.append(dict(name=name, rule=rule, attrs=attrs, outcome=outcome, target=target, code=code, reason=reason, pk=pk, raw=raw))
+
+    def run(name, rule, attrs, target, pk=None):
+        case(name, rule, attrs, "run", target=target, pk=pk)
+
+    def unsafe(name, rule, attrs, reason, pk=None):
+        case(name, rule, attrs, "parked", code="unsafe-target", reason=reason, pk=pk)
+
+    def unfillable(name, rule, attrs, reason, pk=None):
+        case(name, rule, attrs, "parked", code="unfillable", reason=reason, pk=pk)
+
+    key = lambda text: {"key": S(text)}
+    # delete-object of {OldImage.key.S}
+    run("plain-key", "object", key("videos/1.mp4"), "videos/1.mp4")
+    run("unicode-key", "object", key("vidéos/日本語.mp4"), "vidéos/日本語.mp4")
+    run("combining-mark", "object", key("e\u0301.png"), "e\u0301.png")
+    run("hidden-file", "object", key(".hidden"), ".hidden")
+    run("three-dots", "object", key("..."), "...")
+    run("literal-percent", "object", key("100%.txt"), "100%.txt")
+    unsafe("traversal", "object", key("../../etc/passwd"), "'..' segment")
+    unsafe("traversal-inside", "object", key("videos/../../x"), "'..' segment")
+    unsafe("dot-segment", "object", key("./a"), "'.' segment")
+    unsafe("absolute", "object", key("/etc/passwd"), "absolute")
+    unsafe("empty-segment", "object", key("a//b"), "empty segment")
+    unsafe("trailing-slash", "object", key("videos/"), "ends with '/'")
+    unsafe("percent-dots", "object", key("%2e%2e/etc/passwd"), "percent-encoded '.'")
+    unsafe("percent-slash", "object", key("a%2Fb"), "percent-encoded '/'")
+    unsafe("percent-backslash", "object", key("a%5C..%5Cb"), "percent-encoded backslash")
+    unsafe("double-encoded", "object", key("%252e%252e/x"), "percent-encoded '%'")
+    unsafe("percent-nul", "object", key("a%00b"), "percent-encoded control")
+    unsafe("nul", "object", key("a\u0000b"), "NUL")
+    unsafe("newline", "object", key("a\nb"), "control character")
+    unsafe("c1-control", "object", key("a\u0085b"), "control character")
+    unsafe("backslash", "object", key("..\\..\\x"), "backslash")
+    unsafe("wildcard-star", "object", key("*"), "wildcard")
+    unsafe("wildcard-question", "object", key("a/?.txt"), "wildcard")
+    unsafe("wildcard-bracket", "object", key("[abc]"), "wildcard")
+    unsafe("fullwidth-solidus", "object", key("a\uff0fb"), "normalises (NFKC)")
+    unsafe("fullwidth-dots", "object", key("\uff0e\uff0e/etc/passwd"), "normalises (NFKC)")
+    unsafe("one-dot-leaders", "object", key("\u2024\u2024/x"), "normalises (NFKC)")
+    unsafe("two-dot-leader", "object", key("\u2025/x"), "normalises (NFKC)")
+    unsafe("division-slash", "object", key("a\u2215b"), "looks like '/'")
+    unsafe("rtl-override", "object", key("invoice\u202egpj.exe"), "direction-changing")
+    unsafe("rtl-mark", "object", key("\u200fa"), "direction-changing")
+    unsafe("zero-width-joiner", "object", key("a\u200db"), "direction-changing")
+    unsafe("byte-order-mark", "object", key("\ufeffa"), "direction-changing")
+    unsafe("line-separator", "object", key("a\u2028b"), "direction-changing")
+    unsafe("huge-value", "object", key("x" * 5000), "longer than")
+    unsafe("long-segment", "object", key("a/" + "y" * 300), "segment of 300 bytes")
+    unfillable("empty-value", "object", key(""), "is empty")
+    unfillable("missing-attribute", "object", {}, "missing")
+    unfillable("number-not-text", "object", {"key": compact({"N": "5"})}, "of type N, not S")
+    unfillable("binary-not-text", "object", {"key": compact({"B": "AAEC"})}, "of type B, not S")
+    unfillable("map-not-text", "object", {"key": compact({"M": {"a": {"S": "b"}}})}, "of type M, not S")
+    unfillable("list-not-text", "object", {"key": compact({"L": [{"S": "a"}]})}, "of type L, not S")
+    unfillable("null-not-text", "object", {"key": compact({"NULL": True})}, "of type NULL, not S")
+    unfillable("bool-not-text", "object", {"key": compact({"BOOL": True})}, "of type BOOL, not S")
+    unfillable("malformed-value", "object", {"key": '{"S":5}'}, "does not hold a S value")
+    unfillable("two-types", "object", {"key": '{"S":"a","N":"1"}'}, "not a DynamoDB value")
+    unfillable("attribute-twice", "object", {"key": S("a"), "key ": None}, "appears twice")
+    # delete-prefix of users/{OldImage.userId.S}/, at least 2 deep
+    uid = lambda text: {"userId": S(text)}
+    run("user-folder", "prefix", uid("42"), "users/42/")
+    run("user-folder-deep", "prefix", uid("7/albums"), "users/7/albums/")
+    unfillable("empty-user", "prefix", uid(""), "is empty")
+    unfillable("missing-user", "prefix", {}, "missing")
+    unfillable("numeric-user", "prefix", {"userId": compact({"N": "42"})}, "of type N, not S")
+    unsafe("user-traversal", "prefix", uid("../.."), "'..' segment")
+    unsafe("user-traversal-inside", "prefix", uid("42/../../x"), "'..' segment")
+    unsafe("user-slash", "prefix", uid("/"), "empty segment")
+    unsafe("user-dot", "prefix", uid("."), "'.' segment")
+    unsafe("user-wildcard", "prefix", uid("4*"), "wildcard")
+    unsafe("user-percent", "prefix", uid("%2E%2E"), "percent-encoded '.'")
+    # delete-object of avatars/{Keys.PK.S|strip-prefix:USER#|lower}.png
+    run("user-avatar", "user", {}, "avatars/alice.png", pk="USER#Alice")
+    run("user-avatar-path", "user", {}, "avatars/a/b.png", pk="USER#A/B")
+    run("user-avatar-dotted-i", "user", {}, "avatars/i\u0307.png", pk="USER#\u0130")
+    unfillable("other-entity", "user", {}, "does not start with 'USER#'", pk="ORG#1")
+    unfillable("empty-after-strip", "user", {}, "empty after its filters", pk="USER#")
+    unsafe("user-key-traversal", "user", {}, "'..' segment", pk="USER#../../x")
+    # delete-object of n/{OldImage.n.N}
+    run("number", "number", {"n": compact({"N": "42"})}, "n/42")
+    run("number-exponent", "number", {"n": compact({"N": "-1.5E3"})}, "n/-1.5E3")
+    unfillable("number-as-text", "number", {"n": S("42")}, "of type S, not N")
+    unfillable("number-not-a-number", "number", {"n": compact({"N": "4/2"})}, "does not hold a N value")
+    # No rule takes these.
+    case("no-rule", "none", key("videos/1.mp4"), "none")
+    case("other-table", "object", key("videos/1.mp4"), "none", raw="other-table")
+    case("ttl-for-manual-rule", "user", {}, "none", pk="USER#Bob", raw="ttl")
+    case("no-old-image", "object", {}, "none", raw="no-old-image")
+    return cases
+
+
+def build_hostile_targets():
+    lines = []
+    expected = []
+    for index, c in enumerate(hostile_targets()):
+        pk = c["pk"] or "H#%d" % index
+        members = ['"PK":' + compact({"S": pk}), '"rule":' + compact({"S": c["rule"]})]
+        for name, value in c["attrs"].items():
+            if value is None:  # the same attribute written twice
+                members.append('"%s":%s' % (name.strip(), compact({"S": "../../etc/passwd"})))
+            else:
+                members.append("%s:%s" % (compact(name), value))
+        table = "other" if c["raw"] == "other-table" else "hostile"
+        identity = ',"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}' if c["raw"] == "ttl" else ""
+        image = "" if c["raw"] == "no-old-image" else ',"OldImage":{' + ",".join(members) + "}"
+        lines.append('{"eventID":"ht%03d","eventName":"REMOVE","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"us-east-1"%s,'
+                     '"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"PK":%s}%s,"SequenceNumber":"%d","SizeBytes":100,'
+                     '"StreamViewType":"NEW_AND_OLD_IMAGES"},"eventSourceARN":"%s"}'
+                     % (index, identity, 1706000000 + index, compact({"S": pk}), image, 300000 + index, arn(table)))
+        expect = {"line": index + 1, "case": c["name"], "outcome": c["outcome"]}
+        if c["outcome"] != "none":
+            expect["rule"] = "hostile-" + c["rule"]
+        if c["target"] is not None:
+            expect["target"] = c["target"]
+        if c["code"]:
+            expect["code"] = c["code"]
+            expect["reason"] = c["reason"]
+        expected.append(expect)
+    runs = sum(1 for e in expected if e["outcome"] == "run")
+    parked = sum(1 for e in expected if e["outcome"] == "parked")
+    readme = """# Hostile targets
+
+`records.jsonl` holds %d deletions whose values fill the templates of the deletion rules in `rules.yml`: path
+traversal, empty and huge values, missing attributes and wrong types, percent-encoding, and unicode tricks
+(NFKC forms of `.` and `/`, fullwidth solidus, one-dot leaders, division slash, right-to-left overrides and
+marks, zero-width joiners, byte-order marks, line separators). Each record's `OldImage.rule` picks the rule
+that takes it. `expected.json` says what must become of each, line by line, from the safety rule of the
+deletion design (a filled target stays inside its root; a fill that fails fails whole), written by hand in
+`scripts/make-fixtures.py`, not computed by archiver:
+
+- `run` (%d): the action runs and removes exactly `target` (relative to the root) and nothing else;
+- `parked` (%d): the entry is written `parked` with `code` (`unsafe-target`, or `unfillable` when the
+  template cannot be filled) and a reason that names the rule, the action and the record's archive key and
+  contains `reason`; it is never run;
+- `none`: no rule takes the record (another table, a TTL expiry for a manual-only rule, no rule, no
+  `OldImage`), so no entry is written.
+
+`HostileTargetsTests` (a real folder) and `S3HostileTargetsTests` (a real bucket on moto) replay the corpus
+through the pipeline and the queue's worker with the root's place put for `@ROOT@`, with bait files beside
+every target and outside the root, and check that every `run` target is gone, everything else is untouched,
+and every parked entry is there with its reason and was never attempted.
+
+Regenerate with `python3 scripts/make-fixtures.py`.
+""" % (len(lines), runs, parked)
+    return {
+        "hostile-targets/records.jsonl": ("\n".join(lines) + "\n").encode(),
+        "hostile-targets/expected.json": (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode(),
+        "hostile-targets/rules.yml": TARGET_RULES.encode(),
+        "hostile-targets/README.md": readme.encode(),
+    }
+
+
 def outputs():
     files = {}
     body, summary = build_feed()
@@ -1036,6 +1229,7 @@ def outputs():
     files["hostile/expected.json"] = (json.dumps(expected, indent=2, ensure_ascii=False) + "\n").encode()
     files["hostile/README.md"] = hostile_readme(cases).encode()
     files["hostile/.gitignore"] = b"/generated/\n"
+    files.update(build_hostile_targets())
     return files
 
 
@@ -1059,6 +1253,7 @@ def main():
         print("fixtures are current (%d files)" % len(files))
         return
     os.makedirs(HOSTILE, exist_ok=True)
+    os.makedirs(os.path.join(FIXTURES, "hostile-targets"), exist_ok=True)
     for old in os.listdir(HOSTILE):
         if old.endswith(".jsonl"):
             os.remove(os.path.join(HOSTILE, old))

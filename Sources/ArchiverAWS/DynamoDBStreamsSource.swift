@@ -19,6 +19,8 @@ public struct DynamoDBStreamsSource: ChangeSource {
     public let streamARN: String
     /// The table's key attributes, HASH then RANGE.
     public let keyOrder: [String]?
+    /// The table of the stream (from its ARN, `…:table/<name>/stream/…`): the Streams API's records do not name it.
+    public var table: String? { tableName(fromARN: streamARN) }
 
     /// Records per GetRecords call.
     public var limit = 1000

@@ -125,7 +125,7 @@ extension Archiver {
             if settings.queueRetention != nil, let stateFolder = settings.stateFolder {
                 queue = try wiring.completedQueueEntries(stateFolder: stateFolder)
                 if queue == nil {
-                    throw ValidationError("--queue-completed-older-than: this archiver keeps no deletion queue in \(stateFolder)")
+                    throw ValidationError("--queue-completed-older-than: \(stateFolder) holds no state database, so no deletion queue; give the state folder the tail uses (--state, ARCHIVER_STATE or state: in the configuration)")
                 }
             }
             let housekeeping = Housekeeping(

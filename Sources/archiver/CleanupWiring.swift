@@ -35,9 +35,12 @@ extension Wiring {
             client: DynamoDBClient(settings: try AWSSettings.resolve(environment: environment)))
     }
 
-    /// The deletion queue of a state folder, for cleanup's retention of completed entries; nil while archiver has no
-    /// deletion queue. The queue's store conforms to `CompletedQueueEntries`: return it here.
+    /// The deletion queue of a state folder, for cleanup's retention of completed entries; nil when the folder holds
+    /// no state database (no tail has run there, so there is no queue to prune).
     public func completedQueueEntries(stateFolder: String) throws -> (any CompletedQueueEntries)? {
-        nil
+        guard FileManager.default.fileExists(atPath: (stateFolder as NSString).appendingPathComponent("archiver.sqlite")) else {
+            return nil
+        }
+        return try QueueStore.open(stateFolder: stateFolder)
     }
 }

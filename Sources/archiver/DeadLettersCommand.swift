@@ -99,7 +99,8 @@ extension Archiver {
                 abstract: "Send entries through the pipeline again; those that succeed leave the folder.",
                 discussion: """
                     Entries archived now, or found not to be deletions, leave the folder; the others stay, with one \
-                    more attempt counted.
+                    more attempt counted. With deletion rules in the configuration file (--config), the actions of a \
+                    record archived now are queued before its entry leaves.
 
                     EXAMPLES:
                       archiver dlq retry --archive ./archive
@@ -107,23 +108,33 @@ extension Archiver {
                           --archive s3://archives/users --sse AES256
                     """)
             @Argument(help: "Entry ids (all entries when none).") var ids: [String] = []
-            @OptionGroup var archive: ArchiveOption
+            @OptionGroup var archive: ConfiguredArchiveOption
             @OptionGroup var encryption: EncryptionOption
             @OptionGroup var state: StateOption
+            @OptionGroup var config: ConfigOption
             @OptionGroup var output: OutputOption
 
             func validate() throws {
-                _ = try encryption.encryption(for: archive)
+                if let flag = archive.flag { _ = try encryption.encryption(for: try flag.value("--archive"), named: flag.text) }
             }
 
             func run() async throws {
-                let folder = try DeadLetterFolder(stateFolder: state.state, access: .existing)
-                let lock = try StateFolderLock(stateFolder: state.state)
+                let configuration = try config.load()
+                let stateFolder = state.folder(configuration)
+                let (location, text) = try archive.required(configuration)
+                let folder = try DeadLetterFolder(stateFolder: stateFolder, access: .existing)
+                let lock = try StateFolderLock(stateFolder: stateFolder)
                 defer { withExtendedLifetime(lock) {} }
-                let retry = DeadLetterRetry(
+                var retry = DeadLetterRetry(
                     folder: folder,
                     store: try Wiring(logger: Terminal.logger).store(
-                        try archive.location, serverSideEncryption: try encryption.encryption(for: archive), access: .existing))
+                        location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing))
+                if !configuration.rules.rules.isEmpty {
+                    try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
+                    retry.actions = (
+                        DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots), queue: configuration.queue),
+                        QueueStore(checkpoints: try CheckpointStore(stateFolder: stateFolder)))
+                }
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
                 try reportDamaged(summary.damaged)

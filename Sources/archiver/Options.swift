@@ -28,6 +28,11 @@ struct EncryptionOption: ParsableArguments {
 
     /// The encryption asked for, checked against the archive it is for.
     func encryption(for archive: ArchiveOption) throws -> S3ServerSideEncryption? {
+        try encryption(for: try? archive.location, named: archive.archive.text)
+    }
+
+    /// The encryption asked for, checked against the archive it is for (`named` as written, for messages).
+    func encryption(for location: ArchiveLocation?, named: String) throws -> S3ServerSideEncryption? {
         guard let sse else {
             if sseKmsKeyId != nil { throw ValidationError("--sse-kms-key-id needs --sse aws:kms") }
             return nil
@@ -43,9 +48,9 @@ struct EncryptionOption: ParsableArguments {
             }
             encryption = .kms(keyID: sseKmsKeyId)
         }
-        if let location = try? archive.location, !location.isS3 {
+        if let location, !location.isS3 {
             throw ValidationError(
-                "--sse applies to s3:// archives; '\(archive.archive.text)' is not one (protect a folder archive with its file permissions or an encrypted file system)")
+                "--sse applies to s3:// archives; '\(named)' is not one (protect a folder archive with its file permissions or an encrypted file system)")
         }
         return encryption
     }
@@ -66,10 +71,61 @@ enum EncryptionAlgorithm: CommandLineValue {
     }
 }
 
-/// `--state`: checkpoints and dead letters.
+/// `--state`: checkpoints, dead letters and the deletion queue.
 struct StateOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The state folder: checkpoints and dead letters.", valueName: "dir"))
-    var state: String = ".archiver"
+    @Option(
+        name: .customLong("state"),
+        help: ArgumentHelp(
+            "The state folder: checkpoints, dead letters and the deletion queue. Default: ARCHIVER_STATE, then state: in the configuration file, then .archiver.",
+            valueName: "dir"))
+    var flag: String?
+
+    /// The folder named by --state or ARCHIVER_STATE, or `.archiver` (for commands that read no configuration file).
+    var state: String { folder(ArchiverConfiguration()) }
+
+    /// The folder named by --state, ARCHIVER_STATE or the configuration file, or `.archiver`.
+    func folder(_ configuration: ArchiverConfiguration) -> String {
+        Setting.resolve(
+            flag: flag, variable: "ARCHIVER_STATE", environment: ProcessInfo.processInfo.environment, file: configuration.state,
+            fallback: ArchiverConfiguration.defaultState
+        ).value
+    }
+}
+
+/// `--archive` for the commands that also read it from the configuration file (tail, dlq retry, queue).
+struct ConfiguredArchiveOption: ParsableArguments {
+    @Option(
+        name: .customLong("archive"),
+        help: ArgumentHelp(
+            "The archive: a folder, s3://bucket[/prefix], or null: (keeps nothing). Default: ARCHIVER_ARCHIVE, then archive: in the configuration file.",
+            valueName: "dir|s3-url"))
+    var flag: Parsed<ArchiveLocation>?
+
+    func validate() throws {
+        _ = try flag?.value("--archive")
+    }
+
+    /// The archive named by --archive, ARCHIVER_ARCHIVE or the configuration file, with its text; nil when none is.
+    func named(_ configuration: ArchiverConfiguration) throws -> (location: ArchiveLocation, text: String)? {
+        if let flag { return (try flag.value("--archive"), flag.text) }
+        for (text, origin) in [(ProcessInfo.processInfo.environment["ARCHIVER_ARCHIVE"], "ARCHIVER_ARCHIVE"), (configuration.archive, "archive: in \(configuration.file)")] {
+            guard let text, !text.isEmpty else { continue }
+            do {
+                return (try ArchiveLocation(text), text)
+            } catch {
+                throw ValidationError("\(origin): \(error)")
+            }
+        }
+        return nil
+    }
+
+    /// The archive, which must be named.
+    func required(_ configuration: ArchiverConfiguration) throws -> (location: ArchiveLocation, text: String) {
+        guard let named = try named(configuration) else {
+            throw ValidationError("name the archive: --archive <dir|s3://bucket/prefix>, ARCHIVER_ARCHIVE, or archive: in the configuration file (--config)")
+        }
+        return named
+    }
 }
 
 /// `--max-record-bytes`: the longest record archived, restored or synced.

@@ -1,5 +1,6 @@
 import ArchiverCore
 import ArgumentParser
+import Foundation
 
 extension Archiver {
     struct Restore: AsyncParsableCommand {
@@ -15,6 +16,10 @@ extension Archiver {
                 of its base64; v1 has no setting against it (cli_binary_format is v2's). Put items with binary \
                 values back with --to dynamodb:<table>, or with aws CLI v2.
 
+                --with-files also puts back the files a deletion rule kept (keep: true) when it deleted them, from \
+                beside the record in the archive into the roots of the configuration file (--config); a file that \
+                exists is left alone unless --overwrite.
+
                 EXAMPLES:
                   archiver ls --archive ./archive --item 'USER#123_PROFILE'
                   archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
@@ -23,6 +28,9 @@ extension Archiver {
                       --to sqlite:app.db#users --dry-run
                   archiver restore 2024/01/15/USER#123_PROFILE.103000.1100.manual.json.gz \\
                       --archive ./archive --to - > item.json
+                  archiver restore 2024/01/15/UPLOAD#7.103000.1100.manual.json.gz \\
+                      --archive s3://archives/uploads --to dynamodb:uploads \\
+                      --with-files --config archiver.yml
                 """)
 
         @Argument(help: ArgumentHelp("The archive key, relative to the archive root, as `archiver ls` prints it.", valueName: "key"))
@@ -42,6 +50,11 @@ extension Archiver {
         @Flag(help: "Check each item and change nothing.")
         var dryRun = false
 
+        @Flag(help: "Also put back the files kept when the record's deletion actions ran (keep: true), into the configuration's roots.")
+        var withFiles = false
+
+        @OptionGroup var config: ConfigOption
+
         @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
 
@@ -49,6 +62,7 @@ extension Archiver {
             guard (key == nil) != (prefix == nil) else { throw ValidationError("give either an archive key or --prefix YYYY/MM[/DD]") }
             _ = try prefix?.value("--prefix")
             _ = try to.value("--to")
+            if withFiles && key == nil { throw ValidationError("--with-files restores the files of one record: give its archive key") }
         }
 
         func run() async throws {
@@ -74,6 +88,7 @@ extension Archiver {
                 case .failed(let message):
                     throw RestoreError.itemFailed("cannot restore \(key): \(message)")
                 }
+                if withFiles { try await restoreFiles(of: key, store: restorer.store, wiring: wiring) }
                 return
             }
             let progress = ProgressLine(enabled: !target.isStandardOutput)
@@ -83,6 +98,42 @@ extension Archiver {
             progress.finish()
             if output.json { try Terminal.printJSON(summary) } else if !target.isStandardOutput { Terminal.print(summary.text) }
             if summary.failed > 0 || summary.exists > 0 { throw ExitCode(1) }
+        }
+
+        /// Puts back the files kept beside the record `key`.
+        func restoreFiles(of key: String, store: any ArchiveStore, wiring: Wiring) async throws {
+            let configuration = try config.load()
+            let kept = try await KeptFiles.list(record: key, in: store)
+            guard !kept.isEmpty else {
+                Terminal.printError("no files were kept for \(key) (nothing under \(KeptFiles.folder(record: key)))")
+                return
+            }
+            var files: [KeptFile] = []
+            for file in kept {
+                guard let root = configuration.roots[file.root] else {
+                    throw ValidationError("\(file.archiveKey) was kept from the root '\(file.root)', which the configuration does not name; add it to roots: (--config)")
+                }
+                files.append(KeptFile(archiveKey: file.archiveKey, root: root, path: file.path))
+            }
+            if dryRun {
+                for file in files { Terminal.print("would put back \(file.root.locate(file.path))") }
+                return
+            }
+            let executors = try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency)
+            var failed = 0
+            for executor in executors {
+                let mine = files.filter { executor.handles($0.root) }
+                guard !mine.isEmpty else { continue }
+                for (file, result) in zip(mine, await executor.restore(mine, overwrite: overwrite)) {
+                    switch result {
+                    case .completed: Terminal.print("put back \(file.root.locate(file.path))")
+                    case .failed(let failure):
+                        failed += 1
+                        Terminal.printError("cannot put back \(file.root.locate(file.path)): \(failure.message)")
+                    }
+                }
+            }
+            if failed > 0 { throw ExitCode(1) }
         }
     }
 }

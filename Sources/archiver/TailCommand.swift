@@ -18,20 +18,30 @@ extension Archiver {
                 and exits 0), or, with --once, stops at the end of what is there and prints a summary. A restart \
                 resumes after the checkpoint kept in the state folder.
 
+                With deletion rules in the configuration file (--config), each archived deletion's actions (delete \
+                the files it owned, abort its uploads) are queued in the transaction that saves the checkpoint, and \
+                the tail runs the queue's workers while it follows (queue.run-in-tail; --no-queue leaves them to \
+                `archiver queue run`). With --once it also carries out what is due before it exits.
+
                 EXAMPLES:
                   archiver tail --source jsonl:/var/log/app/changes.jsonl --archive ./archive
                   archiver tail --source sqlite:app.db --archive ./archive --once
                   archiver tail --source dynamodb:users --archive s3://archives/users \\
                       --state /var/lib/archiver --sse aws:kms
                   archiver tail --source jsonl:feed.jsonl --archive null: --once --json
+                  archiver tail --source dynamodb:uploads --config archiver.yml
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
         var source: Parsed<SourceSpec>
 
-        @OptionGroup var archive: ArchiveOption
+        @OptionGroup var archive: ConfiguredArchiveOption
         @OptionGroup var encryption: EncryptionOption
         @OptionGroup var state: StateOption
+        @OptionGroup var config: ConfigOption
+
+        @Flag(name: .customLong("no-queue"), help: "Do not carry out queued deletion actions while tailing (they wait for `archiver queue run`).")
+        var noQueue = false
 
         @Flag(help: "Stop at the end of what the source holds now, and print a summary.")
         var once = false
@@ -49,7 +59,7 @@ extension Archiver {
             _ = try source.value("--source")
             guard (1...12).contains(gzipLevel) else { throw ValidationError("--gzip-level must be 1 to 12 (\(GzipEncoder.defaultLevel) when not given)") }
             if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-            _ = try encryption.encryption(for: archive)
+            if let flag = archive.flag { _ = try encryption.encryption(for: try flag.value("--archive"), named: flag.text) }
         }
 
         func run() async throws {
@@ -61,22 +71,67 @@ extension Archiver {
             let progress = ProgressLine()
             var options = TailOptions(follow: !once, gzipLevel: gzipLevel, maxRecordBytes: limit.maxRecordBytes)
             if let workers { options.workers = workers }
+            let configuration = try config.load()
+            let stateFolder = state.folder(configuration)
+            let (location, archiveText) = try archive.required(configuration)
+            let serverSideEncryption = try encryption.encryption(for: location, named: archiveText)
+            try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
             // Before the checkpoint database is opened: a second writer is told who holds the folder.
-            let lock = try StateFolderLock(stateFolder: state.state)
+            let lock = try StateFolderLock(stateFolder: stateFolder)
             defer { withExtendedLifetime(lock) {} }
-            let checkpoints = try CheckpointStore(stateFolder: state.state)
+            let checkpoints = try CheckpointStore(stateFolder: stateFolder)
             // Gaps the source reports go into the state folder and the summary through the pipeline.
             let changeSource = try await wiring.source(try source.value("--source"), maxRecordBytes: limit.maxRecordBytes)
+            let store = try wiring.store(location, serverSideEncryption: serverSideEncryption, access: .create)
+            let actions = configuration.rules.rules.isEmpty
+                ? nil : DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots), queue: configuration.queue)
+            let queueProgress = QueueProgress()
             let pipeline = ArchivePipeline(
                 source: changeSource,
-                store: try wiring.store(try archive.location, serverSideEncryption: try encryption.encryption(for: archive), access: .create),
+                store: store,
                 checkpoints: checkpoints,
-                deadLetters: try DeadLetterFolder(stateFolder: state.state),
-                options: options, logger: logger,
+                deadLetters: try DeadLetterFolder(stateFolder: stateFolder),
+                options: options, logger: logger, actions: actions,
                 progress: { summary in
-                    progress.update("read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)")
+                    var text = "read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)"
+                    if actions != nil { text += "  " + QueueSetup.progressText(queueProgress.summary) }
+                    progress.update(text)
                 })
-            let summary = try await pipeline.run(stop: stop)
+            // The queue's workers, beside the pipeline, on the same state database.
+            var worker: QueueWorker?
+            var workerTask: Task<QueueRunSummary, any Error>?
+            let workerStop = StopSignal()
+            if actions != nil && configuration.queue.runInTail && !noQueue {
+                let running = try QueueSetup.worker(
+                    configuration, settings: configuration.queue, queue: QueueStore(checkpoints: checkpoints), archive: (location, store),
+                    stateFolder: stateFolder, maxAttempts: nil, logger: logger)
+                worker = running
+                workerTask = Task {
+                    do {
+                        return try await running.run(stop: workerStop, once: false, progress: { queueProgress.update($0) })
+                    } catch {
+                        logger.error("the deletion queue's workers stopped; the tail goes on archiving, and `archiver queue run` carries out the actions", metadata: ["error": "\(error)"])
+                        throw error
+                    }
+                }
+            }
+            var summary: TailSummary
+            do {
+                summary = try await pipeline.run(stop: stop)
+            } catch {
+                workerStop.stop()
+                _ = await workerTask?.result
+                throw error
+            }
+            if let worker, let workerTask {
+                workerStop.stop()
+                var done = try await workerTask.value
+                if once && !stop.isStopped {
+                    // Carry out what is due now, then exit.
+                    done += try await worker.run(stop: stop, once: true, progress: { queueProgress.update($0) })
+                }
+                summary.queue = done
+            }
             progress.finish()
             if output.json {
                 try Terminal.printJSON(summary)
@@ -85,8 +140,11 @@ extension Archiver {
                 if summary.gaps > 0 {
                     Terminal.print("\n\(summary.gaps) gaps: records were trimmed from the stream before archiver read them; they are recorded in \(checkpoints.path) (table gaps)")
                 }
+                if let queue = summary.queue, queue.parked > 0 {
+                    Terminal.print("\n\(QueueText.actions(queue.parked)) parked: archiver queue list --state parked --config \(configuration.file)")
+                }
                 if summary.deadLettered > 0 {
-                    Terminal.print("\n\(summary.deadLettered) records went to the dead-letter folder: archiver dlq list --state \(state.state)")
+                    Terminal.print("\n\(summary.deadLettered) records went to the dead-letter folder: archiver dlq list --state \(stateFolder)")
                 }
             }
         }

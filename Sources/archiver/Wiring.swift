@@ -67,6 +67,24 @@ public struct Wiring: Sendable {
         }
     }
 
+    /// The executors of deletion actions: the local folder one always, the S3 one when a root is in S3.
+    /// - Parameters:
+    ///   - archive: where kept files go (nil: none configured; actions with `keep` then fail and retry).
+    ///   - concurrency: S3 calls in flight.
+    public func executors(roots: RootsConfiguration, archive: (any ArchiveStore)?, concurrency: Int) throws -> [any ActionExecutor] {
+        var executors: [any ActionExecutor] = [LocalFolderExecutor(archive: archive)]
+        if roots.roots.contains(where: { $0.location.isS3 }) {
+            let client: S3Client
+            do {
+                client = S3Client(settings: try AWSSettings.resolve(environment: environment), logger: logger)
+            } catch let error as AWSSettingsError {
+                throw ArchiveLocationError("cannot act on the S3 roots (\(roots.roots.filter(\.location.isS3).map(\.name).joined(separator: ", "))): \(error)")
+            }
+            executors.append(S3ActionExecutor(client: client, archive: archive, concurrency: concurrency, logger: logger))
+        }
+        return executors
+    }
+
     /// The target `--to` names.
     public func restoreTarget(_ spec: RestoreTargetSpec) throws -> any RestoreTarget {
         switch spec {

@@ -19,7 +19,7 @@ import Testing
     @Test func optionsArriveTyped() throws {
         let tail = try #require(try Archiver.parseAsRoot(["tail", "--source", "sqlite:app.db", "--archive", "s3://b/p", "--once"]) as? Archiver.Tail)
         #expect(try tail.source.value("--source") == .sqlite(path: "app.db"))
-        #expect(try tail.archive.location == .s3(bucket: "b", prefix: "p/"))
+        #expect(try tail.archive.named(ArchiverConfiguration())?.location == .s3(bucket: "b", prefix: "p/"))
 
         let restore = try #require(try Archiver.parseAsRoot(["restore", "--prefix", "2024/01", "--archive", "a", "--to", "sqlite:app.db#users"]) as? Archiver.Restore)
         #expect(try restore.to.value("--to") == .sqlite(database: "app.db", table: "users"))

@@ -31,14 +31,16 @@ public final class FaultProxy: Sendable {
     ///   - stallSeconds: how long a stalled request hangs before its connection is closed.
     ///   - expiredIterator: the share of DynamoDB Streams GetRecords answered ExpiredIteratorException.
     ///   - trimOnce: answer the first GetShardIterator after a sequence number with TrimmedDataAccessException.
+    ///   - keyErrors: the share of the keys of each S3 DeleteObjects call answered with a per-key error (and not deleted).
     public init(frontOf server: MotoServer, faults: Faults = [:], seed: Int? = nil, stallSeconds: Double = 3,
-                expiredIterator: Double = 0, trimOnce: Bool = false) throws {
+                expiredIterator: Double = 0, trimOnce: Bool = false, keyErrors: Double = 0) throws {
         self.server = server
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         var arguments = [
             "python3", PackagePaths.root + "/scripts/fault-proxy.py", "--upstream", server.endpoint.absoluteString,
             "--faults", Self.text(faults), "--stall-seconds", "\(stallSeconds)", "--expired-iterator", "\(expiredIterator)",
+            "--key-errors", "\(keyErrors)",
         ]
         if let seed { arguments += ["--seed", "\(seed)"] }
         if trimOnce { arguments.append("--trim-once") }
@@ -134,8 +136,9 @@ public final class FaultProxy: Sendable {
 
     /// Changes the faults from now on.
     /// `expireNext`: the next that many GetRecords answer ExpiredIteratorException.
-    public func setFaults(_ faults: Faults, expiredIterator: Double? = nil, expireNext: Int? = nil, trimOnce: Bool? = nil) async throws {
+    public func setFaults(_ faults: Faults, expiredIterator: Double? = nil, expireNext: Int? = nil, trimOnce: Bool? = nil, keyErrors: Double? = nil) async throws {
         var config: [String: Any] = ["faults": faults]
+        if let keyErrors { config["key_errors"] = keyErrors }
         if let expireNext { config["expire_next"] = expireNext }
         if let expiredIterator { config["expired_iterator"] = expiredIterator }
         if let trimOnce { config["trim_once"] = trimOnce }

@@ -17,9 +17,15 @@ public struct ArchiverConfiguration: Sendable {
     public var sources: [String]
     /// `cleanup:` what `archiver cleanup` cleans, its thresholds and retentions.
     public var cleanup: CleanupConfiguration
+    /// `roots:` the places deletion actions may touch.
+    public var roots = RootsConfiguration()
+    /// `rules:` what follows a deletion.
+    public var rules = RulesConfiguration()
+    /// `queue:` how the deletion queue runs.
+    public var queue = QueueSettings()
 
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources", "cleanup"]
+    static let topLevelKeys = ["state", "archive", "sources", "roots", "rules", "queue", "cleanup"]
 
     /// No file: every setting at its default.
     public init() {
@@ -55,8 +61,12 @@ public struct ArchiverConfiguration: Sendable {
         configuration.state = try top.value("state")?.nonEmptyString()
         configuration.archive = try top.value("archive")?.nonEmptyString()
         configuration.sources = try top.value("sources")?.list().map { try $0.nonEmptyString() } ?? []
+        configuration.roots = try RootsConfiguration(reading: top.value("roots"))
+        configuration.rules = try RulesConfiguration(reading: top.value("rules"), roots: configuration.roots)
+        configuration.queue = try QueueSettings(reading: top.value("queue"))
         configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
         try top.finish()
+        try configuration.checkRootsAgainstArchive(top)
         return configuration
     }
 
@@ -71,8 +81,24 @@ public struct ArchiverConfiguration: Sendable {
             ("state", .string(state ?? ArchiverConfiguration.defaultState)),
             ("archive", archive.map(JSONValue.string) ?? .null),
             ("sources", .array(sources.map(JSONValue.string))),
+            ("roots", roots.described),
+            ("rules", rules.described(roots: roots)),
+            ("queue", queue.described),
             ("cleanup", cleanup.described),
         ])
+    }
+
+    /// A root may not reach into the archive or the state folder (its actions would delete archived records).
+    private func checkRootsAgainstArchive(_ top: ConfigurationMapping) throws {
+        let archiveLocation = archive.flatMap { try? ArchiveLocation($0) }
+        for root in roots.roots {
+            if let archiveLocation, root.location.overlaps(archiveLocation) {
+                throw top.invalid("the root '\(root.name)' (\(root.location)) overlaps the archive (\(archiveLocation)); actions must never reach archived records")
+            }
+            if root.location.overlaps(folder: state ?? Self.defaultState) {
+                throw top.invalid("the root '\(root.name)' (\(root.location)) overlaps the state folder (\(state ?? Self.defaultState))")
+            }
+        }
     }
 
     /// The state folder when nothing names one.

@@ -51,10 +51,13 @@ public final class ArchivePipeline: Sendable {
     let clock: any WallClock
     let logger: Logger
     let progress: (@Sendable (TailSummary) -> Void)?
+    /// The deletion rules and the queue they fill; nil: no rules.
+    let actions: DeletionActions?
 
     public init(source: any ChangeSource, store: any ArchiveStore, checkpoints: CheckpointStore, deadLetters: DeadLetterFolder,
                 options: TailOptions, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "archiver"),
-                progress: (@Sendable (TailSummary) -> Void)? = nil) {
+                actions: DeletionActions? = nil, progress: (@Sendable (TailSummary) -> Void)? = nil) {
+        self.actions = actions.flatMap { $0.rules.isEmpty ? nil : $0 }
         self.source = source
         self.store = store
         self.checkpoints = checkpoints
@@ -69,6 +72,8 @@ public final class ArchivePipeline: Sendable {
     struct ProcessedBatch: Sendable {
         var batch: SourceBatch
         var outcomes: [RecordOutcome]
+        /// Queue entries the rules planned, by record index (archived records only).
+        var planned: [Int: [PlannedEntry]] = [:]
     }
 
     /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done. Gaps the source
@@ -83,7 +88,9 @@ public final class ArchivePipeline: Sendable {
         }
         let read = AsyncBoundedQueue<SourceBatch>(capacity: options.readAhead)
         let processed = AsyncBoundedQueue<ProcessedBatch>(capacity: 1)
-        let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder, maxRecordBytes: options.maxRecordBytes)
+        let processors = ProcessorPool(
+            count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder, maxRecordBytes: options.maxRecordBytes,
+            rules: actions.map { RuleContext(rules: $0.rules, source: source.id, sourceTable: source.table) })
         let gaps = GapTally()
         let batches = source.batches(after: saved, follow: options.follow, stop: stop, onGap: { gap in
             gaps.add()
@@ -103,8 +110,8 @@ public final class ArchivePipeline: Sendable {
         let compressor = Task {
             do {
                 while let batch = try await read.next() {
-                    let outcomes = await processors.process(batch)
-                    guard await processed.send(ProcessedBatch(batch: batch, outcomes: outcomes)) else { break }
+                    let (outcomes, planned) = await processors.process(batch)
+                    guard await processed.send(ProcessedBatch(batch: batch, outcomes: outcomes, planned: planned)) else { break }
                 }
                 processed.close()
             } catch {
@@ -208,8 +215,13 @@ public final class ArchivePipeline: Sendable {
         summary.deadLettered = letters.count
 
         try await deadLetters.write(letters)
+        let writes = commitWrites(item, refused: Set(refused.keys.map { objectRecord[$0] }))
+        if actions != nil {
+            summary.actionsEnqueued = writes.enqueued
+            summary.actionsParked = writes.parked
+        }
         do {
-            try checkpoints.save(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now)
+            try checkpoints.commit(BatchCommit(source: source.id, partition: batch.partition, position: batch.checkpoint, at: now, writes: writes.writes))
         } catch let error as StateError where error.kind == .damaged {
             throw error
         } catch {
@@ -217,6 +229,28 @@ public final class ArchivePipeline: Sendable {
             throw StateError.unusable("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
         return summary
+    }
+
+    /// The commit-writes hook: the rows this batch adds to the state database in the transaction that saves its
+    /// checkpoint (``CommitWrite``), built from the processed batch once its objects and dead letters are durable.
+    ///
+    /// Each feature appends its write here: deletion queue entries (below); coordinations and outbox events,
+    /// subject-index rows and batched-layout index rows add theirs the same way. Only archived records count:
+    /// `refused` holds the indexes of records whose object the store refused (they were dead-lettered instead), and
+    /// the rules were evaluated for archived records only.
+    func commitWrites(_ item: ProcessedBatch, refused: Set<Int>) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
+        var writes: [any CommitWrite] = []
+        var enqueued = 0
+        var parked = 0
+        if let actions, !item.planned.isEmpty {
+            let entries = item.planned.keys.sorted().filter { !refused.contains($0) }.flatMap { item.planned[$0]! }
+            if !entries.isEmpty {
+                writes.append(QueueEnqueue(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds))
+                enqueued = entries.count
+                parked = entries.count { $0.unsafe != nil }
+            }
+        }
+        return (writes, enqueued, parked)
     }
 
     /// Writes objects, waiting out an unavailable store (backoff, never dropping anything). Returns the
@@ -276,26 +310,34 @@ final class ProcessorPool: @unchecked Sendable {
     private let processors: [RecordProcessor]
     private let maxRecordBytes: Int
 
-    init(count: Int, gzipLevel: Int, keyOrder: [String]?, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes) {
+    private let rules: RuleContext?
+    /// Each worker's planned entries, by record index (only workers that planned any write here).
+    private let planned: [PlannedSlot]
+
+    init(count: Int, gzipLevel: Int, keyOrder: [String]?, maxRecordBytes: Int = TailOptions.defaultMaxRecordBytes, rules: RuleContext? = nil) {
         processors = (0..<count).map { _ in RecordProcessor(gzipLevel: gzipLevel, keyOrder: keyOrder) }
         self.maxRecordBytes = maxRecordBytes
+        self.rules = rules
+        planned = (0..<count).map { _ in PlannedSlot() }
     }
 
-    func process(_ batch: SourceBatch) async -> [RecordOutcome] {
+    func process(_ batch: SourceBatch) async -> ([RecordOutcome], [Int: [PlannedEntry]]) {
         await runBlocking { self.processBlocking(batch) }
     }
 
-    private func processBlocking(_ batch: SourceBatch) -> [RecordOutcome] {
+    private func processBlocking(_ batch: SourceBatch) -> ([RecordOutcome], [Int: [PlannedEntry]]) {
         let count = batch.records.count
-        guard count > 0 else { return [] }
+        guard count > 0 else { return ([], [:]) }
         let workers = min(processors.count, max(1, count / 16))
         let results = UnsafeMutableBufferPointer<RecordOutcome>.allocate(capacity: count)
         defer { results.deallocate() }
         let anyOversized = !batch.oversized.isEmpty
+        let rules = self.rules
         batch.buffer.withUnsafeBytes { buffer in
             let shared = UnsafeSendable(buffer: buffer, results: results)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let processor = processors[worker]
+                let slot = planned[worker]
                 let start = count * worker / workers
                 let end = count * (worker + 1) / workers
                 for i in start..<end {
@@ -305,6 +347,10 @@ final class ProcessorPool: @unchecked Sendable {
                         outcome = .deadLetter(RecordError(.tooLarge(bytes: oversized.length, limit: maxRecordBytes)))
                     } else if range.count > maxRecordBytes {
                         outcome = .deadLetter(RecordError(.tooLarge(bytes: Int64(range.count), limit: maxRecordBytes)))
+                    } else if let rules {
+                        let (processed, entries) = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]), rules: rules)
+                        outcome = processed
+                        if !entries.isEmpty { slot.entries[i] = entries }
                     } else {
                         outcome = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]))
                     }
@@ -314,7 +360,29 @@ final class ProcessorPool: @unchecked Sendable {
         }
         let outcomes = Array(results)
         _ = results.baseAddress!.deinitialize(count: count)
-        return outcomes
+        guard rules != nil else { return (outcomes, [:]) }
+        var entries: [Int: [PlannedEntry]] = [:]
+        for slot in planned[..<workers] {
+            entries.merge(slot.entries) { a, _ in a }
+            slot.entries.removeAll()
+        }
+        return (outcomes, entries)
+    }
+}
+
+/// One worker thread's planned entries for the batch in hand; only that thread writes it while the batch is processed.
+private final class PlannedSlot: @unchecked Sendable {
+    var entries: [Int: [PlannedEntry]] = [:]
+}
+
+/// The deletion rules the pipeline applies, and the queue settings of the entries they plan.
+public struct DeletionActions: Sendable {
+    public var rules: RuleSet
+    public var queue: QueueSettings
+
+    public init(rules: RuleSet, queue: QueueSettings) {
+        self.rules = rules
+        self.queue = queue
     }
 }
 

@@ -1,3 +1,20 @@
+import JSONToolkit
+
+/// The rules the processing stage applies to archived deletions, with what it needs to plan entries.
+public struct RuleContext: Sendable {
+    public var rules: RuleSet
+    /// The source's id (part of every entry's id).
+    public var source: String
+    /// The table of records that do not name theirs (``ChangeSource/table``).
+    public var sourceTable: String?
+
+    public init(rules: RuleSet, source: String, sourceTable: String?) {
+        self.rules = rules
+        self.source = source
+        self.sourceTable = sourceTable
+    }
+}
+
 /// What becomes of one record.
 public enum RecordOutcome: Sendable {
     /// A REMOVE: archive this object.
@@ -24,12 +41,35 @@ public final class RecordProcessor {
     }
 
     public func process(_ bytes: UnsafeRawBufferPointer) -> RecordOutcome {
+        process(bytes, rules: nil).outcome
+    }
+
+    /// The record's outcome and, for a deletion to archive that a rule takes, the queue entries the rules plan
+    /// (evaluated here, on the worker thread; a record of a table without rules is not decoded).
+    public func process(_ bytes: UnsafeRawBufferPointer, rules: RuleContext?) -> (outcome: RecordOutcome, planned: [PlannedEntry]) {
+        var scanned: ScannedRecord?
+        let outcome = process(bytes, scanned: &scanned)
+        guard let rules, !rules.rules.isEmpty, case .archive(let object, _) = outcome, let record = scanned else { return (outcome, []) }
+        var table = record.eventSourceARNRepeated ? nil : rules.sourceTable
+        if let range = record.eventSourceARNRange {
+            // The scanner validated the string; it is read only now that rules exist, and without decoding it.
+            switch rules.rules.table(inRawARN: UnsafeRawBufferPointer(rebasing: bytes[range])) {
+            case .noRule: return (outcome, [])
+            case .table(let named): table = named
+            }
+        }
+        guard rules.rules.hasRules(forTable: table) else { return (outcome, []) }
+        return (outcome, rules.rules.plan(record: bytes, scanned: record, table: table, archiveKey: object.key, source: rules.source))
+    }
+
+    private func process(_ bytes: UnsafeRawBufferPointer, scanned: inout ScannedRecord?) -> RecordOutcome {
         let record: ScannedRecord
         do {
             record = try scanner.scan(bytes)
         } catch {
             return .deadLetter(error)
         }
+        scanned = record
         guard record.eventName == .remove else { return .passOver(record.eventName) }
         guard record.hasOldImage else { return .deadLetter(RecordError(.noOldImage)) }
         guard record.hasKeys, !record.keys.isEmpty else { return .deadLetter(RecordError(.noKeys)) }

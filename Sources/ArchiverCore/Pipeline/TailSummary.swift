@@ -13,9 +13,17 @@ public struct TailSummary: Sendable, Codable, Equatable {
     public var seconds: Double = 0
     /// Gaps noticed: records the source could no longer supply (trimmed from a stream before they were read).
     public var gaps = 0
+    /// Deletion-queue entries written with the checkpoints (nil when no rule is configured).
+    public var actionsEnqueued: Int?
+    /// Of those, entries parked at once: their target could not be filled or would leave its root (never run).
+    public var actionsParked: Int?
+    /// What the deletion queue's workers did beside the tail (nil when they did not run).
+    public var queue: QueueRunSummary?
 
     enum CodingKeys: String, CodingKey {
-        case read, archived, gaps
+        case read, archived, gaps, queue
+        case actionsEnqueued = "actions_enqueued"
+        case actionsParked = "actions_parked"
         case archivedManual = "archived_manual"
         case archivedTTL = "archived_ttl"
         case passedOver = "passed_over"
@@ -37,6 +45,10 @@ public struct TailSummary: Sendable, Codable, Equatable {
         lhs.bytes += rhs.bytes
         lhs.archivedBytes += rhs.archivedBytes
         lhs.gaps += rhs.gaps
+        if lhs.actionsEnqueued != nil || rhs.actionsEnqueued != nil {
+            lhs.actionsEnqueued = (lhs.actionsEnqueued ?? 0) + (rhs.actionsEnqueued ?? 0)
+            lhs.actionsParked = (lhs.actionsParked ?? 0) + (rhs.actionsParked ?? 0)
+        }
     }
 
     /// For people: short and aligned.
@@ -50,6 +62,14 @@ public struct TailSummary: Sendable, Codable, Equatable {
             ("time", String(format: "%.2f s  (%.0f records/s, ", seconds, rate) + ByteSize.rate(bytes, seconds: seconds) + ")"),
         ]
         if gaps > 0 { rows.insert(("gaps", "\(gaps)"), at: 4) }
+        if let actionsEnqueued {
+            let parked = actionsParked ?? 0
+            let note = parked > 0 ? "  (\(parked) parked at once: a target that cannot be filled or would leave its root)" : ""
+            rows.insert(("actions queued", "\(actionsEnqueued)\(note)"), at: rows.count - 1)
+        }
+        if let queue {
+            rows.insert(("actions done", "\(queue.completed)  (retrying \(queue.retrying), parked \(queue.parked))"), at: rows.count - 1)
+        }
         return alignedRows(rows)
     }
 }

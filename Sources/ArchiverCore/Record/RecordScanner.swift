@@ -52,6 +52,11 @@ public struct ScannedRecord: Sendable, Equatable {
     public var oldImageRange: Range<Int>?
     /// Byte range of `dynamodb.Keys`'s value within the record, when present.
     public var keysRange: Range<Int>?
+    /// Byte range of the top-level `eventSourceARN` string (quotes included), when present once as a string: the
+    /// record's table, for deletion rules. Only the range is kept; nothing is decoded on the way in.
+    public var eventSourceARNRange: Range<Int>?
+    /// `eventSourceARN` appears more than once: the record's table is ambiguous, so no rule of a named table takes it.
+    public var eventSourceARNRepeated = false
 
     /// How the item left the table: a TTL expiry (DynamoDB's own service identity) or a manual delete.
     public var deletionKind: DeletionKind {
@@ -116,7 +121,7 @@ private let knownFields: [(StaticString, Cursor.Field)] = [
     ("eventName", .eventName), ("eventID", .eventID), ("userIdentity", .userIdentity), ("dynamodb", .dynamodb),
     ("type", .type), ("principalId", .principalID),
     ("ApproximateCreationDateTime", .approximateCreationDateTime), ("Keys", .keys),
-    ("SequenceNumber", .sequenceNumber), ("OldImage", .oldImage),
+    ("SequenceNumber", .sequenceNumber), ("OldImage", .oldImage), ("eventSourceARN", .eventSourceARN),
 ]
 
 /// Which bytes need a closer look inside a string: the quote, the backslash, control characters and the
@@ -174,6 +179,8 @@ private struct Cursor {
         var principalID: String?
         var dynamodb: DynamoDBFields?
         var sawUserIdentity = false
+        var arnRange: Range<Int>?
+        var arnCount = 0
 
         try members { (cursor: inout Cursor, name: Range<Int>) throws(RecordError) in
             switch cursor.name(name) {
@@ -190,6 +197,12 @@ private struct Cursor {
             case .dynamodb:
                 guard dynamodb == nil else { throw cursor.fail(.duplicateField("dynamodb")) }
                 dynamodb = try cursor.dynamodbObject()
+            case .eventSourceARN:
+                let start = cursor.index
+                let isString = cursor.peek() == quote
+                try cursor.skipValue()
+                arnCount += 1
+                if isString { arnRange = start..<cursor.index }
             default:
                 try cursor.skipValue()
             }
@@ -206,7 +219,9 @@ private struct Cursor {
             eventName: event, eventID: eventID, identityType: identityType, principalID: principalID,
             eventTime: dynamodb.eventTime, keys: dynamodb.keys, hasKeys: dynamodb.keysRange != nil,
             sequenceNumber: dynamodb.sequenceNumber, hasOldImage: dynamodb.oldImageRange != nil,
-            oldImageRange: dynamodb.oldImageRange, keysRange: dynamodb.keysRange)
+            oldImageRange: dynamodb.oldImageRange, keysRange: dynamodb.keysRange,
+            // Named twice, the table is ambiguous: taken as unknown.
+            eventSourceARNRange: arnCount == 1 ? arnRange : nil, eventSourceARNRepeated: arnCount > 1)
     }
 
     struct DynamoDBFields {
@@ -221,6 +236,7 @@ private struct Cursor {
         case eventName, eventID, userIdentity, dynamodb
         case type, principalID
         case approximateCreationDateTime, keys, sequenceNumber, oldImage
+        case eventSourceARN
         case other
     }
 

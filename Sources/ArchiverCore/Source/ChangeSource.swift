@@ -102,6 +102,11 @@ public protocol ChangeSource: Sendable {
     /// When given, every record's `Keys` names exactly these attributes.
     var keyOrder: [String]? { get }
 
+    /// The table whose changes the source reads, when it reads exactly one (a DynamoDB stream): deletion rules take
+    /// it as the table of records that do not name theirs (no `eventSourceARN`, as the Streams API delivers them).
+    /// Nil by default: records name their table.
+    var table: String? { get }
+
     /// Saved checkpoints (partition → checkpoint, as ``batches(after:follow:stop:)`` takes them) in words for
     /// people, the way dead letters give positions: e.g. `next line 74 (byte 67280) of /var/feed.jsonl (device
     /// 65024, inode 16252951)`. For the log line of a resumed run.
@@ -110,6 +115,8 @@ public protocol ChangeSource: Sendable {
 
 extension ChangeSource {
     public var keyOrder: [String]? { nil }
+
+    public var table: String? { nil }
 
     public func batches(
         after checkpoints: [String: String], follow: Bool, stop: StopSignal, onGap: @escaping @Sendable (SourceGap) -> Void

@@ -12,12 +12,16 @@ import GRDB
 /// finds damaged is not repaired here — a guess could move a checkpoint past records never archived — and
 /// opening it fails with a `StateError` that names the file and says how to start over safely.
 public final class CheckpointStore: Sendable {
-    private let database: DatabaseQueue
+    /// The connection; other stores of the state database (the deletion queue) share it.
+    let database: DatabaseQueue
     /// The SQLite file.
     public let path: String
 
     /// Opens (creating if needed) the checkpoint database in the state folder.
-    public init(stateFolder: String) throws {
+    /// - Parameter verify: run SQLite's `quick_check` first, so that damage is found before a tail reads anything. It
+    ///   reads the whole file (a second or so for a queue of a million entries): commands that only look at or tend
+    ///   the deletion queue pass false, and a damaged page they touch still fails as `damaged`.
+    public init(stateFolder: String, verify: Bool = true) throws {
         try FileSystem.makeFolders(stateFolder)
         path = FileSystem.absolute(stateFolder) + "/archiver.sqlite"
         var configuration = Configuration()
@@ -55,11 +59,14 @@ public final class CheckpointStore: Sendable {
                     )
                     """)
             }
+            for table in StateTables.migrations { migrator.registerMigration(table.name, migrate: table.migrate) }
             try migrator.migrate(database)
-            // A few pages: cheap, and it finds damage now rather than half-way through a run.
-            let check = try database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
-            if check != ["ok"] {
-                throw Self.damaged(path, check.prefix(3).joined(separator: "; "))
+            // It finds damage now rather than half-way through a run.
+            if verify {
+                let check = try database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+                if check != ["ok"] {
+                    throw Self.damaged(path, check.prefix(3).joined(separator: "; "))
+                }
             }
         } catch let error as DatabaseError {
             throw Self.describe(error, path: path, doing: "open")
@@ -118,13 +125,20 @@ public final class CheckpointStore: Sendable {
 
     /// Saves a checkpoint (durably, before returning).
     public func save(source: String, partition: String, position: String, at date: Date = Date()) throws {
+        try commit(BatchCommit(source: source, partition: partition, position: position, at: date))
+    }
+
+    /// Runs a batch's writes (``CommitWrite``) and saves its checkpoint, in one transaction, durably before
+    /// returning: all of it is saved, or none.
+    public func commit(_ batch: BatchCommit) throws {
         try writing { db in
+            for write in batch.writes { try write.write(db, at: batch.date) }
             try db.execute(
                 sql: """
                     INSERT INTO checkpoints (source, partition, position, updated_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (source, partition) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
                     """,
-                arguments: [source, partition, position, ISO8601DateFormatter().string(from: date)])
+                arguments: [batch.source, batch.partition, batch.position, ISO8601DateFormatter().string(from: batch.date)])
         }
     }
 

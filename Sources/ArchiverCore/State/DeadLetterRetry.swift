@@ -34,6 +34,9 @@ public struct DeadLetterRetry: Sendable {
     public let store: any ArchiveStore
     public var gzipLevel = GzipEncoder.defaultLevel
     public var clock: any WallClock = SystemClock()
+    /// The deletion rules and the queue their entries go to: a record archived now gets its actions queued (before
+    /// its entry leaves the folder), as the tail would have queued them.
+    public var actions: (rules: DeletionActions, queue: QueueStore)?
 
     public init(folder: DeadLetterFolder, store: any ArchiveStore) {
         self.folder = folder
@@ -54,6 +57,7 @@ public struct DeadLetterRetry: Sendable {
         var done: [String] = []
         var failing: [DeadLetter] = []
         var objects: [(ArchiveObject, DeadLetter)] = []
+        var planned: [String: [PlannedEntry]] = [:]
         for entry in entries {
             summary.tried += 1
             if entry.isCut {
@@ -64,8 +68,12 @@ public struct DeadLetterRetry: Sendable {
                 failing.append(again)
                 continue
             }
-            switch entry.raw.withUnsafeBytes({ processor.process($0) }) {
-            case .archive(let object, _): objects.append((object, entry))
+            let context = actions.map { RuleContext(rules: $0.rules.rules, source: entry.source, sourceTable: tableName(fromARN: entry.source)) }
+            let (outcome, entries) = entry.raw.withUnsafeBytes { processor.process($0, rules: context) }
+            switch outcome {
+            case .archive(let object, _):
+                objects.append((object, entry))
+                if !entries.isEmpty { planned[entry.id] = entries }
             case .passOver:
                 summary.passedOver += 1
                 done.append(entry.id)
@@ -94,6 +102,12 @@ public struct DeadLetterRetry: Sendable {
             }
         }
         summary.stillFailing = failing.count
+        if let actions {
+            let entries = done.flatMap { planned[$0] ?? [] }
+            if !entries.isEmpty {
+                try actions.queue.enqueue(entries, maxAttempts: actions.rules.queue.maxAttempts, delay: actions.rules.queue.delay.seconds, at: clock.now())
+            }
+        }
         try await folder.write(failing)
         try await folder.remove(ids: done)
         return summary

@@ -1,0 +1,132 @@
+import ArchiverCore
+import ArgumentParser
+import Foundation
+
+extension Archiver.Queue {
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make entries available again now: by id, --parked, or everything a filter selects.",
+            discussion: """
+                Parked, retrying, scheduled and cancelled entries are made available at once; one that used up its \
+                attempts gets one more, and keeps its error history. Completed and executing entries are left alone.
+
+                EXAMPLES:
+                  archiver queue retry 3f2a9c0d41b7e655 --config archiver.yml
+                  archiver queue retry --parked --config archiver.yml
+                  archiver queue retry --state retryable --rule upload-files \\
+                      --config archiver.yml
+                """)
+        @Argument(help: "Entry ids (or their first characters).") var ids: [String] = []
+        @Flag(help: "Every parked entry (the same as --state parked).") var parked = false
+        @OptionGroup var filter: QueueFilterOption
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var folder: QueueFolderOption
+        @OptionGroup var output: OutputOption
+
+        func validate() throws {
+            if ids.isEmpty && !parked && filter.isEmpty {
+                throw ValidationError("name the entries: ids, --parked, or a filter (--state, --rule)")
+            }
+        }
+
+        func run() async throws {
+            let queue = try folder.queue(config)
+            let changed = try queue.retry(try filter.filter(ids: ids, extraStates: parked ? [.parked] : [], queue: queue), now: Date())
+            try QueueText.report(changed, verb: "retried", leftAlone: "completed or executing", json: output.json)
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel entries that have not run to completion: they never will.",
+            discussion: """
+                Acts on waiting and parked entries; completed and executing ones are left alone. A cancelled entry \
+                stays in the queue (`queue retry` brings it back) until `queue drop` or `queue prune`.
+
+                EXAMPLES:
+                  archiver queue cancel 3f2a9c0d41b7e655 --config archiver.yml
+                  archiver queue cancel --state parked --rule avatars --config archiver.yml
+                """)
+        @Argument(help: "Entry ids (or their first characters).") var ids: [String] = []
+        @OptionGroup var filter: QueueFilterOption
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var folder: QueueFolderOption
+        @OptionGroup var output: OutputOption
+
+        func validate() throws {
+            if ids.isEmpty && filter.isEmpty { throw ValidationError("name the entries: ids, or a filter (--state, --rule)") }
+        }
+
+        func run() async throws {
+            let queue = try folder.queue(config)
+            let changed = try queue.cancel(try filter.filter(ids: ids, queue: queue), now: Date())
+            try QueueText.report(changed, verb: "cancelled", leftAlone: "completed, cancelled or executing", json: output.json)
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete entries from the queue for good (not executing ones).",
+            discussion: """
+                EXAMPLES:
+                  archiver queue drop 3f2a9c0d41b7e655 --config archiver.yml
+                  archiver queue drop --state cancelled --config archiver.yml
+                """)
+        @Argument(help: "Entry ids (or their first characters).") var ids: [String] = []
+        @OptionGroup var filter: QueueFilterOption
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var folder: QueueFolderOption
+        @OptionGroup var output: OutputOption
+
+        func validate() throws {
+            if ids.isEmpty && filter.isEmpty { throw ValidationError("name the entries: ids, or a filter (--state, --rule)") }
+        }
+
+        func run() async throws {
+            let queue = try folder.queue(config)
+            let changed = try queue.drop(try filter.filter(ids: ids, queue: queue))
+            try QueueText.report(changed, verb: "dropped", leftAlone: "executing", json: output.json)
+        }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete completed and cancelled entries finished longer ago than an age (retention).",
+            discussion: """
+                EXAMPLES:
+                  archiver queue prune --completed-before 30d --config archiver.yml
+                  archiver queue prune --completed-before 12h \\
+                      --state-folder /var/lib/archiver --json
+                """)
+        @Option(help: ArgumentHelp("Entries completed or cancelled longer ago than this: 30d, 12h, 90m.", valueName: "age"))
+        var completedBefore: Parsed<Age>
+        @OptionGroup var config: ConfigOption
+        @OptionGroup var folder: QueueFolderOption
+        @OptionGroup var output: OutputOption
+
+        func validate() throws { _ = try completedBefore.value("--completed-before") }
+
+        func run() async throws {
+            let age = try completedBefore.value("--completed-before")
+            let cutoff = Date().addingTimeInterval(-age.seconds)
+            let pruned = try folder.queue(config).prune(finishedBefore: cutoff)
+            if output.json {
+                try Terminal.printJSON(["pruned": pruned])
+            } else {
+                Terminal.print("pruned \(QueueText.count(pruned)) entries finished before \(QueueTime.text(cutoff))")
+            }
+        }
+    }
+}
+
+extension QueueText {
+    /// What a bulk command did.
+    static func report(_ changed: QueueStore.Changed, verb: String, leftAlone: String, json: Bool) throws {
+        if json {
+            try Terminal.printJSON([verb: changed.changed, "left_alone": changed.leftAlone])
+            return
+        }
+        Terminal.print("\(verb) \(count(changed.changed)) entr\(changed.changed == 1 ? "y" : "ies")"
+            + (changed.leftAlone > 0 ? "; left alone \(count(changed.leftAlone)) (\(leftAlone))" : ""))
+    }
+}

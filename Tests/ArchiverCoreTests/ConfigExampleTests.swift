@@ -1,0 +1,34 @@
+import ArchiverCore
+import Foundation
+import Testing
+import TestSupport
+
+/// Every example configuration in fixtures/config/ reads, and says what its README says it does.
+@Suite("Example configuration files")
+struct ConfigExampleTests {
+    static let folder = PackagePaths.fixture("config")
+
+    @Test func everyExampleReads() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+        #expect(files.count >= 2)
+        for file in files {
+            let configuration = try ArchiverConfiguration.load(path: Self.folder + "/" + file)
+            #expect(!configuration.rules.rules.isEmpty, "\(file) has no rules")
+        }
+    }
+
+    @Test func theUploadsExample() throws {
+        let configuration = try ArchiverConfiguration.load(path: Self.folder + "/uploads.yml")
+        #expect(configuration.roots["uploads"] == .s3(bucket: "user-content", prefix: "uploads/"))
+        #expect(configuration.rules.rules.map(\.name) == ["upload-files", "unfinished-uploads", "user-folders"])
+        #expect(configuration.rules.rules[0].actions == [.deleteObject(root: "uploads", key: try Template("{OldImage.key.S}"), keep: true)])
+        #expect(configuration.queue.batchSize == 500 && configuration.queue.maxAttempts == 3)
+    }
+
+    @Test func theLocalExampleInJSON() throws {
+        let configuration = try ArchiverConfiguration.load(path: Self.folder + "/local-files.json")
+        #expect(configuration.roots["photos"] == .folder("/srv/app/photos"))
+        #expect(configuration.queue.delay.seconds == 600)
+        #expect(configuration.rules.rules[1].conditions.first?.description == "OldImage.shared.BOOL == false")
+    }
+}
