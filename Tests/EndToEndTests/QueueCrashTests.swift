@@ -105,7 +105,7 @@ extension CrashTests {
             try await Task.sleep(for: .milliseconds(Int.random(in: 30...700, using: &generator)))
             for process in [tailProcess, runProcess].compactMap({ $0 }) {
                 process.signal(SIGKILL)
-                let result = process.finish()
+                let result = await process.finish()
                 #expect(!result.crashed, "crashed before it was killed: \(result.stderr)")
                 if process === runProcess && process.endedBySignal { killedRuns += 1 }
             }
@@ -126,13 +126,13 @@ extension CrashTests {
         try writer.close()
 
         // Finish: the tail to the end of the feed, then the queue until nothing is left (leases of killed workers pass).
-        let last = try BuiltBinary.run(tail + ["--once", "--json"], in: folder.path)
+        let last = try await BuiltBinary.run(tail + ["--once", "--json"], in: folder.path)
         #expect(last.status == 0, "\(last.stderr)")
         var stats: [String: Any] = [:]
         for _ in 0..<20 {
-            let drain = try BuiltBinary.run(run + ["--once"], in: folder.path)
+            let drain = try await BuiltBinary.run(run + ["--once"], in: folder.path)
             #expect(drain.status == 0, "\(drain.stderr)")
-            let out = try BuiltBinary.run(["queue", "stats", "--config", "archiver.yml", "--json"], in: folder.path)
+            let out = try await BuiltBinary.run(["queue", "stats", "--config", "archiver.yml", "--json"], in: folder.path)
             stats = (try? JSONSerialization.jsonObject(with: Data(out.stdout.utf8))) as? [String: Any] ?? [:]
             let states = stats["states"] as? [String: Int] ?? [:]
             if ["available", "executing", "retryable", "scheduled"].allSatisfy({ states[$0] == 0 }) { break }

@@ -64,7 +64,7 @@ extension FaultProxyTests {
               lease: 1m
             """.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
         // Archived straight to moto; only the actions go through the faults.
-        let tail = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once", "--no-queue"], in: folder.path, environment: server.binaryEnvironment())
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once", "--no-queue"], in: folder.path, environment: server.binaryEnvironment())
         #expect(tail.status == 0, "\(tail.stderr)")
 
         let proxy = try FaultProxy(frontOf: server, faults: Self.faults(total: share), stallSeconds: 3, keyErrors: 0.5)
@@ -76,10 +76,10 @@ extension FaultProxyTests {
         var entries: [[String: Any]] = []
         repeat {
             runs += 1
-            let run = try BuiltBinary.run(["queue", "run", "--config", "archiver.yml", "--once", "--json"], in: folder.path, environment: environment)
+            let run = try await BuiltBinary.run(["queue", "run", "--config", "archiver.yml", "--once", "--json"], in: folder.path, environment: environment)
             #expect(run.status == 0, "\(run.stderr.suffix(2000))")
             try await Task.sleep(for: .milliseconds(150))
-            let list = try BuiltBinary.run(["queue", "list", "--config", "archiver.yml", "--limit", "0", "--json"], in: folder.path)
+            let list = try await BuiltBinary.run(["queue", "list", "--config", "archiver.yml", "--limit", "0", "--json"], in: folder.path)
             entries = (try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))) as? [[String: Any]] ?? []
         } while entries.contains(where: { !["completed", "parked"].contains($0["state"] as? String) }) && runs < 30
 

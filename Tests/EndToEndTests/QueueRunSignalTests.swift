@@ -31,7 +31,7 @@ struct QueueRunSignalTests {
                 actions: [{delete-object: {root: files, key: "{OldImage.path.S}"}}]
             queue: {batch-size: 50, poll: 100ms}
             """.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
-        let tail = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once", "--no-queue"], in: folder.path)
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once", "--no-queue"], in: folder.path)
         #expect(tail.status == 0, "\(tail.stderr)")
 
         let run = try BuiltBinary.start(["queue", "run", "--config", "archiver.yml", "--json"], in: folder.path)
@@ -39,11 +39,11 @@ struct QueueRunSignalTests {
         let deadline = Date().addingTimeInterval(30)
         while folder.files(under: "files").count == count, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         run.signal(SIGTERM)
-        let result = run.finish()
+        let result = await run.finish()
         #expect(result.status == 0 && !run.endedBySignal, "\(result.stderr)")
         let summary = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any] ?? [:]
         let completed = summary["completed"] as? Int ?? -1
-        let stats = try BuiltBinary.run(["queue", "stats", "--config", "archiver.yml", "--json"], in: folder.path)
+        let stats = try await BuiltBinary.run(["queue", "stats", "--config", "archiver.yml", "--json"], in: folder.path)
         let states = ((try? JSONSerialization.jsonObject(with: Data(stats.stdout.utf8))) as? [String: Any])?["states"] as? [String: Int] ?? [:]
         #expect(states["executing"] == 0, "a batch was left leased: \(states)")
         #expect(states["completed"] == completed && completed > 0 && completed % 50 == 0, "\(states), summary \(summary)")
