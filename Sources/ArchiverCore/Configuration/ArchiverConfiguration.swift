@@ -15,9 +15,11 @@ public struct ArchiverConfiguration: Sendable {
     public var archive: String?
     /// `sources:` the sources `serve` tails, as written (`jsonl:…`, `sqlite:…`, `dynamodb:…`).
     public var sources: [String]
+    /// `layout:` and `batching:` how `tail` writes the archive.
+    public var layout = LayoutSettings()
 
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys
 
     /// No file: every setting at its default.
     public init() {
@@ -52,6 +54,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.state = try top.value("state")?.nonEmptyString()
         configuration.archive = try top.value("archive")?.nonEmptyString()
         configuration.sources = try top.value("sources")?.list().map { try $0.nonEmptyString() } ?? []
+        configuration.layout = try LayoutSettings(reading: top)
         try top.finish()
         return configuration
     }
@@ -67,7 +70,7 @@ public struct ArchiverConfiguration: Sendable {
             ("state", .string(state ?? ArchiverConfiguration.defaultState)),
             ("archive", archive.map(JSONValue.string) ?? .null),
             ("sources", .array(sources.map(JSONValue.string))),
-        ])
+        ] + layout.described)
     }
 
     /// The state folder when nothing names one.

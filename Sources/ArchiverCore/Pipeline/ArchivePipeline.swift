@@ -19,6 +19,10 @@ public struct TailOptions: Sendable {
     /// The longest record archived; a longer one is dead-lettered as `too-large` with its first bytes, its
     /// length and its SHA-256 (a JSON-lines source never even holds it whole).
     public var maxRecordBytes: Int
+    /// How the archive holds records (the caller checks it against the archive's manifest: `LayoutManifest.prepare`).
+    public var layout: ArchiveLayout = .perRecord
+    /// Where a batched archive cuts its objects.
+    public var batching = BatchLimits()
 
     /// 4 MiB. A DynamoDB item is at most 400 KB and a stream record holds at most two images of it; the
     /// Streams API hands out at most 1 MB in one GetRecords response, so no record it delivers is longer. Four
@@ -69,6 +73,12 @@ public final class ArchivePipeline: Sendable {
     struct ProcessedBatch: Sendable {
         var batch: SourceBatch
         var outcomes: [RecordOutcome]
+        /// Not a batch: a clock tick, for a batched archive's `flushAfter`.
+        var tick = false
+
+        static var clockTick: ProcessedBatch {
+            ProcessedBatch(batch: SourceBatch(buffer: [], records: [], positions: .labels([]), checkpoint: ""), outcomes: [], tick: true)
+        }
     }
 
     /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done. Gaps the source
@@ -85,6 +95,8 @@ public final class ArchivePipeline: Sendable {
         let processed = AsyncBoundedQueue<ProcessedBatch>(capacity: 1)
         let processors = ProcessorPool(count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder, maxRecordBytes: options.maxRecordBytes)
         let gaps = GapTally()
+        let batched = options.layout == .batched ? BatchedCommitter(pipeline: self, limits: options.batching) : nil
+        try await batched?.prepare(saved: saved)
         let batches = source.batches(after: saved, follow: options.follow, stop: stop, onGap: { gap in
             gaps.add()
             self.record(gap)
@@ -111,10 +123,24 @@ public final class ArchivePipeline: Sendable {
                 processed.close(throwing: error)
             }
         }
+        // A batched archive's objects open longer than `flushAfter` are written on a tick when the source is idle.
+        let ticker = batched != nil ? options.batching.flushAfter.map { flushAfter in
+            Task {
+                while !stop.isStopped {
+                    await stop.sleep(seconds: min(10, max(0.5, flushAfter / 4)))
+                    guard !stop.isStopped, await processed.send(.clockTick) else { break }
+                }
+            }
+        } : nil
+        defer { ticker?.cancel() }
         var summary = TailSummary()
         do {
             while let item = try await processed.next() {
-                summary += try await commit(item, stop: stop)
+                if let batched {
+                    summary += item.tick ? try await batched.flushAged(stop: stop) : try await batched.commit(item, stop: stop)
+                } else {
+                    summary += try await commit(item, stop: stop)
+                }
                 summary.seconds = Date().timeIntervalSince(started)
                 progress?(summary)
             }
@@ -126,6 +152,13 @@ public final class ArchivePipeline: Sendable {
             throw error
         }
         _ = await (reader.value, compressor.value)
+        if let batched {
+            // The end of the input (`--once`): every object is complete. When stopped, open objects are left for the
+            // next run, which reads their records again and cuts them where a run that was never stopped does.
+            if !stop.isStopped { summary += try await batched.finish(stop: stop) }
+            summary.objects = summary.objects ?? 0
+            summary.held = batched.held
+        }
         summary.seconds = Date().timeIntervalSince(started)
         summary.gaps = gaps.value
         return summary

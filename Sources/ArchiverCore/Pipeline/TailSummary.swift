@@ -13,6 +13,11 @@ public struct TailSummary: Sendable, Codable, Equatable {
     public var seconds: Double = 0
     /// Gaps noticed: records the source could no longer supply (trimmed from a stream before they were read).
     public var gaps = 0
+    /// Batched objects written (nil for a per-record archive).
+    public var objects: Int?
+    /// Records of a batched archive held in objects still open when the run ended: the checkpoint stands before
+    /// them, and the next run reads them again (nil for a per-record archive).
+    public var held: Int?
 
     enum CodingKeys: String, CodingKey {
         case read, archived, gaps
@@ -23,6 +28,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
         case bytes
         case archivedBytes = "archived_bytes"
         case seconds
+        case objects = "batched_objects"
+        case held = "held_open"
     }
 
     public init() {}
@@ -37,6 +44,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
         lhs.bytes += rhs.bytes
         lhs.archivedBytes += rhs.archivedBytes
         lhs.gaps += rhs.gaps
+        if let objects = rhs.objects { lhs.objects = (lhs.objects ?? 0) + objects }
+        if let held = rhs.held { lhs.held = (lhs.held ?? 0) + held }
     }
 
     /// For people: short and aligned.
@@ -50,6 +59,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
             ("time", String(format: "%.2f s  (%.0f records/s, ", seconds, rate) + ByteSize.rate(bytes, seconds: seconds) + ")"),
         ]
         if gaps > 0 { rows.insert(("gaps", "\(gaps)"), at: 4) }
+        if let objects { rows.insert(("objects", "\(objects)  (batched)"), at: 2) }
+        if let held, held > 0 { rows.insert(("held open", "\(held)  (in objects not yet full; the next run reads them again)"), at: rows.count - 1) }
         return alignedRows(rows)
     }
 }

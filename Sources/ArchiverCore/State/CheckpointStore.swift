@@ -55,6 +55,7 @@ public final class CheckpointStore: Sendable {
                     )
                     """)
             }
+            migrator.registerMigration("batch_positions") { db in try Self.createBatchPositions(db) }
             try migrator.migrate(database)
             // A few pages: cheap, and it finds damage now rather than half-way through a run.
             let check = try database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
@@ -97,11 +98,11 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw Self.describe(error, path: path, doing: "read") }
     }
 
-    private func writing(_ body: (Database) throws -> Void) throws {
+    func writing(_ body: (Database) throws -> Void) throws {
         do { try database.write(body) } catch { throw Self.describe(error, path: path, doing: "write to") }
     }
 
