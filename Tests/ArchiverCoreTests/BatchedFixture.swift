@@ -86,6 +86,9 @@ final class RequestLog: ArchiveStore, @unchecked Sendable {
 
     private func note(_ request: String) { lock.withLock { requests.append(request) } }
 
+    /// Forgets the requests so far.
+    func clear() { lock.withLock { requests.removeAll() } }
+
     func put(_ objects: [ArchiveObject]) async -> [Int: ArchiveStoreError] {
         objects.forEach { note("put \($0.key)") }
         var failures: [Int: ArchiveStoreError] = [:]
