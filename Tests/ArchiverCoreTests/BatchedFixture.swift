@@ -79,6 +79,21 @@ final class RequestLog: ArchiveStore, @unchecked Sendable {
     private(set) var requests: [String] = []
     /// Puts of a key for which this says true fail with `.failed` (the run stops there).
     var failPut: @Sendable (String) -> Bool = { _ in false }
+    /// When set, writes and deletions after this many (each object or key counted) fail, as if the process had
+    /// been killed there: nothing more changes.
+    var mutationsAllowed: Int?
+    private var mutations = 0
+
+    /// Whether one more write or deletion may happen.
+    private func mutate() -> Bool {
+        lock.withLock {
+            mutations += 1
+            return mutationsAllowed.map { mutations <= $0 } ?? true
+        }
+    }
+
+    /// Writes and deletions so far.
+    var mutationCount: Int { lock.withLock { mutations } }
 
     init(_ inner: any ArchiveStore) { self.inner = inner }
 
@@ -94,7 +109,7 @@ final class RequestLog: ArchiveStore, @unchecked Sendable {
         var failures: [Int: ArchiveStoreError] = [:]
         var keep: [(Int, ArchiveObject)] = []
         for (i, object) in objects.enumerated() {
-            if failPut(object.key) { failures[i] = .failed("stopped before \(object.key)") } else { keep.append((i, object)) }
+            if failPut(object.key) || !mutate() { failures[i] = .failed("stopped before \(object.key)") } else { keep.append((i, object)) }
         }
         for (j, error) in await inner.put(keep.map(\.1)) { failures[keep[j].0] = error }
         return failures
@@ -118,7 +133,10 @@ final class RequestLog: ArchiveStore, @unchecked Sendable {
     }
 
     func delete(_ keys: [String]) async throws {
-        keys.forEach { note("delete \($0)") }
-        try await inner.delete(keys)
+        for key in keys {
+            guard mutate() else { throw ArchiveStoreError.failed("stopped before deleting \(key)") }
+            note("delete \(key)")
+            try await inner.delete([key])
+        }
     }
 }

@@ -45,13 +45,17 @@ public struct BatchIndex: Sendable, Equatable {
     public var object: String
     public var objectBytes: Int64
     public var entries: [BatchIndexEntry]
+    /// For an object rewritten without some records: the object it replaced, deleted after this index is written
+    /// (and again, harmlessly, by any later rewrite, in case that deletion was cut short).
+    public var replaces: String?
 
     public static let version = 1
 
-    public init(object: String, objectBytes: Int64, entries: [BatchIndexEntry]) {
+    public init(object: String, objectBytes: Int64, entries: [BatchIndexEntry], replaces: String? = nil) {
         self.object = object
         self.objectBytes = objectBytes
         self.entries = entries
+        self.replaces = replaces
     }
 
     /// The index's bytes: gzip, one member per MiB or so of lines (`gunzip` reads them as one text), so the text
@@ -66,6 +70,7 @@ public struct BatchIndex: Sendable, Equatable {
         header.string("object", object)
         header.int("object_bytes", Int(objectBytes))
         header.int("records", entries.count)
+        if let replaces { header.string("replaces", replaces) }
         out += header.finished()
         out.append(0x0A)
         for entry in entries {
@@ -123,7 +128,7 @@ public struct BatchIndex: Sendable, Equatable {
         guard entries.count == count else {
             throw BatchIndexError("the index \(key) lists \(entries.count) records, its header says \(count)")
         }
-        return BatchIndex(object: object, objectBytes: size, entries: entries)
+        return BatchIndex(object: object, objectBytes: size, entries: entries, replaces: header["replaces"]?.stringValue)
     }
 }
 

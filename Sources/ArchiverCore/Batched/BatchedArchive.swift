@@ -71,22 +71,28 @@ public struct BatchedArchive: Sendable {
     /// carry each object's first and last deletion time), then the indexes whose times hold it, usually one.
     /// - Returns: nil when no index lists the key.
     public func locate(_ key: String) async throws -> Located? {
-        guard let parts = RecordKeyParts(key) else { return nil }
-        var candidates: [(String, BatchedObjectName)] = []
-        for try await page in store.list(prefix: "\(parts.day)/_") {
-            for object in page {
-                if let name = BatchedObjectName(indexKey: object.key), name.first <= parts.secondsOfDay, parts.secondsOfDay <= name.last {
-                    candidates.append((object.key, name))
-                }
-            }
-        }
-        for (indexKey, _) in candidates {
+        for indexKey in try await candidates(key) {
             let index = try await index(indexKey)
             if let entry = index.entries.first(where: { $0.key == key }) {
                 return Located(entry: entry, object: index.object, indexKey: indexKey)
             }
         }
         return nil
+    }
+
+    /// The indexes whose objects can hold a key: those of its day whose first and last deletion times enclose its
+    /// time (one listing of the day's indexes, `YYYY/MM/DD/_`).
+    public func candidates(_ key: String) async throws -> [String] {
+        guard let parts = RecordKeyParts(key) else { return [] }
+        var candidates: [String] = []
+        for try await page in store.list(prefix: "\(parts.day)/_") {
+            for object in page {
+                if let name = BatchedObjectName(indexKey: object.key), name.first <= parts.secondsOfDay, parts.secondsOfDay <= name.last {
+                    candidates.append(object.key)
+                }
+            }
+        }
+        return candidates
     }
 
     /// One record's member (exactly the bytes a per-record archive holds for it): one ranged read.

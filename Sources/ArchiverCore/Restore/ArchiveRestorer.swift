@@ -231,6 +231,7 @@ public struct ArchiveRestorer: Sendable {
 
     /// The records of one batched object, read whole once and cut by its index.
     func load(_ read: BatchedArchive.ReadIndex) async throws -> [Result<RestoreItem, any Error>] {
+        guard !read.index.entries.isEmpty else { return [] }
         let object: [UInt8]
         do {
             object = try await store.get(read.index.object)
