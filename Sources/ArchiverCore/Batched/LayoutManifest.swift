@@ -61,6 +61,9 @@ public enum LayoutManifest {
                     "the archive \(store.location) is \(declared) (its \(key) says so); it cannot also hold \(requested) objects. "
                         + "Run with --layout \(declared) (or leave --layout out), or give --archive a new place for a \(requested) archive")
             }
+            // Written again: on S3 that makes it new, so a lifecycle rule over the whole archive neither moves it to a
+            // class it cannot be read from nor expires it while the archive is written to.
+            if declared == .batched { try await write(store) }
             return declared
         }
         guard requested == .batched else { return .perRecord }
@@ -69,9 +72,14 @@ public enum LayoutManifest {
                 "the archive \(store.location) already holds per-record objects (e.g. \(perRecord)), so it cannot become batched. "
                     + "Give --archive a new place for a batched archive, or leave --layout out to go on per-record")
         }
+        try await write(store)
+        return .batched
+    }
+
+    /// Writes a batched archive's manifest.
+    public static func write(_ store: any ArchiveStore) async throws {
         let failures = await store.put([ArchiveObject(key: key, body: body(.batched), metadata: ["archiver-layout": "manifest"])])
         if let failure = failures.values.first { throw failure }
-        return .batched
     }
 
     /// A per-record object in the first pages of the listing, if there is one.

@@ -30,6 +30,10 @@ public struct LifecyclePlanner: Sendable {
         public var deleteBatchSize: Int
         /// Where the policy came from, for reports.
         public var policySource: String?
+        /// The prices `plan` compares the two layouts' requests and transitions with; nil: no comparison.
+        public var prices: S3RequestPrices? = .usEast1
+        /// How a batched archive of the same records would be cut (for the comparison).
+        public var batching = BatchLimits()
 
         public init(
             ageBasis: LifecycleAgeBasis = .deletionTime,
@@ -52,7 +56,7 @@ public struct LifecyclePlanner: Sendable {
     /// The UTC day planned for.
     public let today: LifecycleDay
     /// How the archive is read.
-    public let options: Options
+    public var options: Options
     let evaluators: [LifecycleRuleEvaluator]
 
     /// - Parameters:
@@ -94,9 +98,14 @@ public struct LifecyclePlanner: Sendable {
         var unmatched = ObjectTally()
         var undated = ObjectTally()
         let yesterday = today.adding(days: -1)
+        var costs: LayoutCostTally?
+        if let prices = options.prices {
+            costs = LayoutCostTally(layout: try await LayoutManifest.layout(of: store), limits: options.batching, evaluators: evaluators, prices: prices)
+        }
         for try await page in store.list(prefix: "") {
             try Task.checkCancellation()
-            for object in page {
+            for object in page where object.key != LayoutManifest.key {
+                costs?.add(object)
                 scanned.add(object.size)
                 guard let created = creationSeconds(of: object) else {
                     undated.add(object.size)
@@ -113,7 +122,7 @@ public struct LifecyclePlanner: Sendable {
         return LifecyclePlan(
             archive: store.location, policy: options.policySource, today: today, storageClasses: options.storageClasses,
             transitionMinimumObjectSize: options.transitionMinimumObjectSize, ageBasis: options.ageBasis,
-            rules: counters.map(\.plan), scanned: scanned, unmatched: unmatched, undated: undated)
+            rules: counters.map(\.plan), scanned: scanned, unmatched: unmatched, undated: undated, costs: costs?.finish())
     }
 
     /// Deletes every object past its expiry under an enabled rule, `deleteBatchSize` keys at a time.
@@ -167,7 +176,8 @@ public struct LifecyclePlanner: Sendable {
         if !expiring.isEmpty {
             for try await page in store.list(prefix: "") {
                 try Task.checkCancellation()
-                for object in page {
+                // The manifest declares the archive's layout for as long as the archive lives.
+                for object in page where object.key != LayoutManifest.key {
                     scanned.add(object.size)
                     guard let created = creationSeconds(of: object),
                         let index = expiring.first(where: {

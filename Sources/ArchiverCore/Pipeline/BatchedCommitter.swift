@@ -21,6 +21,8 @@ final class BatchedCommitter: @unchecked Sendable {
     private let newline: [UInt8]
     private var partitions: [String: Partition] = [:]
     private var saved: [String: String] = [:]
+    /// When the manifest was last written (it is written again once a day; see `LayoutManifest.prepare`).
+    private var manifestWritten: Double
 
     /// Where one partition stands.
     final class Partition {
@@ -51,6 +53,7 @@ final class BatchedCommitter: @unchecked Sendable {
         self.pipeline = pipeline
         self.limits = limits
         newline = newlineMember(gzipLevel: pipeline.options.gzipLevel)
+        manifestWritten = pipeline.clock.now().timeIntervalSince1970
     }
 
     private var source: any ChangeSource { pipeline.source }
@@ -216,6 +219,14 @@ final class BatchedCommitter: @unchecked Sendable {
             }
         }
         try await pipeline.deadLetters.write(letters)
+        if now.timeIntervalSince1970 - manifestWritten >= 86_400 {
+            manifestWritten = now.timeIntervalSince1970
+            do {
+                try await LayoutManifest.write(pipeline.store)
+            } catch {
+                logger.warning("could not write the archive's manifest again; the next start writes it", metadata: ["error": "\(error)"])
+            }
+        }
 
         var standings: [CheckpointStore.BatchStanding] = []
         for name in names {
