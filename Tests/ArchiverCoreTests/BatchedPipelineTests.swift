@@ -74,6 +74,32 @@ struct BatchedPipelineTests {
         #expect(try checkpoints.batchPositions(source: "jsonl:" + f.feed).isEmpty)
     }
 
+    @Test func flushAfterWritesAnObjectAnIdleFollowingTailHolds() async throws {
+        let f = try BatchedFixture(records: 700)
+        defer { f.folder.remove() }
+        let store = try LocalArchiveStore(path: f.folder("a"))
+        var options = TailOptions(follow: true, maximumBackoff: 0.01)
+        options.layout = try await LayoutManifest.prepare(store, requested: .batched)
+        options.batching = BatchedFixture.small
+        options.batching.flushAfter = 1
+        let stop = StopSignal()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            stop.stop()
+        }
+        defer { watchdog.cancel() }
+        let removes = f.counts.removes
+        let pipeline = ArchivePipeline(
+            source: JSONLinesSource(path: f.feed), store: store, checkpoints: try CheckpointStore(stateFolder: f.folder("s")),
+            deadLetters: try DeadLetterFolder(stateFolder: f.folder("s")), options: options,
+            progress: { summary in if summary.archived == removes { stop.stop() } })
+        let started = Date()
+        let summary = try await pipeline.run(stop: stop)
+        #expect(summary.archived == removes && summary.held == 0, "the last object was written while the source was idle")
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(try CheckpointStore(stateFolder: f.folder("s")).batchPositions(source: "jsonl:" + f.feed).isEmpty, "the checkpoint is at the end")
+    }
+
     @Test func anObjectTheStoreRefusesHasItsRecordsDeadLettered() async throws {
         let f = try BatchedFixture(records: 1500)
         defer { f.folder.remove() }
