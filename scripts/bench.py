@@ -219,6 +219,24 @@ def main():
         if written != objects:
             sys.exit("jsonl → folder wrote %d objects, expected %d" % (written, objects))
 
+        # The batched layout, same feed: default limits, then the largest objects allowed (memory).
+        sync_disk()
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", work + "/batched", "--state", work + "/s-batched",
+                           "--layout", "batched", "--json"])
+        summary = json.loads(out)
+        if summary["archived"] != objects or summary.get("held_open") != 0:
+            sys.exit("jsonl → folder, batched, archived %d records, expected %d" % (summary["archived"], objects))
+        table.add("jsonl → folder, batched (%d objects)" % summary["batched_objects"], s, args.records, feed_bytes, summary["batched_objects"] * 2, rss)
+        batched_folder = s
+        comparisons["batched_folder_mb_per_s"] = round(feed_bytes / s / 1e6, 1)
+        comparisons["batched_objects_per_million_records"] = round(summary["batched_objects"] * 1e6 / args.records)
+        for label, path, count, key in (("", feed, args.records, "batched_rss_mb"), (", %d records" % args.small, small, args.small, "batched_rss_small_mb")):
+            s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + path, "--archive", work + "/batched-largest" + key, "--state", work + "/s-" + key,
+                               "--layout", "batched", "--batch-max-bytes", "64MiB", "--batch-max-records", "10000000", "--batch-window", "1d", "--json"])
+            table.add("jsonl → folder, batched, 64 MiB objects%s" % label, s, count, os.path.getsize(path), json.loads(out)["batched_objects"] * 2, rss)
+            comparisons[key] = round(rss, 1)
+        comparisons["batched_rss_ratio_vs_small_feed"] = round(comparisons["batched_rss_mb"] / comparisons["batched_rss_small_mb"], 2)
+
         # Baselines, same run.
         # Nothing is deleted until the end: ext4 allocates inodes slowly for a while after mass deletions,
         # which would penalise whichever case came next.
@@ -227,6 +245,7 @@ def main():
         os.sync()
         table.add("baseline: Python seed handler", s, args.records, feed_bytes, objects, rss)
         comparisons["folder_vs_seed_handler"] = round(s / archiver_folder, 2)
+        comparisons["batched_folder_vs_seed_handler"] = round(s / batched_folder, 2)
         sync_disk()
         with open(os.devnull, "wb") as null:
             s_gzip, _, _ = run(["gzip", "-6", "-c"], stdout=null, input_path=removes)
@@ -246,15 +265,24 @@ def main():
         print("comparisons (targets in brackets):")
         targets = [("folder_vs_seed_handler", "jsonl → folder, × the seed handler's records/s", "≥ 4"),
                    ("folder_vs_floor_plus_gzip", "jsonl → folder time ÷ (floor + gzip -6) time", "≤ 1.5"),
+                   ("batched_folder_vs_seed_handler", "jsonl → folder batched, × the seed handler's records/s", "≥ 4"),
+                   ("batched_folder_mb_per_s", "jsonl → folder batched, MB/s of feed", "≥ 250"),
+                   ("batched_objects_per_million_records", "batched objects per million records (folder)", ""),
+                   ("batched_rss_mb", "peak RSS, batched, 64 MiB objects, %d records, MB" % args.records, "< 150"),
+                   ("batched_rss_ratio_vs_small_feed", "that ÷ the same for %d records" % args.small, "≤ 1.2"),
                    ("null_store_mb_per_s", "jsonl → null store, MB/s of feed", "≥ 300"),
                    ("rss_mb", "peak RSS, %d records, MB" % args.records, "< 100"),
                    ("rss_ratio_vs_small_feed", "peak RSS ÷ peak RSS of %d records" % args.small, "≤ 1.2"),
                    ("restore_sqlite_items_per_s", "restore into SQLite, items/s", "≥ 20000"),
                    ("s3_vs_boto3_loop", "jsonl → S3, × the boto3 loop's records/s", "≥ 2"),
+                   ("batched_s3_vs_boto3_loop", "jsonl → S3 batched, × the boto3 loop's records/s", "≥ 20"),
+                   ("batched_s3_objects_per_million_records", "batched S3 objects (data + index) per million records", ""),
+                   ("batched_restore_requests", "restore one key from batched S3: requests", "2 reads"),
+                   ("batched_restore_seconds", "restore one key from batched S3: seconds", ""),
                    ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1")]
         for key, label, target in targets:
             if key in comparisons:
-                print("  %-52s %8s   [%s]" % (label, comparisons[key], target), flush=True)
+                print("  %-60s %8s   [%s]" % (label, comparisons[key], target), flush=True)
         if args.json:
             json.dump(dict(cases=table.rows, comparisons=comparisons), open(args.json, "w"), indent=2)
     finally:
@@ -334,6 +362,14 @@ def s3_cases(binary, work, args, table, comparisons):
         s, rss, _ = run([sys.executable, "-c", BOTO3_LOOP, feed, "bench", "boto3"], env=moto.env)
         table.add("baseline: boto3 put_object loop (moto)", s, args.s3_records, os.path.getsize(feed), objects, rss)
         comparisons["s3_vs_boto3_loop"] = round(s / archiver_s3, 2)
+        boto3_loop = s
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "s3://bench/batched", "--state", work + "/s-s3-batched",
+                           "--layout", "batched", "--json"], env=moto.env)
+        written = json.loads(out)["batched_objects"]
+        table.add("jsonl → S3 (moto), batched (%d objects)" % written, s, args.s3_records, os.path.getsize(feed), written * 2, rss)
+        comparisons["batched_s3_vs_boto3_loop"] = round(boto3_loop / s, 1)
+        comparisons["batched_s3_objects_per_million_records"] = round(written * 2 * 1e6 / args.s3_records)
+        restore_one(binary, work, moto, table, comparisons)
 
         months = sorted({json.loads(l)["dynamodb"]["ApproximateCreationDateTime"] for l in open(feed, "rb")
                          if b'"REMOVE"' in l and isinstance(json.loads(l)["dynamodb"]["ApproximateCreationDateTime"], int)})
@@ -349,6 +385,30 @@ def s3_cases(binary, work, args, table, comparisons):
         comparisons["sync_vs_aws_s3_sync"] = round(archiver_sync / s, 2)
     finally:
         moto.stop()
+
+
+def restore_one(binary, work, moto, table, comparisons):
+    """Restore of one record by key from the batched S3 archive, through scripts/fault-proxy.py with no faults,
+    which counts the requests."""
+    listing = subprocess.run([binary, "ls", "--archive", "s3://bench/batched"], env=moto.env, check=True, capture_output=True, text=True).stdout.split("\n")
+    key = listing[len(listing) // 2].split()[-1]
+    proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "fault-proxy.py"), "--upstream", moto.url, "--faults", ""],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(proxy.stdout.readline().split()[-1])
+        env = dict(moto.env, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port)
+        s, rss, _ = run([binary, "restore", key, "--archive", "s3://bench/batched", "--to", "-"], env=env)
+        import urllib.request
+        stats = json.load(urllib.request.urlopen("http://127.0.0.1:%d/__fault/stats" % port))
+        kinds = sorted(("list" if path.count("/") == 1 else "manifest" if path.endswith("_archiver-layout.json") else
+                        "index" if path.endswith(".index.gz") else "range" if path.endswith(".jsonl.gz") else path)
+                       for path in stats["by_request"])
+        table.add("restore one key from batched S3 (%s)" % ", ".join(kinds), s, None, None, None, rss, "%d requests" % stats["requests"])
+        comparisons["batched_restore_requests"] = "%d (%s)" % (stats["requests"], "+".join(kinds))
+        comparisons["batched_restore_seconds"] = round(s, 3)
+    finally:
+        proxy.kill()
+        proxy.wait()
 
 
 if __name__ == "__main__":
