@@ -5,8 +5,9 @@
 /// fixed header. Its bytes are appended to one buffer reserved at the largest object size; only the pages
 /// written count in memory.
 final class BatchBuilder {
-    /// `2024/01/15`: every record's day.
+    /// `2024/01/15`: every record's day; and as a number, `20240115`.
     let day: String
+    let dayNumber: Int
     /// The window of the last record added.
     private(set) var lastWindow: Int
     /// When the first record was added (wall clock), for `flushAfter`.
@@ -20,12 +21,14 @@ final class BatchBuilder {
     private(set) var last = Int.min
     private(set) var ttl = 0
     /// Where each record came from, for dead letters if the store refuses the object.
-    private var positions: [String] = []
+    private var places: [RecordPlace] = []
     private var files: [(from: Int, file: SourceFile?)] = []
+    private var fileBatch = -1
     private let newline: [UInt8]
 
-    init(day: String, window: Int, openedAt: Double, newline: [UInt8], reserve: Int) {
+    init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int) {
         self.day = day
+        self.dayNumber = dayNumber
         self.lastWindow = window
         self.openedAt = openedAt
         self.newline = newline
@@ -38,7 +41,8 @@ final class BatchBuilder {
     /// The size the object would have with one more member of `length` bytes.
     func bytes(adding length: Int) -> Int { body.count + length + newline.count }
 
-    func append(member: [UInt8], key: String, secondsOfDay: Int, window: Int, kind: DeletionKind, position: String, file: SourceFile?) {
+    /// Adds a record; `batch` numbers the source batch it came in, so its file is compared once per batch.
+    func append(member: [UInt8], key: String, secondsOfDay: Int, window: Int, kind: DeletionKind, place: RecordPlace, batch: Int, file: SourceFile?) {
         offsets.append(Int64(body.count))
         lengths.append(Int32(member.count))
         body.append(contentsOf: member)
@@ -49,8 +53,11 @@ final class BatchBuilder {
         first = min(first, secondsOfDay)
         last = max(last, secondsOfDay)
         lastWindow = window
-        positions.append(position)
-        if files.last.map({ $0.file != file }) ?? true { files.append((keys.count - 1, file)) }
+        places.append(place)
+        if batch != fileBatch {
+            fileBatch = batch
+            if files.last.map({ $0.file != file }) ?? true { files.append((keys.count - 1, file)) }
+        }
     }
 
     /// The object's name.
@@ -58,24 +65,21 @@ final class BatchBuilder {
         BatchedObjectName(datePath: day, first: first, last: last, records: count, id: BatchedObjectName.id(ofKeys: keys))
     }
 
-    /// The index entries.
-    func entries() -> [BatchIndexEntry] {
-        keys.indices.map { i in
-            let parts = RecordKeyParts(keys[i])
-            return BatchIndexEntry(
-                key: keys[i], item: parts.map { String($0.item) } ?? "", kind: kinds[i], deletedAt: parts?.deletedAt ?? "",
-                sequence: parts.map { String($0.sequence) } ?? "", offset: offsets[i], length: Int64(lengths[i]))
-        }
-    }
-
     /// The data object and its index, ready to write (data first: the index makes it visible).
     func finish(gzipLevel: Int) -> BatchedObject {
         let name = self.name
-        let index = BatchIndex(object: name.dataKey, objectBytes: Int64(body.count), entries: entries())
+        var text = IndexText(object: name.dataKey, objectBytes: Int64(body.count), records: count, replaces: nil, gzipLevel: gzipLevel)
+        for i in keys.indices {
+            var key = keys[i]
+            key.withUTF8 { bytes in
+                guard let parts = RecordKeyParts.parse(bytes) else { return }
+                text.append(key: bytes, parts: (parts.0, parts.1, parts.2), kind: kinds[i], offset: offsets[i], length: Int64(lengths[i]))
+            }
+        }
         return BatchedObject(
             name: name,
             data: ArchiveObject(key: name.dataKey, body: body, metadata: ["archiver-layout": "batched", "archiver-records": "\(count)"]),
-            index: ArchiveObject(key: name.indexKey, body: index.encoded(gzipLevel: gzipLevel), metadata: ["archiver-layout": "batched-index"]),
+            index: ArchiveObject(key: name.indexKey, body: text.finished(), metadata: ["archiver-layout": "batched-index"]),
             records: count, ttl: ttl)
     }
 
@@ -85,15 +89,15 @@ final class BatchBuilder {
         return keys.indices.map { i in
             while fileIndex + 1 < files.count && files[fileIndex + 1].from <= i { fileIndex += 1 }
             let member = Array(body[Int(offsets[i])..<(Int(offsets[i]) + Int(lengths[i]))])
-            return ((try? gunzip(member)) ?? member, positions[i], files.isEmpty ? nil : files[fileIndex].file)
+            return ((try? gunzip(member)) ?? member, places[i].description, files.isEmpty ? nil : files[fileIndex].file)
         }
     }
 }
 
 extension BatchLimits {
-    /// Whether `open` must be closed before a record of `length` member bytes on `day` in `window`.
-    func mustCut(_ open: BatchBuilder, day: Substring, window: Int, length: Int) -> Bool {
-        open.day != day || open.count >= maxRecords || open.bytes(adding: length) > maxBytes
+    /// Whether `open` must be closed before a record of `length` member bytes on day `dayNumber` in `window`.
+    func mustCut(_ open: BatchBuilder, dayNumber: Int, window: Int, length: Int) -> Bool {
+        open.dayNumber != dayNumber || open.count >= maxRecords || open.bytes(adding: length) > maxBytes
             || (window != open.lastWindow && open.bytes >= minBytes)
     }
 
@@ -107,18 +111,41 @@ extension BatchLimits {
         for (i, record) in records.enumerated() {
             guard let parts = RecordKeyParts(record.object.key) else { continue }
             let window = parts.secondsOfDay / self.window
-            if let current = open, mustCut(current, day: parts.day, window: window, length: record.object.body.count) {
+            if let current = open, mustCut(current, dayNumber: parts.dayNumber, window: window, length: record.object.body.count) {
                 result.append((current.finish(gzipLevel: gzipLevel), members))
                 open = nil
                 members = []
             }
-            if open == nil { open = BatchBuilder(day: String(parts.day), window: window, openedAt: 0, newline: newline, reserve: 0) }
+            if open == nil { open = BatchBuilder(day: parts.day, dayNumber: parts.dayNumber, window: window, openedAt: 0, newline: newline, reserve: 0) }
             open!.append(member: record.object.body, key: record.object.key, secondsOfDay: parts.secondsOfDay, window: window, kind: record.kind,
-                         position: "", file: nil)
+                         place: .label("dead letter \(i + 1)"), batch: 0, file: nil)
             members.append(i)
         }
         if let open { result.append((open.finish(gzipLevel: gzipLevel), members)) }
         return result
+    }
+}
+
+/// Where a record stands in its source, kept cheaply until a dead letter needs it in words.
+enum RecordPlace: CustomStringConvertible {
+    case line(Int, byte: Int64)
+    case label(String)
+
+    /// The place of record `index` of `batch`, as `SourceBatch.position(of:)` words it.
+    init(_ batch: SourceBatch, _ index: Int) {
+        switch batch.positions {
+        case .lines(let firstLine, let baseOffset, let lineNumbers):
+            self = .line(lineNumbers.isEmpty ? firstLine + index : lineNumbers[index], byte: baseOffset + Int64(batch.records[index].lowerBound))
+        case .labels(let labels):
+            self = .label(labels[index])
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .line(let line, let byte): "line \(line) (byte \(byte))"
+        case .label(let label): label
+        }
     }
 }
 

@@ -61,36 +61,12 @@ public struct BatchIndex: Sendable, Equatable {
     /// The index's bytes: gzip, one member per MiB or so of lines (`gunzip` reads them as one text), so the text
     /// is never held whole however many records the object has.
     public func encoded(gzipLevel: Int = GzipEncoder.defaultLevel) -> [UInt8] {
-        let encoder = GzipEncoder(level: gzipLevel)
-        var result: [UInt8] = []
-        var out: [UInt8] = []
-        out.reserveCapacity(Self.chunk + 4096)
-        var header = JSONObjectWriter()
-        header.int("archiver_index", Self.version)
-        header.string("object", object)
-        header.int("object_bytes", Int(objectBytes))
-        header.int("records", entries.count)
-        if let replaces { header.string("replaces", replaces) }
-        out += header.finished()
-        out.append(0x0A)
+        var text = IndexText(object: object, objectBytes: objectBytes, records: entries.count, replaces: replaces, gzipLevel: gzipLevel)
         for entry in entries {
-            var line = JSONObjectWriter()
-            line.string("key", entry.key)
-            line.string("item", entry.item)
-            line.string("kind", entry.kind.rawValue)
-            line.string("deleted_at", entry.deletedAt)
-            line.string("sequence", entry.sequence)
-            line.int("offset", Int(entry.offset))
-            line.int("length", Int(entry.length))
-            out += line.finished()
-            out.append(0x0A)
-            if out.count >= Self.chunk {
-                result += encoder.compress(out)
-                out.removeAll(keepingCapacity: true)
-            }
+            text.append(key: entry.key, item: entry.item, kind: entry.kind, deletedAt: entry.deletedAt, sequence: entry.sequence,
+                        offset: entry.offset, length: entry.length)
         }
-        if !out.isEmpty { result += encoder.compress(out) }
-        return result
+        return text.finished()
     }
 
     static let chunk = 1 << 20
@@ -141,37 +117,163 @@ public struct BatchIndexError: Error, Sendable, CustomStringConvertible {
 /// The parts of a per-record key (`2024/01/15/<item>.<HHMMSS>.<sequence>.<kind>.json.gz`) that a batched object
 /// needs, read from its bytes without building an `ArchiveKey`: the hot path does this once per record.
 struct RecordKeyParts {
-    /// `2024/01/15`.
-    let day: Substring
+    let key: String
+    /// Byte offsets into the key: the item key, the sequence.
+    let item: Range<Int>
+    let sequence: Range<Int>
     let secondsOfDay: Int
-    let item: Substring
-    let sequence: Substring
+    /// The date as a number, `20240115`.
+    let dayNumber: Int
 
     init?(_ key: String) {
-        let utf8 = key.utf8
-        guard utf8.count > 11 + ArchiveKey.suffix.utf8.count, key.hasSuffix(ArchiveKey.suffix) else { return nil }
-        let nameEnd = utf8.index(utf8.endIndex, offsetBy: -ArchiveKey.suffix.utf8.count)
-        let dayEnd = utf8.index(utf8.startIndex, offsetBy: 10)
-        guard utf8[dayEnd] == UInt8(ascii: "/") else { return nil }
-        // From the end: .<kind>, .<sequence>, .<HHMMSS>; the rest is the item key.
-        var dots: [String.Index] = []
-        var i = nameEnd
-        while dots.count < 3 && i > dayEnd {
-            i = utf8.index(before: i)
-            if utf8[i] == UInt8(ascii: ".") { dots.append(i) }
-        }
-        guard dots.count == 3 else { return nil }
-        let timeStart = utf8.index(after: dots[2])
-        guard let seconds = BatchedObjectName.seconds(key[timeStart..<dots[1]]) else { return nil }
-        day = key[key.startIndex..<dayEnd]
-        secondsOfDay = seconds
-        item = key[utf8.index(after: dayEnd)..<dots[2]]
-        sequence = key[utf8.index(after: dots[1])..<dots[0]]
+        var key = key
+        guard let parts = key.withUTF8({ Self.parse($0) }) else { return nil }
+        self.key = key
+        (item, sequence, secondsOfDay, dayNumber) = parts
     }
 
-    /// `2024-01-15T10:30:00Z`.
-    var deletedAt: String {
-        let date = String(day.map { $0 == "/" ? "-" : $0 })
-        return "\(date)T\(pad(secondsOfDay / 3600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))Z"
+    /// The item range, the sequence range, the seconds after midnight and the date as a number, or nil when the
+    /// bytes are not a per-record key.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (Range<Int>, Range<Int>, Int, Int)? {
+        let suffix = 8  // ".json.gz"
+        let count = bytes.count
+        guard count > 11 + suffix, bytes[10] == UInt8(ascii: "/"), bytes[4] == UInt8(ascii: "/"), bytes[7] == UInt8(ascii: "/"),
+            bytes[count - suffix] == UInt8(ascii: "."), bytes[count - 3] == UInt8(ascii: "."), bytes[count - 1] == UInt8(ascii: "z")
+        else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for j in range {
+                let digit = Int(bytes[j]) - 0x30
+                guard digit >= 0 && digit <= 9 else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+        // From the end: .<kind>, .<sequence>, .<HHMMSS>; the rest is the item key.
+        var dots = (0, 0, 0)
+        var found = 0
+        var i = count - suffix
+        while found < 3 && i > 11 {
+            i -= 1
+            if bytes[i] == UInt8(ascii: ".") {
+                switch found {
+                case 0: dots.0 = i
+                case 1: dots.1 = i
+                default: dots.2 = i
+                }
+                found += 1
+            }
+        }
+        guard found == 3, dots.1 - dots.2 == 7, let value = number((dots.2 + 1)..<dots.1) else { return nil }
+        let (h, m, s) = (value / 10_000, value / 100 % 100, value % 100)
+        guard h < 24, m < 60, s < 60 else { return nil }
+        return (11..<dots.2, (dots.1 + 1)..<dots.0, h * 3600 + m * 60 + s, year * 10_000 + month * 100 + day)
+    }
+
+    /// `2024/01/15`.
+    var day: String { String(decoding: key.utf8.prefix(10), as: UTF8.self) }
+}
+
+/// An index's text as it is written, a line at a time, compressed a MiB at a time.
+struct IndexText {
+    private let encoder: GzipEncoder
+    private var out: [UInt8] = []
+    private var result: [UInt8] = []
+
+    init(object: String, objectBytes: Int64, records: Int, replaces: String?, gzipLevel: Int) {
+        encoder = GzipEncoder(level: gzipLevel)
+        out.reserveCapacity(BatchIndex.chunk + 4096)
+        var header = JSONObjectWriter()
+        header.int("archiver_index", BatchIndex.version)
+        header.string("object", object)
+        header.int("object_bytes", Int(objectBytes))
+        header.int("records", records)
+        if let replaces { header.string("replaces", replaces) }
+        out += header.finished()
+        out.append(0x0A)
+    }
+
+    /// One record's line.
+    mutating func append(key: String, item: String, kind: DeletionKind, deletedAt: String, sequence: String, offset: Int64, length: Int64) {
+        var key = key
+        var item = item
+        var deletedAt = deletedAt
+        var sequence = sequence
+        key.withUTF8 { keyBytes in
+            item.withUTF8 { itemBytes in
+                deletedAt.withUTF8 { dateBytes in
+                    sequence.withUTF8 { sequenceBytes in
+                        append(key: keyBytes, item: itemBytes, kind: kind, deletedAt: dateBytes, sequence: sequenceBytes, offset: offset, length: length)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One record's line, from a per-record key's bytes.
+    mutating func append(key bytes: UnsafeBufferPointer<UInt8>, parts: (item: Range<Int>, sequence: Range<Int>, seconds: Int), kind: DeletionKind,
+                         offset: Int64, length: Int64) {
+        var date: [UInt8] = Array(bytes[0..<10])
+        date[4] = UInt8(ascii: "-")
+        date[7] = UInt8(ascii: "-")
+        date.append(UInt8(ascii: "T"))
+        func two(_ value: Int) { date.append(UInt8(0x30 + value / 10)); date.append(UInt8(0x30 + value % 10)) }
+        two(parts.seconds / 3600)
+        date.append(UInt8(ascii: ":"))
+        two(parts.seconds / 60 % 60)
+        date.append(UInt8(ascii: ":"))
+        two(parts.seconds % 60)
+        date.append(UInt8(ascii: "Z"))
+        date.withUnsafeBufferPointer { dateBytes in
+            append(key: bytes, item: UnsafeBufferPointer(rebasing: bytes[parts.item]), kind: kind, deletedAt: dateBytes,
+                   sequence: UnsafeBufferPointer(rebasing: bytes[parts.sequence]), offset: offset, length: length)
+        }
+    }
+
+    private mutating func append(key: UnsafeBufferPointer<UInt8>, item: UnsafeBufferPointer<UInt8>, kind: DeletionKind, deletedAt: UnsafeBufferPointer<UInt8>,
+                                 sequence: UnsafeBufferPointer<UInt8>, offset: Int64, length: Int64) {
+        out += #"{"key":"#.utf8
+        string(key)
+        out += #","item":"#.utf8
+        string(item)
+        out += kind == .ttl ? #","kind":"ttl","deleted_at":"#.utf8 : #","kind":"manual","deleted_at":"#.utf8
+        string(deletedAt)
+        out += #","sequence":"#.utf8
+        string(sequence)
+        out += #","offset":"#.utf8
+        out += String(offset).utf8
+        out += #","length":"#.utf8
+        out += String(length).utf8
+        out += "}\n".utf8
+        if out.count >= BatchIndex.chunk {
+            result += encoder.compress(out)
+            out.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// A JSON string of UTF-8 bytes: as they are when nothing in them needs escaping (keys never do), else escaped.
+    private mutating func string(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var plain = true
+        for (i, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C
+            || (byte == 0xE2 && i + 2 < bytes.count && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)) {
+            plain = false
+            break
+        }
+        if plain {
+            out.append(0x22)
+            out += bytes
+            out.append(0x22)
+        } else {
+            writeJSONString(String(decoding: bytes, as: UTF8.self), to: &out)
+        }
+    }
+
+    mutating func finished() -> [UInt8] {
+        if !out.isEmpty {
+            result += encoder.compress(out)
+            out.removeAll()
+        }
+        return result
     }
 }

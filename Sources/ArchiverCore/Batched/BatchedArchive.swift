@@ -85,7 +85,7 @@ public struct BatchedArchive: Sendable {
     public func candidates(_ key: String) async throws -> [String] {
         guard let parts = RecordKeyParts(key) else { return [] }
         var candidates: [String] = []
-        for try await page in store.list(prefix: "\(parts.day)/_") {
+        for try await page in store.list(prefix: parts.day + "/_") {
             for object in page {
                 if let name = BatchedObjectName(indexKey: object.key), name.first <= parts.secondsOfDay, parts.secondsOfDay <= name.last {
                     candidates.append(object.key)

@@ -54,9 +54,10 @@ public struct BatchedObjectName: Sendable, Hashable, CustomStringConvertible {
     /// The id of records with these keys, in this order.
     public static func id(ofKeys keys: some Sequence<String>) -> String {
         var hasher = SHA256()
-        for key in keys {
-            hasher.update(data: Array(key.utf8))
-            hasher.update(data: [0x0A])
+        let newline: [UInt8] = [0x0A]
+        for var key in keys {
+            key.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            newline.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         }
         return hexPrefix(hasher.finalize(), 16)
     }

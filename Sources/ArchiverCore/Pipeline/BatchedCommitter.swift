@@ -21,6 +21,8 @@ final class BatchedCommitter: @unchecked Sendable {
     private let newline: [UInt8]
     private var partitions: [String: Partition] = [:]
     private var saved: [String: String] = [:]
+    /// Counts the source batches committed (a builder compares a batch's file once).
+    private var batchNumber = 0
     /// When the manifest was last written (it is written again once a day; see `LayoutManifest.prepare`).
     private var manifestWritten: Double
 
@@ -106,6 +108,7 @@ final class BatchedCommitter: @unchecked Sendable {
         var summary = TailSummary()
         var letters: [DeadLetter] = []
         let base = partition.consumed
+        batchNumber += 1
         for (i, outcome) in item.outcomes.enumerated() where base + i >= partition.skip {
             summary.read += 1
             summary.bytes += batch.oversized[i]?.length ?? Int64(batch.records[i].count)
@@ -116,19 +119,19 @@ final class BatchedCommitter: @unchecked Sendable {
                     continue
                 }
                 let window = parts.secondsOfDay / limits.window
-                if let open = partition.open, limits.mustCut(open, day: parts.day, window: window, length: object.body.count) {
+                if let open = partition.open, limits.mustCut(open, dayNumber: parts.dayNumber, window: window, length: object.body.count) {
                     close(partition)
                 }
                 if partition.open == nil {
                     partition.open = BatchBuilder(
-                        day: String(parts.day), window: window, openedAt: now.timeIntervalSince1970, newline: newline,
+                        day: parts.day, dayNumber: parts.dayNumber, window: window, openedAt: now.timeIntervalSince1970, newline: newline,
                         reserve: limits.maxBytes + 64 * 1024)
                     partition.openStart = base + i
                     partition.openAnchor = partition.lastEnd
                 }
                 partition.open!.append(
                     member: object.body, key: object.key, secondsOfDay: parts.secondsOfDay, window: window, kind: kind,
-                    position: batch.position(of: i), file: batch.file)
+                    place: RecordPlace(batch, i), batch: batchNumber, file: batch.file)
             case .passOver:
                 summary.passedOver += 1
             case .deadLetter(let error):
