@@ -10,7 +10,7 @@ struct LayoutOptions: ParsableArguments {
         valueName: "layout"))
     var layout: Parsed<ArchiveLayout>?
 
-    @Option(help: ArgumentHelp("Batched: the largest object (default 32MiB, at most 64MiB).", valueName: "size"))
+    @Option(help: ArgumentHelp("Batched: the largest object (default and most 32MiB: an open object is held in memory).", valueName: "size"))
     var batchMaxBytes: Parsed<ByteCount>?
 
     @Option(help: ArgumentHelp("Batched: the most records in an object (default 100000).", valueName: "n"))

@@ -5,7 +5,7 @@ import JSONToolkit
 /// ```yaml
 /// layout: batched            # or per-record (the default); ARCHIVER_LAYOUT, --layout
 /// batching:
-///   max_bytes: 32MiB         # ARCHIVER_BATCH_MAX_BYTES, --batch-max-bytes
+///   max_bytes: 32MiB         # ARCHIVER_BATCH_MAX_BYTES, --batch-max-bytes (at most 32MiB)
 ///   max_records: 100000      # ARCHIVER_BATCH_MAX_RECORDS, --batch-max-records
 ///   min_bytes: 128KiB        # ARCHIVER_BATCH_MIN_BYTES, --batch-min-bytes
 ///   window: 15m              # ARCHIVER_BATCH_WINDOW, --batch-window

@@ -193,11 +193,25 @@ final class BatchedCommitter: @unchecked Sendable {
             }
             try save(pending, at: now)
 
-            var refused: [Int: ArchiveStoreError] = try await pipeline.write(objects.map(\.object.data), stop: stop)
-            let written = objects.indices.filter { refused[$0] == nil }
-            for (position, error) in try await pipeline.write(written.map { objects[$0].object.index }, stop: stop) {
-                let index = written[position]
-                refused[index] = error
+            var refused: [Int: ArchiveStoreError] = [:]
+            if pipeline.store is LocalArchiveStore {
+                // A folder writes a call's objects whole (synced), then renames them into place in order: each object
+                // before its index, with one pair of file-system syncs for both (a machine that stops between the
+                // renames leaves an index the next start deletes with the other noted objects).
+                let count = objects.count
+                for (position, error) in try await pipeline.write(objects.map(\.object.data) + objects.map(\.object.index), stop: stop) {
+                    refused[position % count] = refused[position % count] ?? error
+                }
+            } else {
+                // S3 writes many objects at once, in no order: the objects first, then their indexes.
+                refused = try await pipeline.write(objects.map(\.object.data), stop: stop)
+                let written = objects.indices.filter { refused[$0] == nil }
+                for (position, error) in try await pipeline.write(written.map { objects[$0].object.index }, stop: stop) {
+                    refused[written[position]] = error
+                }
+            }
+            for index in refused.keys.sorted() {
+                try? await pipeline.store.delete([objects[index].object.index.key])
                 try? await pipeline.store.delete([objects[index].object.data.key])
             }
             for (index, entry) in objects.enumerated() {
