@@ -295,6 +295,36 @@ def main():
         if written != objects:
             sys.exit("jsonl → folder wrote %d objects, expected %d" % (written, objects))
 
+        # The batched layout, same feed: default limits, then the largest objects allowed (memory).
+        sync_disk()
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", work + "/batched", "--state", work + "/s-batched",
+                           "--layout", "batched", "--json"])
+        summary = json.loads(out)
+        if summary["archived"] != objects or summary.get("held_open") != 0:
+            sys.exit("jsonl → folder, batched, archived %d records, expected %d" % (summary["archived"], objects))
+        table.add("jsonl → folder, batched (%d objects)" % summary["batched_objects"], s, args.records, feed_bytes, summary["batched_objects"] * 2, rss)
+        batched_folder = s
+        comparisons["batched_folder_mb_per_s"] = round(feed_bytes / s / 1e6, 1)
+        comparisons["batched_objects_per_million_records"] = round(summary["batched_objects"] * 1e6 / args.records)
+        # Memory with the largest objects: a feed dense enough (a day's deletions far over 32 MiB) that every object
+        # is full, and its first half (the same density), so that only the length differs.
+        dense = os.path.join(work, "dense.jsonl")
+        dense_small = os.path.join(work, "dense-small.jsonl")
+        dense_records = max(args.small, args.records * 6 // 10)
+        with open(dense, "wb") as f:
+            run([binary, "generate", "--records", str(dense_records), "--seed", "7", "--days", "1"], stdout=f)
+        with open(dense, "rb") as src, open(dense_small, "wb") as dst:
+            for i, line in enumerate(src):
+                if i == dense_records // 2:
+                    break
+                dst.write(line)
+        for label, path, count, key in (("", dense, dense_records, "batched_rss_mb"), (", half of it", dense_small, dense_records // 2, "batched_rss_small_mb")):
+            s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + path, "--archive", work + "/batched-largest-" + key, "--state", work + "/s-" + key,
+                               "--layout", "batched", "--batch-max-bytes", "32MiB", "--batch-max-records", "10000000", "--batch-window", "1d", "--json"])
+            table.add("jsonl (one day) → folder, batched, 32 MiB objects%s" % label, s, count, os.path.getsize(path), json.loads(out)["batched_objects"] * 2, rss)
+            comparisons[key] = round(rss, 1)
+        comparisons["batched_rss_ratio_vs_small_feed"] = round(comparisons["batched_rss_mb"] / comparisons["batched_rss_small_mb"], 2)
+
         # Baselines, same run.
         # Nothing is deleted until the end: ext4 allocates inodes slowly for a while after mass deletions,
         # which would penalise whichever case came next.
@@ -303,6 +333,7 @@ def main():
         os.sync()
         table.add("baseline: Python seed handler", s, args.records, feed_bytes, objects, rss)
         comparisons["folder_vs_seed_handler"] = round(s / archiver_folder, 2)
+        comparisons["batched_folder_vs_seed_handler"] = round(s / batched_folder, 2)
         sync_disk()
         with open(os.devnull, "wb") as null:
             s_gzip, _, _ = run(["gzip", "-6", "-c"], stdout=null, input_path=removes)
@@ -323,11 +354,20 @@ def main():
         print("comparisons (targets in brackets):")
         targets = [("folder_vs_seed_handler", "jsonl → folder, × the seed handler's records/s", "≥ 4"),
                    ("folder_vs_floor_plus_gzip", "jsonl → folder time ÷ (floor + gzip -6) time", "≤ 1.5"),
+                   ("batched_folder_vs_seed_handler", "jsonl → folder batched, × the seed handler's records/s", "≥ 4"),
+                   ("batched_folder_mb_per_s", "jsonl → folder batched, MB/s of feed", "≥ 250"),
+                   ("batched_objects_per_million_records", "batched objects per million records (folder)", ""),
+                   ("batched_rss_mb", "peak RSS, batched, full 32 MiB objects, MB", "< 150"),
+                   ("batched_rss_ratio_vs_small_feed", "that ÷ the same for half the feed", "≤ 1.2"),
                    ("null_store_mb_per_s", "jsonl → null store, MB/s of feed", "≥ 300"),
                    ("rss_mb", "peak RSS, %d records, MB" % args.records, "< 100"),
                    ("rss_ratio_vs_small_feed", "peak RSS ÷ peak RSS of %d records" % args.small, "≤ 1.2"),
                    ("restore_sqlite_items_per_s", "restore into SQLite, items/s", "≥ 20000"),
                    ("s3_vs_boto3_loop", "jsonl → S3, × the boto3 loop's records/s", "≥ 2"),
+                   ("batched_s3_vs_boto3_loop", "jsonl → S3 batched, × the boto3 loop's records/s", "≥ 20"),
+                   ("batched_s3_objects_per_million_records", "batched S3 objects (data + index) per million records", ""),
+                   ("batched_restore_requests", "restore one key from batched S3: requests", "2 reads"),
+                   ("batched_restore_seconds", "restore one key from batched S3: seconds", ""),
                    ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1"),
                    ("rules_other_table_time_ratio", "tail time with a rule for another table ÷ without rules", "≈ 1"),
                    ("rules_every_deletion_time_ratio", "tail time with a rule for every app-main deletion ÷ without", ""),
@@ -335,7 +375,7 @@ def main():
                    ("queue_stats_ms", "queue stats on %d entries, ms (whole command)" % args.queue_stats_entries, "< 100")]
         for key, label, target in targets:
             if key in comparisons:
-                print("  %-52s %8s   [%s]" % (label, comparisons[key], target), flush=True)
+                print("  %-60s %8s   [%s]" % (label, comparisons[key], target), flush=True)
         if args.json:
             json.dump(dict(cases=table.rows, comparisons=comparisons), open(args.json, "w"), indent=2)
     finally:
@@ -415,6 +455,14 @@ def s3_cases(binary, work, args, table, comparisons):
         s, rss, _ = run([sys.executable, "-c", BOTO3_LOOP, feed, "bench", "boto3"], env=moto.env)
         table.add("baseline: boto3 put_object loop (moto)", s, args.s3_records, os.path.getsize(feed), objects, rss)
         comparisons["s3_vs_boto3_loop"] = round(s / archiver_s3, 2)
+        boto3_loop = s
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "s3://bench/batched", "--state", work + "/s-s3-batched",
+                           "--layout", "batched", "--json"], env=moto.env)
+        written = json.loads(out)["batched_objects"]
+        table.add("jsonl → S3 (moto), batched (%d objects)" % written, s, args.s3_records, os.path.getsize(feed), written * 2, rss)
+        comparisons["batched_s3_vs_boto3_loop"] = round(boto3_loop / s, 1)
+        comparisons["batched_s3_objects_per_million_records"] = round(written * 2 * 1e6 / args.s3_records)
+        restore_one(binary, work, moto, table, comparisons)
 
         months = sorted({json.loads(l)["dynamodb"]["ApproximateCreationDateTime"] for l in open(feed, "rb")
                          if b'"REMOVE"' in l and isinstance(json.loads(l)["dynamodb"]["ApproximateCreationDateTime"], int)})
@@ -478,6 +526,30 @@ def queue_stats_case(binary, work, args, table, comparisons):
     table.add("queue stats, %d entries (best of 5)" % args.queue_stats_entries, min(times), None, None, None, rss,
               note="empty queue: %.0f ms" % (s_empty * 1000))
     comparisons["queue_stats_ms"] = round(min(times) * 1000)
+
+
+def restore_one(binary, work, moto, table, comparisons):
+    """Restore of one record by key from the batched S3 archive, through scripts/fault-proxy.py with no faults,
+    which counts the requests."""
+    listing = subprocess.run([binary, "ls", "--archive", "s3://bench/batched"], env=moto.env, check=True, capture_output=True, text=True).stdout.split("\n")
+    key = listing[len(listing) // 2].split()[-1]
+    proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "fault-proxy.py"), "--upstream", moto.url, "--faults", ""],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(proxy.stdout.readline().split()[-1])
+        env = dict(moto.env, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port)
+        s, rss, _ = run([binary, "restore", key, "--archive", "s3://bench/batched", "--to", "-"], env=env)
+        import urllib.request
+        stats = json.load(urllib.request.urlopen("http://127.0.0.1:%d/__fault/stats" % port))
+        kinds = sorted(("list" if path.count("/") == 1 else "manifest" if path.endswith("_archiver-layout.json") else
+                        "index" if path.endswith(".index.gz") else "range" if path.endswith(".jsonl.gz") else path)
+                       for path in stats["by_request"])
+        table.add("restore one key from batched S3 (%s)" % ", ".join(kinds), s, None, None, None, rss, "%d requests" % stats["requests"])
+        comparisons["batched_restore_requests"] = "%d (%s)" % (stats["requests"], "+".join(kinds))
+        comparisons["batched_restore_seconds"] = round(s, 3)
+    finally:
+        proxy.kill()
+        proxy.wait()
 
 
 if __name__ == "__main__":

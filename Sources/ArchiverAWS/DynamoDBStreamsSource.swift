@@ -187,7 +187,9 @@ public struct DynamoDBStreamsSource: ChangeSource {
         shard.wait(after: false, minimum: minimumBackoff, maximum: maximumBackoff)
         shard.emptyAtTip = false
         let checkpoint = shard.finished ? (shard.sequence.map { "closed:\($0)" } ?? "closed") : (shard.sequence ?? "")
-        return SourceBatch(partition: shard.id, buffer: result.body, records: ranges, positions: .labels(labels), checkpoint: checkpoint)
+        var batch = SourceBatch(partition: shard.id, buffer: result.body, records: ranges, positions: .labels(labels), checkpoint: checkpoint)
+        batch.endsPartition = shard.finished
+        return batch
     }
 
     /// Reads every shard of the stream (all DescribeStream pages) and adds the new ones.

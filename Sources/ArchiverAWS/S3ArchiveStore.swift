@@ -135,6 +135,21 @@ public struct S3ArchiveStore: ArchiveStore {
         }
     }
 
+    public func get(_ key: String, range: Range<Int64>) async throws -> [UInt8] {
+        guard validateArchiveKey(key) == nil else { throw ArchiveStoreError.notFound(key) }
+        guard range.lowerBound >= 0, !range.isEmpty else { return [] }
+        do {
+            return try await client.getObject(bucket: bucket, key: prefix + key, range: range.lowerBound...(range.upperBound - 1)).body
+        } catch let error as AWSError where error.kind == .notFound {
+            throw ArchiveStoreError.notFound(key)
+        } catch let error as AWSError where error.code == "InvalidRange" {
+            // The range starts at or past the end: nothing of the object is there.
+            return []
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     public func head(_ key: String) async throws -> StoredObject? {
         guard validateArchiveKey(key) == nil else { return nil }
         let head: S3ObjectHead?

@@ -34,13 +34,16 @@ extension Archiver.Lifecycle {
             abstract: "Show, for each rule, the objects in each storage tier, today's moves, and what has expired.",
             discussion: """
                 Reads the archive's keys and sizes and changes nothing. On S3 an object's age counts from its \
-                creation, as S3 counts it; in a folder, from the deletion time in its name.
+                creation, as S3 counts it; in a folder, from the deletion time in its name. Then compares what the \
+                archive's records cost per month in PUT requests and lifecycle transitions as per-record objects and \
+                as batched objects (the layout the archive is not in is worked out from its objects' sizes and times).
 
                 EXAMPLES:
                   archiver lifecycle plan --archive ./archive
                   archiver lifecycle plan --archive ./copy --key-prefix user-service/ \\
                       --now 2031-01-01
                   archiver lifecycle plan --archive s3://archives/users --json
+                  archiver lifecycle plan --archive ./archive --prices eu-west-1-prices.json
                 """)
 
         @OptionGroup var archive: ArchiveOption
@@ -55,6 +58,11 @@ extension Archiver.Lifecycle {
         var transitionDefaultMinimumObjectSize = Parsed<TransitionMinimumObjectSize>(
             argument: TransitionMinimumObjectSize.allStorageClasses128K.rawValue)
 
+        @Option(name: .long, help: ArgumentHelp(
+            "S3 request prices for the layout comparison (JSON: source, put_per_1000, transition_per_1000 by storage class). Default: S3's us-east-1 list prices of 2024.",
+            valueName: "file"))
+        var prices: String?
+
         @OptionGroup var output: OutputOption
 
         func validate() throws {
@@ -63,9 +71,16 @@ extension Archiver.Lifecycle {
         }
 
         func run() async throws {
-            let planner = try lifecycle.planner(
+            var planner = try lifecycle.planner(
                 archive: try archive.location,
                 transitionMinimumObjectSize: try transitionDefaultMinimumObjectSize.value("--transition-default-minimum-object-size"))
+            if let prices {
+                do {
+                    planner.options.prices = try S3RequestPrices.load(path: prices)
+                } catch let error as PriceTableError {
+                    throw ValidationError("--prices: \(error)")
+                }
+            }
             let plan = try await planner.plan()
             if output.json {
                 try Terminal.printJSON(plan)

@@ -1,3 +1,4 @@
+import ArchiverAWS
 import ArchiverCore
 import ArgumentParser
 import Foundation
@@ -12,6 +13,16 @@ extension Archiver {
                 record gzipped, as
 
                   <archive>/YYYY/MM/DD/<item key>.<HHMMSS>.<sequence>.<manual|ttl>.json.gz
+
+                With --layout batched (or `layout: batched` in the configuration file), many records share an object \
+                (one gzip member each, so `gunzip -c` prints JSON lines), with an index listing each record's key \
+                and byte range:
+
+                  <archive>/YYYY/MM/DD/<HHMMSS>-<HHMMSS>.<n>r.<id>.jsonl.gz   and   _<HHMMSS>-<HHMMSS>.<id>.index.gz
+
+                An archive keeps the layout it was made with (its _archiver-layout.json says which); ls, restore, \
+                sync, lifecycle and dlq retry work the same on both. An object still open when the tail stops is \
+                left for the next run, which reads its records again.
 
                 Passes over INSERT and MODIFY; dead-letters what it cannot archive (`archiver dlq` shows them). \
                 Follows the source until SIGTERM or SIGINT (then finishes what is in flight, saves the checkpoint \
@@ -30,6 +41,8 @@ extension Archiver {
                       --state /var/lib/archiver --sse aws:kms
                   archiver tail --source jsonl:feed.jsonl --archive null: --once --json
                   archiver tail --source dynamodb:uploads --config archiver.yml
+                  archiver tail --source dynamodb:sessions --archive s3://archives/sessions \\
+                      --layout batched --batch-flush-after 1h
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
@@ -54,6 +67,7 @@ extension Archiver {
         @Option(help: "Threads that parse and compress (default: one per core).")
         var workers: Int?
         @OptionGroup var limit: RecordLimitOption
+        @OptionGroup var layout: LayoutOptions
 
         func validate() throws {
             _ = try source.value("--source")
@@ -76,6 +90,8 @@ extension Archiver {
             let (location, archiveText) = try archive.required(configuration)
             let serverSideEncryption = try encryption.encryption(for: location, named: archiveText)
             try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
+            let choice = try layout.choice(file: configuration.layout)
+            options.batching = choice.limits
             // Before the checkpoint database is opened: a second writer is told who holds the folder.
             let lock = try StateFolderLock(stateFolder: stateFolder)
             defer { withExtendedLifetime(lock) {} }
@@ -83,6 +99,12 @@ extension Archiver {
             // Gaps the source reports go into the state folder and the summary through the pipeline.
             let changeSource = try await wiring.source(try source.value("--source"), maxRecordBytes: limit.maxRecordBytes)
             let store = try wiring.store(location, serverSideEncryption: serverSideEncryption, access: .create)
+            options.layout = try await LayoutManifest.prepare(store, requested: choice.layout)
+            if options.layout == .batched, choice.limits.flushAfter == nil, changeSource is DynamoDBStreamsSource {
+                logger.warning(
+                    "an open batched object holds the checkpoint back, and a DynamoDB stream keeps records 24 hours: if the tail stops for long while an object is open, its records may be trimmed before they are read again. Set --batch-flush-after (e.g. 1h) to bound how long an object stays open",
+                    metadata: ["source": "\(changeSource.id)"])
+            }
             let actions = configuration.rules.rules.isEmpty
                 ? nil : DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots), queue: configuration.queue)
             let queueProgress = QueueProgress()

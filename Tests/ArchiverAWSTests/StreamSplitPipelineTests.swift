@@ -47,6 +47,49 @@ import TestSupport
         #expect(folder.files(under: "archive").filter { $0.hasSuffix(".json.gz") }.count == total)
     }
 
+    @Test func aBatchedTailWritesAFinishedShardsObjectAtOnceAndHoldsTheOpenShards() async throws {
+        let fake = try FakeStreams()
+        var source = DynamoDBStreamsSource(streamARN: fake.arn, keyOrder: ["PK", "SK"], client: fake.client())
+        source.minimumBackoff = 0.005
+        source.maximumBackoff = 0.02
+        source.describeInterval = 0.02
+        let folder = TemporaryFolder("split-batched")
+        defer { folder.remove() }
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let store = try LocalArchiveStore(path: folder("archive"))
+        var options = TailOptions(follow: true)
+        options.layout = try await LayoutManifest.prepare(store, requested: .batched)
+        let parent = fake.allSequences.filter { $0.hasPrefix("1") }.count
+        let stop = StopSignal()
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            stop.stop()
+        }
+        defer { watchdog.cancel() }
+        // Following: the parent's object is written when the shard ends, though its records fill no object.
+        let pipeline = ArchivePipeline(
+            source: source, store: store, checkpoints: checkpoints, deadLetters: try DeadLetterFolder(stateFolder: folder("state")), options: options,
+            progress: { summary in if summary.archived >= parent { stop.stop() } })
+        let first = try await pipeline.run(stop: stop)
+        #expect(first.archived == parent && first.objects == 1)
+        let saved = try checkpoints.checkpoints(source: source.id)
+        #expect(saved["shardId-00000001-parent"] == "closed:1000000000000000000104")
+        let keys = { () async throws -> [String] in
+            var keys: [String] = []
+            for try await page in BatchedArchive(store: store).indexes(prefix: "") { keys += page.flatMap { $0.index.entries.map(\.key) } }
+            return keys
+        }
+        #expect(try await keys().compactMap(SampleFeedIndex.sequence(inKey:)).allSatisfy { $0.hasPrefix("1") })
+
+        // The rest, to the end: every record once.
+        options.follow = false
+        let rest = ArchivePipeline(
+            source: source, store: store, checkpoints: checkpoints, deadLetters: try DeadLetterFolder(stateFolder: folder("state")), options: options)
+        let second = try await rest.run(stop: StopSignal())
+        #expect(first.archived + second.archived == fake.allSequences.count && second.held == 0)
+        #expect(try await keys().compactMap(SampleFeedIndex.sequence(inKey:)).sorted() == fake.allSequences.sorted())
+    }
+
     @Test func aShardTrimmedBeforeItWasReadIsRecordedAsAGapInTheStateFolder() async throws {
         let fake = try FakeStreams(startPoll: 10)
         fake.trimmed = ["shardId-00000001-parent": 2]

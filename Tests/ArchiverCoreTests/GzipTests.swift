@@ -48,3 +48,13 @@ import TestSupport
         #expect(throws: GzipError.self) { try gunzip(Array(GzipEncoder().compress(Array("hello".utf8)).dropLast(10))) }
     }
 }
+
+@Suite struct NewlineMemberTests {
+    @Test func theNewlineMemberIsAGzipOfOneNewlineAndSmallerThanTheEncoders() throws {
+        let member = gzipNewlineMember
+        #expect(member.count == 21)
+        #expect(try gunzip(member) == [0x0A])
+        #expect(try gunzip(GzipEncoder().compress(Array("{}".utf8)) + member + GzipEncoder().compress(Array("[]".utf8)) + member) == Array("{}\n[]\n".utf8))
+        #expect(GzipEncoder().compress([0x0A]).count > member.count, "libdeflate stores one byte in a 24-byte member")
+    }
+}

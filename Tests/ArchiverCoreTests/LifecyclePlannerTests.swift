@@ -255,7 +255,8 @@ struct LifecyclePlannerTests {
         #expect(rows.contains { $0.contains("in STANDARD_IA (age 90–364 days)") && $0.hasSuffix("2  256.4 KiB") })
         #expect(rows.contains { $0.contains("would move to GLACIER today") && $0.contains("  1  ") })
         #expect(rows.contains { $0.contains("expire (age 2557+ days; 1 due today)") && $0.contains("  2  ") })
-        let table = Array(plan.textLines.drop { !$0.hasPrefix("RULE") })
+        // The rules' table, up to the layouts' costs that follow it.
+        let table = Array(plan.textLines.drop { !$0.hasPrefix("RULE") }.prefix { !$0.isEmpty })
         #expect(Set(table.map(\.count)).count == 1, "numbers are right-aligned: every row ends in the same column")
         let actionColumn = table[0].distance(from: table[0].startIndex, to: table[0].range(of: "ACTION")!.lowerBound)
         #expect(table[1].distance(from: table[1].startIndex, to: table[1].range(of: "in STANDARD")!.lowerBound) == actionColumn)

@@ -1,4 +1,5 @@
 import AWSClients
+import ArchiverAWS
 import ArchiverCore
 import Foundation
 import Testing
@@ -25,10 +26,12 @@ struct ArchiveUnderTest: Sendable {
     }
 
     let place: Place
+    /// A batched archive: its whole objects are the batched objects, their indexes and the manifest.
+    var batched = false
 
-    static func folder(_ path: String) -> ArchiveUnderTest { ArchiveUnderTest(place: .folder(path)) }
-    static func s3(_ client: S3Client, bucket: String, prefix: String) -> ArchiveUnderTest {
-        ArchiveUnderTest(place: .s3(client, bucket: bucket, prefix: prefix))
+    static func folder(_ path: String, batched: Bool = false) -> ArchiveUnderTest { ArchiveUnderTest(place: .folder(path), batched: batched) }
+    static func s3(_ client: S3Client, bucket: String, prefix: String, batched: Bool = false) -> ArchiveUnderTest {
+        ArchiveUnderTest(place: .s3(client, bucket: bucket, prefix: prefix), batched: batched)
     }
 
     /// What `--archive` takes.
@@ -62,13 +65,32 @@ struct ArchiveUnderTest: Sendable {
     }
 
     /// Names of whole archive objects (what `ls` and `sync` may show).
-    func objects() async throws -> [String] { try await allNames().filter { !Self.isTemporary($0) } }
+    func objects() async throws -> [String] { try await allNames().filter { !isTemporary($0) } }
 
     /// Names that are not archive objects: writes in progress (`.tmp/…`) and anything else left behind.
-    func temporaries() async throws -> [String] { try await allNames().filter(Self.isTemporary) }
+    func temporaries() async throws -> [String] { try await allNames().filter(isTemporary) }
+
+    func isTemporary(_ name: String) -> Bool {
+        guard batched else { return Self.isTemporary(name) }
+        return name.hasPrefix(".") || name.contains("/.") || name.contains(".tmp") || !(BatchedObjectName.isBatched(name) || name == LayoutManifest.key)
+    }
 
     static func isTemporary(_ name: String) -> Bool {
         name.hasPrefix(".") || name.contains("/.") || name.contains(".tmp") || ArchiveKey(path: name) == nil
+    }
+
+    /// The keys of the records the archive holds, as `ls` lists them: its objects' names, or what a batched
+    /// archive's indexes list.
+    func recordKeys() async throws -> [String] {
+        guard batched else { return try await objects() }
+        let store: any ArchiveStore
+        switch place {
+        case .folder(let path): store = try LocalArchiveStore(path: path, access: .readOnly)
+        case .s3(let client, let bucket, let prefix): store = S3ArchiveStore(client: client, bucket: bucket, prefix: prefix)
+        }
+        var keys: [String] = []
+        for try await page in BatchedArchive(store: store).indexes(prefix: "") { keys += page.flatMap { $0.index.entries.map(\.key) } }
+        return keys
     }
 
     func read(_ name: String) async throws -> [UInt8] {
@@ -118,6 +140,20 @@ struct StateUnderTest {
         return result
     }
 
+    /// A batched tail's records done past each partition's checkpoint (table `batch_positions`; empty without one).
+    func batchSkips() throws -> [String: Int] {
+        let database = path + "/archiver.sqlite"
+        guard FileManager.default.fileExists(atPath: database) else { return [:] }
+        let out = try Shell.run(["sqlite3", "-readonly", "-cmd", ".timeout 5000", "-separator", "\t", database, "SELECT partition, skip FROM batch_positions"])
+        guard out.status == 0 else { return [:] }
+        var result: [String: Int] = [:]
+        for line in out.stdout.split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            result[String(parts[0])] = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+        }
+        return result
+    }
+
     /// Every dead-letter entry (decoded), and the names of entry files that do not decode.
     func deadLetters() -> (entries: [DeadLetter], damaged: [String]) {
         let folder = path + "/dead-letters"
@@ -148,6 +184,8 @@ struct KillLoop {
     struct Snapshot {
         var kill: Int
         var checkpoints: [String: String]
+        /// A batched tail's records done past each checkpoint.
+        var skips: [String: Int] = [:]
         var objects: Set<String>
         var deadLetters: [DeadLetter]
     }
@@ -177,7 +215,8 @@ struct KillLoop {
                 // Two kills in a row came before any checkpoint (a slow disk): this time let one be saved first,
                 // so that the run makes progress however loaded the machine.
                 let deadline = Date().addingTimeInterval(10)
-                while try state.checkpoints() == snapshots.last?.checkpoints ?? [:], Date() < deadline {
+                while try state.checkpoints() == snapshots.last?.checkpoints ?? [:],
+                    try !archive.batched || state.batchSkips() == snapshots.last?.skips ?? [:], Date() < deadline {
                     try await Task.sleep(for: .milliseconds(10))
                 }
             }
@@ -189,15 +228,18 @@ struct KillLoop {
             #expect(!result.crashed, "tail \(kill) crashed before it was killed: \(result.stderr)")
 
             let letters = state.deadLetters()
-            let snapshot = Snapshot(kill: kill, checkpoints: try state.checkpoints(), objects: Set(try await archive.objects()), deadLetters: letters.entries)
-            stalled = snapshot.checkpoints == snapshots.last?.checkpoints ?? [:] ? stalled + 1 : 0
+            let snapshot = Snapshot(
+                kill: kill, checkpoints: try state.checkpoints(), skips: archive.batched ? try state.batchSkips() : [:], objects: Set(try await archive.objects()),
+                deadLetters: letters.entries)
+            stalled = snapshot.checkpoints == snapshots.last?.checkpoints ?? [:] && snapshot.skips == snapshots.last?.skips ?? [:] ? stalled + 1 : 0
             snapshots.append(snapshot)
             #expect(letters.damaged.isEmpty, "after kill \(kill), damaged dead-letter entries: \(letters.damaged)")
             // Leftovers of the killed process are never listed (checked a few times per run: each costs a process).
             if lsChecks < 3, try await !archive.temporaries().isEmpty {
                 lsChecks += 1
                 let listed = try Self.listed(archive, in: folder, environment: environment)
-                #expect(Set(listed) == snapshot.objects, "after kill \(kill), ls shows other than the whole objects")
+                let whole = archive.batched ? Set(try await archive.recordKeys()) : snapshot.objects
+                #expect(Set(listed) == whole, "after kill \(kill), ls shows other than the whole objects")
             }
         }
         return snapshots

@@ -16,6 +16,7 @@ public enum ArchiveStoreConformance {
     /// Every check, in turn, on an empty store.
     public static func run(_ store: any ArchiveStore) async throws {
         try await putGetHeadRoundTrip(store)
+        try await rangedGet(store)
         try await replaceIsWhole(store)
         try await listIsOrderedAndFiltered(store)
         try await listPagesManyObjects(store)
@@ -41,6 +42,22 @@ public enum ArchiveStoreConformance {
             try check(bytes == Array("body \(i)".utf8), "get \(key) returned other bytes")
             let info = try await store.head(key)
             try check(info?.size == Int64("body \(i)".utf8.count), "head \(key) has size \(String(describing: info?.size))")
+        }
+    }
+
+    public static func rangedGet(_ store: any ArchiveStore) async throws {
+        let key = "2024/03/01/RANGE.000000.1.manual.json.gz"
+        let body = (0..<300).map { UInt8($0 % 251) }
+        let failures = await store.put([ArchiveObject(key: key, body: body)])
+        try check(failures.isEmpty, "put failed: \(failures)")
+        try check(try await store.get(key, range: 10..<20) == Array(body[10..<20]), "get 10..<20 returned other bytes")
+        try check(try await store.get(key, range: 0..<1) == [body[0]], "get of the first byte returned other bytes")
+        try check(try await store.get(key, range: 290..<400) == Array(body[290...]), "a range past the end is not cut at the end")
+        do {
+            _ = try await store.get("1999/01/01/NOPE.000000.1.manual.json.gz", range: 0..<10)
+            throw ConformanceFailure("a ranged get of a missing object succeeded")
+        } catch let error as ArchiveStoreError {
+            try check(error.isNotFound, "ranged get of a missing object: \(error)")
         }
     }
 

@@ -53,9 +53,14 @@ public struct ListingFilter: Sendable {
     }
 
     public func matches(_ key: ArchiveKey) -> Bool {
-        if let kind, key.kind != kind { return false }
+        matches(item: key.itemKey, kind: key.kind)
+    }
+
+    /// Whether a record of this item key (as it stands in names) and kind is listed.
+    public func matches(item: String, kind: DeletionKind) -> Bool {
+        if let wanted = self.kind, kind != wanted { return false }
         guard let pattern else { return true }
-        return globMatch(pattern, key.itemKey)
+        return globMatch(pattern, item)
     }
 }
 
@@ -77,10 +82,27 @@ public struct ListingError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Lists archived deletions in key order, a page at a time.
+/// Lists archived deletions in key order, a page at a time. The archive's manifest says how: per-record objects
+/// are listed by name; a batched archive's records come from its indexes (their keys as per-record objects, the
+/// size of their gzip member), in the order of the indexes and within each in the object's order.
 public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> AsyncThrowingStream<[ListedDeletion], any Error> {
-    let pages = IteratorBox(store.list(prefix: filter.prefix))
+    let layout = LayoutBox()
+    // Made on first use: a store's listing starts when it is made.
+    let pages = LazyIterator { store.list(prefix: filter.prefix) }
+    let indexes = LazyIterator { BatchedArchive(store: store).indexes(prefix: filter.prefix) }
     return AsyncThrowingStream(unfolding: {
+        if try await layout.get(store) == .batched {
+            while let page = try await indexes.next() {
+                let listed = page.flatMap { read in
+                    read.index.entries.compactMap { entry -> ListedDeletion? in
+                        guard filter.matches(item: entry.item, kind: entry.kind) else { return nil }
+                        return ListedDeletion(key: entry.key, deletedAt: entry.deletedAt, kind: entry.kind, item: entry.item, size: entry.length)
+                    }
+                }
+                if !listed.isEmpty { return listed }
+            }
+            return nil
+        }
         while let page = try await pages.next() {
             let listed = page.compactMap { object -> ListedDeletion? in
                 guard let key = ArchiveKey(path: object.key), filter.matches(key) else { return nil }
@@ -90,6 +112,28 @@ public func listDeletions(in store: any ArchiveStore, filter: ListingFilter) -> 
         }
         return nil
     })
+}
+
+/// An async iterator made on first use.
+final class LazyIterator<Element: Sendable>: @unchecked Sendable {
+    private let make: @Sendable () -> AsyncThrowingStream<Element, any Error>
+    private var box: IteratorBox<Element>?
+    init(_ make: @escaping @Sendable () -> AsyncThrowingStream<Element, any Error>) { self.make = make }
+    func next() async throws -> Element? {
+        if box == nil { box = IteratorBox(make()) }
+        return try await box!.next()
+    }
+}
+
+/// The archive's layout, read once on first use.
+final class LayoutBox: @unchecked Sendable {
+    private var layout: ArchiveLayout?
+    func get(_ store: any ArchiveStore) async throws -> ArchiveLayout {
+        if let layout { return layout }
+        let read = try await LayoutManifest.layout(of: store)
+        layout = read
+        return read
+    }
 }
 
 /// Keeps an async iterator between calls of an unfolding closure.

@@ -85,8 +85,27 @@ public struct ArchiveSync: Sendable {
         let started = Date()
         var summary = SyncSummary()
         var keys: [StoredObject] = []
+        let layout = try await LayoutManifest.layout(of: source)
+        let declared = try await LayoutManifest.read(destination)
+        if layout == .perRecord, declared == .batched {
+            throw LayoutError.mismatch(
+                "the sync destination \(destination.location) is a batched archive (its \(LayoutManifest.key) says so); a per-record archive's month cannot go there. Sync into another folder")
+        }
+        if layout == .batched {
+            // The destination becomes a batched archive too: its manifest first, so that `archiver ls` reads it so.
+            if declared == nil, let perRecord = try await LayoutManifest.firstPerRecordObject(destination) {
+                throw LayoutError.mismatch(
+                    "the sync destination \(destination.location) holds per-record objects (e.g. \(perRecord)); a batched archive's month cannot go there. Sync into another folder")
+            }
+            let manifest = LayoutManifest.body(.batched)
+            if (try? await destination.get(LayoutManifest.key)) != manifest {
+                let failures = await destination.put([ArchiveObject(key: LayoutManifest.key, body: manifest)])
+                if let failure = failures.values.first { throw failure }
+            }
+        }
         for try await page in source.list(prefix: prefix) {
-            let wanted = page.filter { ArchiveKey(path: $0.key) != nil }
+            // A batched archive's objects and their indexes; a per-record archive's objects.
+            let wanted = page.filter { layout == .batched ? BatchedObjectName.isBatched($0.key) : ArchiveKey(path: $0.key) != nil }
             summary.objects += wanted.count
             let toCopy = try await needingCopy(wanted)
             summary.skipped += wanted.count - toCopy.count
@@ -97,7 +116,11 @@ public struct ArchiveSync: Sendable {
             progress?(summary)
         }
         if let jsonl {
-            (summary.jsonlRecords, summary.jsonlLeftOut) = try await writeJSONLines(objects: keys, to: jsonl)
+            if layout == .batched {
+                (summary.jsonlRecords, summary.jsonlLeftOut) = try await writeJSONLines(indexes: keys.filter { BatchedObjectName(indexKey: $0.key) != nil }, to: jsonl)
+            } else {
+                (summary.jsonlRecords, summary.jsonlLeftOut) = try await writeJSONLines(objects: keys, to: jsonl)
+            }
         }
         summary.seconds = Date().timeIntervalSince(started)
         return summary
@@ -156,6 +179,34 @@ public struct ArchiveSync: Sendable {
     /// stream record (one JSON object, on one line, within the record limit) are written; the others are
     /// returned by key. The temporary file of a sync that was killed is removed first.
     func writeJSONLines(objects: [StoredObject], to path: String) async throws -> (written: Int, leftOut: [SyncSummary.LeftOutObject]) {
+        let sorted = objects.sorted(by: { $0.key < $1.key })
+        return try await writeJSONLines(count: sorted.count, to: path) { i in
+            (sorted[i].key, try await oneRecord(sorted[i]))
+        }
+    }
+
+    /// The same for a batched month: every record its indexes list, in key order (the order a per-record archive of the
+    /// same records gives), each decompressed from its member in the copied object.
+    func writeJSONLines(indexes: [StoredObject], to path: String) async throws -> (written: Int, leftOut: [SyncSummary.LeftOutObject]) {
+        var records: [(key: String, object: String, range: Range<Int64>)] = []
+        for index in indexes {
+            let read = try BatchIndex.decode(try await destination.get(index.key), key: index.key)
+            records += read.entries.map { ($0.key, read.object, $0.range) }
+        }
+        records.sort { $0.key < $1.key }
+        return try await writeJSONLines(count: records.count, to: path) { i in
+            let record = records[i]
+            if let problem = ArchiveRestorer.oversizedObject(record.key, size: Int64(record.range.count), maxRecordBytes: maxRecordBytes) {
+                return (record.key, .failure(NotOneRecord(description: problem)))
+            }
+            return (record.key, oneRecord(try await destination.get(record.object, range: record.range)))
+        }
+    }
+
+    /// Writes `count` records, `record(i)` giving each (or why it is left out), one a line.
+    private func writeJSONLines(
+        count: Int, to path: String, record: (Int) async throws -> (key: String, result: Result<[UInt8], NotOneRecord>)
+    ) async throws -> (written: Int, leftOut: [SyncSummary.LeftOutObject]) {
         let final = FileSystem.absolute(path)
         FileSystem.removeAbandonedTemporaries(of: final)
         let temporary = final + ".tmp-\(getpid())"
@@ -166,17 +217,18 @@ public struct ArchiveSync: Sendable {
         var leftOut: [SyncSummary.LeftOutObject] = []
         do {
             var buffer: [UInt8] = []
-            for object in objects.sorted(by: { $0.key < $1.key }) {
-                let record: [UInt8]
-                switch try await oneRecord(object) {
-                case .success(let bytes): record = bytes
+            for i in 0..<count {
+                let (key, result) = try await record(i)
+                let bytes: [UInt8]
+                switch result {
+                case .success(let record): bytes = record
                 case .failure(let problem):
-                    leftOut.append(SyncSummary.LeftOutObject(key: object.key, problem: problem.description))
+                    leftOut.append(SyncSummary.LeftOutObject(key: key, problem: problem.description))
                     logger.warning("left out of the JSON-lines file: the object does not hold one stream record",
-                                   metadata: ["s3.key": "\(object.key)", "problem": "\(problem)"])
+                                   metadata: ["s3.key": "\(key)", "problem": "\(problem)"])
                     continue
                 }
-                buffer.append(contentsOf: record)
+                buffer.append(contentsOf: bytes)
                 buffer.append(0x0A)
                 written += 1
                 if buffer.count > 1 << 20 {
@@ -207,10 +259,15 @@ public struct ArchiveSync: Sendable {
         if let problem = ArchiveRestorer.oversizedObject(object.key, size: object.size, maxRecordBytes: maxRecordBytes) {
             return .failure(NotOneRecord(description: problem))
         }
+        return oneRecord(try await destination.get(object.key))
+    }
+
+    /// The record a gzip object or member holds, or why it does not hold exactly one.
+    func oneRecord(_ gzip: [UInt8]) -> Result<[UInt8], NotOneRecord> {
         var record: [UInt8]
         do {
-            record = try gunzip(try await destination.get(object.key), maximumBytes: maxRecordBytes)
-        } catch let error as GzipError {
+            record = try gunzip(gzip, maximumBytes: maxRecordBytes)
+        } catch {
             return .failure(NotOneRecord(description: "\(error)"))
         }
         while let last = record.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { record.removeLast() }

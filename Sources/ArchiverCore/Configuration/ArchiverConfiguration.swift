@@ -24,8 +24,11 @@ public struct ArchiverConfiguration: Sendable {
     /// `queue:` how the deletion queue runs.
     public var queue = QueueSettings()
 
+    /// `layout:` and `batching:` how `tail` writes the archive.
+    public var layout = LayoutSettings()
+
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources", "roots", "rules", "queue", "cleanup"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup"]
 
     /// No file: every setting at its default.
     public init() {
@@ -61,6 +64,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.state = try top.value("state")?.nonEmptyString()
         configuration.archive = try top.value("archive")?.nonEmptyString()
         configuration.sources = try top.value("sources")?.list().map { try $0.nonEmptyString() } ?? []
+        configuration.layout = try LayoutSettings(reading: top)
         configuration.roots = try RootsConfiguration(reading: top.value("roots"))
         configuration.rules = try RulesConfiguration(reading: top.value("rules"), roots: configuration.roots)
         configuration.queue = try QueueSettings(reading: top.value("queue"))
@@ -81,6 +85,7 @@ public struct ArchiverConfiguration: Sendable {
             ("state", .string(state ?? ArchiverConfiguration.defaultState)),
             ("archive", archive.map(JSONValue.string) ?? .null),
             ("sources", .array(sources.map(JSONValue.string))),
+        ] + layout.described + [
             ("roots", roots.described),
             ("rules", rules.described(roots: roots)),
             ("queue", queue.described),

@@ -44,6 +44,8 @@ public struct LifecyclePlan: Codable, Sendable, Equatable {
     public var unmatched: ObjectTally
     /// Objects whose age cannot be known (not an archive name, and no modification time): never acted on.
     public var undated: ObjectTally
+    /// What the archive's records cost in requests and transitions per month, per-record and batched.
+    public var costs: LayoutCostComparison?
 }
 
 /// One rule's view of the archive. An object several rules apply to is counted under each of them.

@@ -30,6 +30,10 @@ public struct LifecyclePlanner: Sendable {
         public var deleteBatchSize: Int
         /// Where the policy came from, for reports.
         public var policySource: String?
+        /// The prices `plan` compares the two layouts' requests and transitions with; nil: no comparison.
+        public var prices: S3RequestPrices? = .usEast1
+        /// How a batched archive of the same records would be cut (for the comparison).
+        public var batching = BatchLimits()
 
         public init(
             ageBasis: LifecycleAgeBasis = .deletionTime,
@@ -52,7 +56,7 @@ public struct LifecyclePlanner: Sendable {
     /// The UTC day planned for.
     public let today: LifecycleDay
     /// How the archive is read.
-    public let options: Options
+    public var options: Options
     let evaluators: [LifecycleRuleEvaluator]
 
     /// - Parameters:
@@ -71,9 +75,19 @@ public struct LifecyclePlanner: Sendable {
     func creationSeconds(of object: StoredObject) -> Int64? {
         let modified = object.lastModified.map { Int64($0.timeIntervalSince1970.rounded(.down)) }
         switch options.ageBasis {
-        case .deletionTime: return ArchiveKey(path: object.key)?.time.epochSeconds ?? modified
-        case .lastModified: return modified ?? ArchiveKey(path: object.key)?.time.epochSeconds
+        case .deletionTime: return Self.deletionSeconds(object.key) ?? modified
+        case .lastModified: return modified ?? Self.deletionSeconds(object.key)
         }
+    }
+
+    /// The deletion time a key names: a per-record object's, or for a batched object or index its latest record's
+    /// (when the tail wrote it: S3's creation time of the object is about then).
+    static func deletionSeconds(_ key: String) -> Int64? {
+        if let archiveKey = ArchiveKey(path: key) { return archiveKey.time.epochSeconds }
+        guard let name = BatchedObjectName(dataKey: key) ?? BatchedObjectName(indexKey: key) else { return nil }
+        let parts = name.datePath.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        return DeletionTime.days(year: parts[0], month: parts[1], day: parts[2]) * 86_400 + Int64(name.last)
     }
 
     /// Counts, for each rule, the objects in each tier, today's moves and the objects past expiry.
@@ -84,9 +98,14 @@ public struct LifecyclePlanner: Sendable {
         var unmatched = ObjectTally()
         var undated = ObjectTally()
         let yesterday = today.adding(days: -1)
+        var costs: LayoutCostTally?
+        if let prices = options.prices {
+            costs = LayoutCostTally(layout: try await LayoutManifest.layout(of: store), limits: options.batching, evaluators: evaluators, prices: prices)
+        }
         for try await page in store.list(prefix: "") {
             try Task.checkCancellation()
-            for object in page {
+            for object in page where object.key != LayoutManifest.key {
+                costs?.add(object)
                 scanned.add(object.size)
                 guard let created = creationSeconds(of: object) else {
                     undated.add(object.size)
@@ -103,7 +122,7 @@ public struct LifecyclePlanner: Sendable {
         return LifecyclePlan(
             archive: store.location, policy: options.policySource, today: today, storageClasses: options.storageClasses,
             transitionMinimumObjectSize: options.transitionMinimumObjectSize, ageBasis: options.ageBasis,
-            rules: counters.map(\.plan), scanned: scanned, unmatched: unmatched, undated: undated)
+            rules: counters.map(\.plan), scanned: scanned, unmatched: unmatched, undated: undated, costs: costs?.finish())
     }
 
     /// Deletes every object past its expiry under an enabled rule, `deleteBatchSize` keys at a time.
@@ -138,10 +157,27 @@ public struct LifecyclePlanner: Sendable {
             batchTally = ObjectTally()
         }
 
+        var held: [StoredObject] = []
+        var heldFolder = ""
+        func add(_ object: StoredObject) async throws {
+            batch.append(object.key)
+            batchTally.add(object.size)
+            if batch.count >= options.deleteBatchSize { try await flush() }
+        }
+        /// The batched objects held for one folder: indexes first, then the data objects.
+        func release() async throws {
+            for object in held where BatchedObjectName(indexKey: object.key) != nil { try await add(object) }
+            // One deletion request need not keep its order: the indexes are gone before their objects are asked for.
+            if held.contains(where: { BatchedObjectName(indexKey: $0.key) == nil }) { try await flush() }
+            for object in held where BatchedObjectName(indexKey: object.key) == nil { try await add(object) }
+            held.removeAll()
+        }
+
         if !expiring.isEmpty {
             for try await page in store.list(prefix: "") {
                 try Task.checkCancellation()
-                for object in page {
+                // The manifest declares the archive's layout for as long as the archive lives.
+                for object in page where object.key != LayoutManifest.key {
                     scanned.add(object.size)
                     guard let created = creationSeconds(of: object),
                         let index = expiring.first(where: {
@@ -152,12 +188,20 @@ public struct LifecyclePlanner: Sendable {
                     expired.add(object.size)
                     onExpired(object, evaluators[index].id)
                     if !dryRun {
-                        batch.append(object.key)
-                        batchTally.add(object.size)
-                        if batch.count >= options.deleteBatchSize { try await flush() }
+                        if BatchedObjectName.isBatched(object.key) {
+                            // A batched object goes after its index (both are in this folder, the index listed last):
+                            // an index never names an object that is gone.
+                            let folder = FileSystem.parent(of: object.key)
+                            if folder != heldFolder { try await release() }
+                            heldFolder = folder
+                            held.append(object)
+                            continue
+                        }
+                        try await add(object)
                     }
                 }
             }
+            try await release()
             try await flush()
         }
         return LifecycleEnforcement(

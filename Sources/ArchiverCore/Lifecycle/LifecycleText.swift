@@ -68,7 +68,7 @@ extension LifecyclePlan {
             notes = ["", "No rule's prefix matched any object. The prefixes are whole bucket keys: for a folder copied from "
                 + "s3://bucket/service/, say so with --key-prefix service/."]
         }
-        return lines + LifecycleText.table(rows) + notes
+        return lines + LifecycleText.table(rows) + notes + (costs?.textLines ?? [])
     }
 }
 

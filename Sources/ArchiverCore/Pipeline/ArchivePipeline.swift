@@ -19,6 +19,10 @@ public struct TailOptions: Sendable {
     /// The longest record archived; a longer one is dead-lettered as `too-large` with its first bytes, its
     /// length and its SHA-256 (a JSON-lines source never even holds it whole).
     public var maxRecordBytes: Int
+    /// How the archive holds records (the caller checks it against the archive's manifest: `LayoutManifest.prepare`).
+    public var layout: ArchiveLayout = .perRecord
+    /// Where a batched archive cuts its objects.
+    public var batching = BatchLimits()
 
     /// 4 MiB. A DynamoDB item is at most 400 KB and a stream record holds at most two images of it; the
     /// Streams API hands out at most 1 MB in one GetRecords response, so no record it delivers is longer. Four
@@ -74,6 +78,12 @@ public final class ArchivePipeline: Sendable {
         var outcomes: [RecordOutcome]
         /// Queue entries the rules planned, by record index (archived records only).
         var planned: [Int: [PlannedEntry]] = [:]
+        /// Not a batch: a clock tick, for a batched archive's `flushAfter`.
+        var tick = false
+
+        static var clockTick: ProcessedBatch {
+            ProcessedBatch(batch: SourceBatch(buffer: [], records: [], positions: .labels([]), checkpoint: ""), outcomes: [], tick: true)
+        }
     }
 
     /// Runs until the source ends (`follow` false) or `stop` is set; returns what was done. Gaps the source
@@ -92,6 +102,8 @@ public final class ArchivePipeline: Sendable {
             count: options.workers, gzipLevel: options.gzipLevel, keyOrder: source.keyOrder, maxRecordBytes: options.maxRecordBytes,
             rules: actions.map { RuleContext(rules: $0.rules, source: source.id, sourceTable: source.table) })
         let gaps = GapTally()
+        let batched = options.layout == .batched ? BatchedCommitter(pipeline: self, limits: options.batching) : nil
+        try await batched?.prepare(saved: saved)
         let batches = source.batches(after: saved, follow: options.follow, stop: stop, onGap: { gap in
             gaps.add()
             self.record(gap)
@@ -118,10 +130,24 @@ public final class ArchivePipeline: Sendable {
                 processed.close(throwing: error)
             }
         }
+        // A batched archive's objects open longer than `flushAfter` are written on a tick when the source is idle.
+        let ticker = batched != nil ? options.batching.flushAfter.map { flushAfter in
+            Task {
+                while !stop.isStopped {
+                    await stop.sleep(seconds: min(10, max(0.5, flushAfter / 4)))
+                    guard !stop.isStopped, await processed.send(.clockTick) else { break }
+                }
+            }
+        } : nil
+        defer { ticker?.cancel() }
         var summary = TailSummary()
         do {
             while let item = try await processed.next() {
-                summary += try await commit(item, stop: stop)
+                if let batched {
+                    summary += item.tick ? try await batched.flushAged(stop: stop) : try await batched.commit(item, stop: stop)
+                } else {
+                    summary += try await commit(item, stop: stop)
+                }
                 summary.seconds = Date().timeIntervalSince(started)
                 progress?(summary)
             }
@@ -133,6 +159,13 @@ public final class ArchivePipeline: Sendable {
             throw error
         }
         _ = await (reader.value, compressor.value)
+        if let batched {
+            // The end of the input (`--once`): every object is complete. When stopped, open objects are left for the
+            // next run, which reads their records again and cuts them where a run that was never stopped does.
+            if !stop.isStopped { summary += try await batched.finish(stop: stop) }
+            summary.objects = summary.objects ?? 0
+            summary.held = batched.held
+        }
         summary.seconds = Date().timeIntervalSince(started)
         summary.gaps = gaps.value
         return summary
@@ -239,18 +272,17 @@ public final class ArchivePipeline: Sendable {
     /// `refused` holds the indexes of records whose object the store refused (they were dead-lettered instead), and
     /// the rules were evaluated for archived records only.
     func commitWrites(_ item: ProcessedBatch, refused: Set<Int>) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
-        var writes: [any CommitWrite] = []
-        var enqueued = 0
-        var parked = 0
-        if let actions, !item.planned.isEmpty {
-            let entries = item.planned.keys.sorted().filter { !refused.contains($0) }.flatMap { item.planned[$0]! }
-            if !entries.isEmpty {
-                writes.append(QueueEnqueue(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds))
-                enqueued = entries.count
-                parked = entries.count { $0.unsafe != nil }
-            }
-        }
-        return (writes, enqueued, parked)
+        guard actions != nil, !item.planned.isEmpty else { return ([], 0, 0) }
+        return queueWrites(item.planned.keys.sorted().filter { !refused.contains($0) }.flatMap { item.planned[$0]! })
+    }
+
+    /// The deletion-queue write for entries of archived records (none when there are none or no rules).
+    func queueWrites(_ entries: [PlannedEntry]) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
+        guard let actions, !entries.isEmpty else { return ([], 0, 0) }
+        return (
+            [QueueEnqueue(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds)],
+            entries.count, entries.count { $0.unsafe != nil }
+        )
     }
 
     /// Writes objects, waiting out an unavailable store (backoff, never dropping anything). Returns the

@@ -19,6 +19,11 @@ public struct TailSummary: Sendable, Codable, Equatable {
     public var actionsParked: Int?
     /// What the deletion queue's workers did beside the tail (nil when they did not run).
     public var queue: QueueRunSummary?
+    /// Batched objects written (nil for a per-record archive).
+    public var objects: Int?
+    /// Records of a batched archive held in objects still open when the run ended: the checkpoint stands before
+    /// them, and the next run reads them again (nil for a per-record archive).
+    public var held: Int?
 
     enum CodingKeys: String, CodingKey {
         case read, archived, gaps, queue
@@ -31,6 +36,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
         case bytes
         case archivedBytes = "archived_bytes"
         case seconds
+        case objects = "batched_objects"
+        case held = "held_open"
     }
 
     public init() {}
@@ -49,6 +56,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
             lhs.actionsEnqueued = (lhs.actionsEnqueued ?? 0) + (rhs.actionsEnqueued ?? 0)
             lhs.actionsParked = (lhs.actionsParked ?? 0) + (rhs.actionsParked ?? 0)
         }
+        if let objects = rhs.objects { lhs.objects = (lhs.objects ?? 0) + objects }
+        if let held = rhs.held { lhs.held = (lhs.held ?? 0) + held }
     }
 
     /// For people: short and aligned.
@@ -70,6 +79,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
         if let queue {
             rows.insert(("actions done", "\(queue.completed)  (retrying \(queue.retrying), parked \(queue.parked))"), at: rows.count - 1)
         }
+        if let objects { rows.insert(("objects", "\(objects)  (batched)"), at: 2) }
+        if let held, held > 0 { rows.insert(("held open", "\(held)  (in objects not yet full; the next run reads them again)"), at: rows.count - 1) }
         return alignedRows(rows)
     }
 }

@@ -104,7 +104,18 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Restores one object, by its key as `archiver ls` prints it.
+    /// In a batched archive (its manifest says so) the key is the record's key as a per-record object, as `ls`
+    /// prints it: the record is found with one listing of its day's indexes, one index read and one ranged read.
     public func restore(key: String) async throws -> RestoreOutcome {
+        if try await LayoutManifest.layout(of: store) == .batched {
+            let archive = BatchedArchive(store: store)
+            guard let located = try await archive.locate(key) else {
+                throw RestoreError.noObject("no archived record '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
+            }
+            if let problem = Self.oversizedObject(key, size: located.entry.length, maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }
+            let item = try Self.item(fromArchived: try await archive.member(located), key: key, maxRecordBytes: maxRecordBytes)
+            return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
+        }
         let bytes: [UInt8]
         do {
             bytes = try await store.get(key)
@@ -162,7 +173,26 @@ public struct ArchiveRestorer: Sendable {
             summary.seconds = Date().timeIntervalSince(started)
             progress?(summary)
         }
-        for try await page in store.list(prefix: prefix.hasSuffix("/") ? prefix : prefix + "/") {
+        let listed = prefix.hasSuffix("/") ? prefix : prefix + "/"
+        if try await LayoutManifest.layout(of: store) == .batched {
+            // Each object is read once, whole, and its records cut out of it by its index.
+            for try await page in BatchedArchive(store: store).indexes(prefix: listed) {
+                for read in page {
+                    let loaded = try await load(read)
+                    var start = 0
+                    while start < loaded.count {
+                        let slice = Array(loaded[start..<min(loaded.count, start + batchSize)])
+                        start += slice.count
+                        try await restore(slice, into: &summary)
+                        summary.seconds = Date().timeIntervalSince(started)
+                        progress?(summary)
+                    }
+                }
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
+        }
+        for try await page in store.list(prefix: listed) {
             for object in page where ArchiveKey(path: object.key) != nil {
                 keys.append(object)
                 if keys.count >= batchSize { try await flush() }
@@ -171,6 +201,53 @@ public struct ArchiveRestorer: Sendable {
         try await flush()
         summary.seconds = Date().timeIntervalSince(started)
         return summary
+    }
+
+    /// Hands loaded records to the target and counts the outcomes.
+    func restore(_ loaded: [Result<RestoreItem, any Error>], into summary: inout RestoreSummary) async throws {
+        var items: [RestoreItem] = []
+        for result in loaded {
+            switch result {
+            case .success(let item): items.append(item)
+            case .failure(let error):
+                summary.failed += 1
+                if summary.problems.count < 20 { summary.problems.append("\(error)") }
+            }
+        }
+        let outcomes = try await target.restore(items, overwrite: overwrite, dryRun: dryRun)
+        for (item, outcome) in zip(items, outcomes) {
+            switch outcome {
+            case .restored: summary.restored += 1
+            case .exists(let message):
+                summary.exists += 1
+                if summary.problems.count < 20 { summary.problems.append(message) }
+            case .failed(let message):
+                summary.failed += 1
+                if summary.problems.count < 20 { summary.problems.append("\(item.archiveKey): \(message)") }
+            }
+        }
+        summary.total += loaded.count
+    }
+
+    /// The records of one batched object, read whole once and cut by its index.
+    func load(_ read: BatchedArchive.ReadIndex) async throws -> [Result<RestoreItem, any Error>] {
+        guard !read.index.entries.isEmpty else { return [] }
+        let object: [UInt8]
+        do {
+            object = try await store.get(read.index.object)
+        } catch let error as ArchiveStoreError where !error.isFailed {
+            let problem = RestoreError.unreadableObject("cannot read \(read.index.object), which the index \(read.key) names: \(error)")
+            return read.index.entries.map { _ in .failure(problem) }
+        }
+        return read.index.entries.map { entry in
+            Result {
+                if let problem = Self.oversizedObject(entry.key, size: entry.length, maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }
+                guard entry.offset + entry.length <= Int64(object.count) else {
+                    throw RestoreError.unreadableObject("the object \(read.index.object) ends before the record \(entry.key) its index lists")
+                }
+                return try Self.item(fromArchived: Array(object[Int(entry.offset)..<Int(entry.offset + entry.length)]), key: entry.key, maxRecordBytes: maxRecordBytes)
+            }
+        }
     }
 
     /// Reads and decodes objects, `concurrency` at a time, keeping their order.

@@ -19,6 +19,9 @@ public struct SourceBatch: Sendable {
     public var file: SourceFile?
     /// Records longer than the source keeps whole, by index: the batch holds only their first bytes.
     public var oversized: [Int: OversizedRecord] = [:]
+    /// True for a partition's last batch (a finished shard): no record will follow in it, so a batched archive
+    /// closes the partition's open object here rather than holding it for a record that never comes.
+    public var endsPartition = false
 
     public init(partition: String = "", buffer: [UInt8], records: [Range<Int>], positions: RecordPositions, checkpoint: String) {
         self.partition = partition

@@ -104,11 +104,11 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw Self.describe(error, path: path, doing: "read") }
     }
 
-    private func writing(_ body: (Database) throws -> Void) throws {
+    func writing(_ body: (Database) throws -> Void) throws {
         do { try database.write(body) } catch { throw Self.describe(error, path: path, doing: "write to") }
     }
 

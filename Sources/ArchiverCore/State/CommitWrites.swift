@@ -46,5 +46,6 @@ public enum StateTables {
     /// Named migrations, in order; a name is never reused.
     static let migrations: [(name: String, migrate: @Sendable (Database) throws -> Void)] = [
         (QueueSchema.migrationName, QueueSchema.migrate),
+        ("batch_positions", { db in try CheckpointStore.createBatchPositions(db) }),
     ]
 }

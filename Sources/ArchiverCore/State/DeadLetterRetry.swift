@@ -37,6 +37,8 @@ public struct DeadLetterRetry: Sendable {
     /// The deletion rules and the queue their entries go to: a record archived now gets its actions queued (before
     /// its entry leaves the folder), as the tail would have queued them.
     public var actions: (rules: DeletionActions, queue: QueueStore)?
+    /// How records are cut into objects in a batched archive.
+    public var batching = BatchLimits()
 
     public init(folder: DeadLetterFolder, store: any ArchiveStore) {
         self.folder = folder
@@ -56,7 +58,7 @@ public struct DeadLetterRetry: Sendable {
         let processor = RecordProcessor(gzipLevel: gzipLevel)
         var done: [String] = []
         var failing: [DeadLetter] = []
-        var objects: [(ArchiveObject, DeadLetter)] = []
+        var objects: [(ArchiveObject, DeadLetter, DeletionKind)] = []
         var planned: [String: [PlannedEntry]] = [:]
         for entry in entries {
             summary.tried += 1
@@ -71,8 +73,8 @@ public struct DeadLetterRetry: Sendable {
             let context = actions.map { RuleContext(rules: $0.rules.rules, source: entry.source, sourceTable: tableName(fromARN: entry.source)) }
             let (outcome, entries) = entry.raw.withUnsafeBytes { processor.process($0, rules: context) }
             switch outcome {
-            case .archive(let object, _):
-                objects.append((object, entry))
+            case .archive(let object, let kind):
+                objects.append((object, entry, kind))
                 if !entries.isEmpty { planned[entry.id] = entries }
             case .passOver:
                 summary.passedOver += 1
@@ -86,8 +88,13 @@ public struct DeadLetterRetry: Sendable {
                 failing.append(again)
             }
         }
-        let failures = await store.put(objects.map(\.0))
-        for (index, (_, entry)) in objects.enumerated() {
+        let failures: [Int: ArchiveStoreError]
+        if try await LayoutManifest.layout(of: store) == .batched {
+            failures = try await putBatched(objects.map { ($0.0, $0.2) })
+        } else {
+            failures = await store.put(objects.map(\.0))
+        }
+        for (index, (_, entry, _)) in objects.enumerated() {
             if let error = failures[index] {
                 if error.isFailed { throw error }
                 var again = entry
@@ -111,6 +118,26 @@ public struct DeadLetterRetry: Sendable {
         try await folder.write(failing)
         try await folder.remove(ids: done)
         return summary
+    }
+}
+
+extension DeadLetterRetry {
+    /// Writes records into a batched archive: cut into objects as a tail cuts them, each object then its index.
+    /// Returns the records whose object could not be written, by index into `records`.
+    func putBatched(_ records: [(object: ArchiveObject, kind: DeletionKind)]) async throws -> [Int: ArchiveStoreError] {
+        let objects = batching.objects(records, gzipLevel: gzipLevel)
+        var refused = await store.put(objects.map(\.object.data))
+        let written = objects.indices.filter { refused[$0] == nil }
+        for (position, error) in await store.put(written.map { objects[$0].object.index }) {
+            refused[written[position]] = error
+            try? await store.delete([objects[written[position]].object.data.key])
+        }
+        var failures: [Int: ArchiveStoreError] = [:]
+        for (index, error) in refused {
+            if error.isFailed { throw error }
+            for member in objects[index].members { failures[member] = error }
+        }
+        return failures
     }
 }
 

@@ -52,6 +52,11 @@ public protocol ArchiveStore: Sendable {
     /// - Throws: `ArchiveStoreError` (`isNotFound` when there is no such object).
     func get(_ key: String) async throws -> [UInt8]
 
+    /// Reads the bytes `range` of one object (one gzip member of a batched object): an HTTP `Range` on S3, a
+    /// positioned read in a folder. A range past the object's end is cut at the end.
+    /// - Throws: `ArchiveStoreError` (`isNotFound` when there is no such object).
+    func get(_ key: String, range: Range<Int64>) async throws -> [UInt8]
+
     /// What the store knows of one object, or nil when there is no such object.
     func head(_ key: String) async throws -> StoredObject?
 
@@ -61,6 +66,16 @@ public protocol ArchiveStore: Sendable {
 
     /// Deletes objects; keys that do not exist are not an error.
     func delete(_ keys: [String]) async throws
+}
+
+extension ArchiveStore {
+    /// Reads the whole object and cuts the range out: for stores that cannot read part of an object.
+    public func get(_ key: String, range: Range<Int64>) async throws -> [UInt8] {
+        let bytes = try await get(key)
+        let lower = Int(min(max(range.lowerBound, 0), Int64(bytes.count)))
+        let upper = Int(min(max(range.upperBound, Int64(lower)), Int64(bytes.count)))
+        return Array(bytes[lower..<upper])
+    }
 }
 
 /// Why a store could not do what was asked. Says what to do about it.

@@ -193,6 +193,28 @@ public enum FileSystem {
         return result
     }
 
+    /// Reads `range` of a file (bytes past its end are not there: the result is then shorter).
+    public static func readFile(_ path: String, range: Range<Int64>) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(operation: "read", path: path, code: errno) }
+        defer { close(fd) }
+        var result = [UInt8](repeating: 0, count: Int(range.count))
+        var offset = 0
+        while offset < result.count {
+            let count = result.withUnsafeMutableBytes { buffer in
+                pread(fd, buffer.baseAddress! + offset, buffer.count - offset, off_t(range.lowerBound) + off_t(offset))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "read", path: path, code: errno)
+            }
+            if count == 0 { break }
+            offset += count
+        }
+        result.removeSubrange(offset...)
+        return result
+    }
+
     /// Names in a folder (not `.` and `..`), sorted bytewise.
     public static func entries(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw Failure(operation: "list", path: path, code: errno) }

@@ -227,6 +227,17 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
         }
     }
 
+    public func get(_ key: String, range: Range<Int64>) async throws -> [UInt8] {
+        if let problem = validateArchiveKey(key) { throw ArchiveStoreError.rejected("not an archive key: \(problem)") }
+        guard range.lowerBound >= 0, !range.isEmpty else { return [] }
+        do {
+            return try FileSystem.readFile(root + "/" + key, range: range)
+        } catch let error as FileSystem.Failure {
+            if error.code == ENOENT || error.code == ENOTDIR { throw ArchiveStoreError.notFound(key) }
+            throw Self.classify(error)
+        }
+    }
+
     public func head(_ key: String) async throws -> StoredObject? {
         guard validateArchiveKey(key) == nil else { return nil }
         var info = stat()

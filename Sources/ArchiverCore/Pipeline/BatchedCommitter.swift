@@ -1,0 +1,317 @@
+import Crypto
+import Foundation
+import Logging
+
+/// The commit stage of a batched archive, in place of `ArchivePipeline.commit` when the layout is batched.
+///
+/// Each partition of the source has at most one object open. A record is added to its partition's object, or
+/// first closes it, by `BatchLimits` (day, size, count, event-time window): cut points depend only on the
+/// sequence of records, never on the read batches they came in or on the clock. Closed objects are written
+/// in this order: their names noted in the state folder (`pending`), the data objects (durable), their indexes
+/// (durable: the index makes an object visible), the dead letters (durable), and last the checkpoint.
+///
+/// The open object holds the checkpoint back: it stays at the end of the source batch before the object's first
+/// record, with the number of records after it that are already done (`BatchPosition.skip`), so a restart reads
+/// again only the open object's records (and what shared their source batch) and begins the same object there.
+///
+/// Used by one task at a time (the pipeline's commit loop).
+final class BatchedCommitter: @unchecked Sendable {
+    private let pipeline: ArchivePipeline
+    private let limits: BatchLimits
+    private let newline: [UInt8]
+    private var partitions: [String: Partition] = [:]
+    private var saved: [String: String] = [:]
+    /// Counts the source batches committed (a builder compares a batch's file once).
+    private var batchNumber = 0
+    /// When the manifest was last written (it is written again once a day; see `LayoutManifest.prepare`).
+    private var manifestWritten: Double
+
+    /// Where one partition stands.
+    final class Partition {
+        /// The checkpoint as saved (nil: none yet).
+        var saved: String?
+        /// Records after `saved` already done (in written objects, passed over, dead-lettered).
+        var skip: Int
+        /// Records read after `saved` in this run.
+        var consumed = 0
+        /// The end of the last source batch read: its checkpoint, and `consumed` then.
+        var lastEnd: (checkpoint: String?, index: Int)
+        var open: BatchBuilder?
+        /// The index (after `saved`) of the open object's first record.
+        var openStart = 0
+        /// The end of the source batch before the one holding the open object's first record.
+        var openAnchor: (checkpoint: String?, index: Int) = (nil, 0)
+        /// Closed and not yet written.
+        var closed: [BatchBuilder] = []
+
+        init(saved: String?, skip: Int) {
+            self.saved = saved
+            self.skip = skip
+            lastEnd = (saved, 0)
+        }
+    }
+
+    init(pipeline: ArchivePipeline, limits: BatchLimits) {
+        self.pipeline = pipeline
+        self.limits = limits
+        newline = newlineMember(gzipLevel: pipeline.options.gzipLevel)
+        manifestWritten = pipeline.clock.now().timeIntervalSince1970
+    }
+
+    private var source: any ChangeSource { pipeline.source }
+    private var logger: Logger { pipeline.logger }
+
+    /// Reads the batch positions saved with the checkpoints, and deletes the objects a killed run wrote past its
+    /// checkpoint (their records are read again now). Call before reading the source.
+    func prepare(saved: [String: String]) async throws {
+        self.saved = saved
+        let positions = try pipeline.checkpoints.batchPositions(source: source.id)
+        var cleared: [CheckpointStore.BatchStanding] = []
+        for (partition, position) in positions.sorted(by: { $0.key < $1.key }) {
+            if !position.pending.isEmpty {
+                // Indexes first: a record is never listed without its object.
+                let indexes = position.pending.filter { BatchedObjectName(indexKey: $0) != nil }
+                try await pipeline.store.delete(indexes)
+                try await pipeline.store.delete(position.pending.filter { BatchedObjectName(indexKey: $0) == nil })
+                logger.info("deleted the objects the last run wrote past its checkpoint; their records are read again",
+                            metadata: ["source": "\(source.id)", "partition": "\(partition)", "objects": "\(indexes.count)"])
+                cleared.append(.init(partition: partition, checkpoint: nil, position: BatchPosition(skip: position.skip)))
+            }
+            partitions[partition] = Partition(saved: saved[partition], skip: position.skip)
+        }
+        try save(cleared, at: pipeline.clock.now())
+    }
+
+    /// Records held in objects still open (read again by the next run).
+    var held: Int { partitions.values.reduce(0) { $0 + ($1.open?.count ?? 0) } }
+
+    private func partition(_ name: String) -> Partition {
+        if let partition = partitions[name] { return partition }
+        let partition = Partition(saved: saved[name], skip: 0)
+        partitions[name] = partition
+        return partition
+    }
+
+
+    private func close(_ partition: Partition) {
+        guard let open = partition.open else { return }
+        partition.closed.append(open)
+        partition.open = nil
+    }
+
+    /// Adds one source batch to its partition's objects; writes the objects it closed, its dead letters, and
+    /// the checkpoint as far as the open object lets it go.
+    func commit(_ item: ArchivePipeline.ProcessedBatch, stop: StopSignal) async throws -> TailSummary {
+        let batch = item.batch
+        let partition = partition(batch.partition)
+        let now = pipeline.clock.now()
+        var summary = TailSummary()
+        var letters: [DeadLetter] = []
+        let base = partition.consumed
+        batchNumber += 1
+        for (i, outcome) in item.outcomes.enumerated() where base + i >= partition.skip {
+            summary.read += 1
+            summary.bytes += batch.oversized[i]?.length ?? Int64(batch.records[i].count)
+            switch outcome {
+            case .archive(let object, let kind):
+                guard let parts = RecordKeyParts(object.key) else {
+                    letters.append(deadLetter(batch, i, reason: "no batched object can hold the key \(object.key)", code: "write-failed", at: now))
+                    continue
+                }
+                let window = parts.secondsOfDay / limits.window
+                if let open = partition.open, limits.mustCut(open, dayNumber: parts.dayNumber, window: window, length: object.body.count) {
+                    close(partition)
+                }
+                if partition.open == nil {
+                    partition.open = BatchBuilder(
+                        day: parts.day, dayNumber: parts.dayNumber, window: window, openedAt: now.timeIntervalSince1970, newline: newline,
+                        reserve: limits.maxBytes + 64 * 1024)
+                    partition.openStart = base + i
+                    partition.openAnchor = partition.lastEnd
+                }
+                partition.open!.append(
+                    member: object.body, key: object.key, secondsOfDay: parts.secondsOfDay, window: window, kind: kind,
+                    place: RecordPlace(batch, i), batch: batchNumber, file: batch.file)
+                if let entries = item.planned[i] { partition.open!.planned += entries }
+            case .passOver:
+                summary.passedOver += 1
+            case .deadLetter(let error):
+                letters.append(deadLetter(batch, i, reason: error.description, code: error.code, at: now))
+            }
+        }
+        partition.consumed += batch.records.count
+        partition.lastEnd = (batch.checkpoint, partition.consumed)
+        // A finished shard gets no more records: its object is complete (a replay reaches the same end).
+        if batch.endsPartition { close(partition) }
+        var touched = [partition]
+        if let flushAfter = limits.flushAfter {
+            for other in partitions.values where other.open.map({ now.timeIntervalSince1970 - $0.openedAt >= flushAfter }) ?? false {
+                close(other)
+                if other !== partition { touched.append(other) }
+            }
+        }
+        summary.deadLettered = letters.count
+        summary += try await settle(touched, letters: letters, stop: stop, at: now)
+        return summary
+    }
+
+    /// Closes the objects open longer than `flushAfter` (wall clock) and writes them.
+    func flushAged(stop: StopSignal) async throws -> TailSummary {
+        guard let flushAfter = limits.flushAfter else { return TailSummary() }
+        let now = pipeline.clock.now()
+        let aged = partitions.values.filter { $0.open.map { now.timeIntervalSince1970 - $0.openedAt >= flushAfter } ?? false }
+        guard !aged.isEmpty else { return TailSummary() }
+        aged.forEach(close)
+        logger.info("wrote objects open longer than \(ConfigurationDuration(seconds: flushAfter))", metadata: ["objects": "\(aged.count)"])
+        return try await settle(aged, letters: [], stop: stop, at: now)
+    }
+
+    /// The end of the input (`--once`): closes and writes every open object.
+    func finish(stop: StopSignal) async throws -> TailSummary {
+        let open = partitions.values.filter { $0.open != nil }
+        open.forEach(close)
+        return try await settle(open, letters: [], stop: stop, at: pipeline.clock.now())
+    }
+
+    /// Writes what `partitions` closed and the dead letters, then moves their checkpoints.
+    private func settle(_ touched: [Partition], letters: [DeadLetter], stop: StopSignal, at now: Date) async throws -> TailSummary {
+        var summary = TailSummary()
+        var letters = letters
+        let names = partitions.filter { entry in touched.contains { $0 === entry.value } }.map(\.key)
+        let level = pipeline.options.gzipLevel
+        var objects: [(partition: String, object: BatchedObject, builder: BatchBuilder)] = []
+        var planned: [PlannedEntry] = []
+        for name in names.sorted() {
+            for builder in partitions[name]!.closed { objects.append((name, builder.finish(gzipLevel: level), builder)) }
+        }
+        if !objects.isEmpty {
+            // Noted before they are written: a run killed before the checkpoint moves has them deleted by the next.
+            var pending: [CheckpointStore.BatchStanding] = []
+            for name in names {
+                let keys = objects.filter { $0.partition == name }.flatMap { [$0.object.data.key, $0.object.index.key] }
+                guard !keys.isEmpty else { continue }
+                let partition = partitions[name]!
+                pending.append(.init(partition: name, checkpoint: nil, position: BatchPosition(skip: partition.skip, pending: keys)))
+            }
+            try save(pending, at: now)
+
+            var refused: [Int: ArchiveStoreError] = [:]
+            if pipeline.store is LocalArchiveStore {
+                // A folder writes a call's objects whole (synced), then renames them into place in order: each object
+                // before its index, with one pair of file-system syncs for both (a machine that stops between the
+                // renames leaves an index the next start deletes with the other noted objects).
+                let count = objects.count
+                for (position, error) in try await pipeline.write(objects.map(\.object.data) + objects.map(\.object.index), stop: stop) {
+                    refused[position % count] = refused[position % count] ?? error
+                }
+            } else {
+                // S3 writes many objects at once, in no order: the objects first, then their indexes.
+                refused = try await pipeline.write(objects.map(\.object.data), stop: stop)
+                let written = objects.indices.filter { refused[$0] == nil }
+                for (position, error) in try await pipeline.write(written.map { objects[$0].object.index }, stop: stop) {
+                    refused[written[position]] = error
+                }
+            }
+            for index in refused.keys.sorted() {
+                try? await pipeline.store.delete([objects[index].object.index.key])
+                try? await pipeline.store.delete([objects[index].object.data.key])
+            }
+            for (index, entry) in objects.enumerated() {
+                if let error = refused[index] {
+                    for record in entry.builder.records() {
+                        let letter = DeadLetter(
+                            source: source.id, partition: entry.partition, position: record.position, file: record.file,
+                            reason: "the archive store refused the object \(entry.object.data.key): \(error)", code: "write-failed",
+                            raw: record.raw, at: now)
+                        letters.append(letter)
+                    }
+                    summary.deadLettered += entry.object.records
+                    logger.error("dead-lettered the records of a batched object the store refused",
+                                 metadata: ["s3.key": "\(entry.object.data.key)", "records": "\(entry.object.records)", "error": "\(error)"])
+                } else {
+                    summary.archived += entry.object.records
+                    summary.archivedTTL += entry.object.ttl
+                    summary.archivedManual += entry.object.records - entry.object.ttl
+                    summary.archivedBytes += Int64(entry.object.data.body.count)
+                    summary.objects = (summary.objects ?? 0) + 1
+                    planned += entry.builder.planned
+                }
+            }
+        }
+        try await pipeline.deadLetters.write(letters)
+        if now.timeIntervalSince1970 - manifestWritten >= 86_400 {
+            manifestWritten = now.timeIntervalSince1970
+            do {
+                try await LayoutManifest.write(pipeline.store)
+            } catch {
+                logger.warning("could not write the archive's manifest again; the next start writes it", metadata: ["error": "\(error)"])
+            }
+        }
+
+        var standings: [CheckpointStore.BatchStanding] = []
+        for name in names {
+            let partition = partitions[name]!
+            let hadPending = !partition.closed.isEmpty
+            partition.closed = []
+            let checkpoint: String?
+            let skip: Int
+            let shift: Int
+            if partition.open != nil {
+                (checkpoint, shift) = partition.openAnchor
+                skip = partition.openStart - shift
+            } else {
+                (checkpoint, shift) = partition.lastEnd
+                skip = max(0, partition.skip - shift)
+            }
+            if checkpoint != partition.saved || skip != partition.skip || hadPending {
+                standings.append(.init(partition: name, checkpoint: checkpoint, position: BatchPosition(skip: skip)))
+            }
+            partition.saved = checkpoint
+            partition.skip = skip
+            partition.consumed -= shift
+            partition.openStart -= shift
+            partition.openAnchor.index -= shift
+            partition.lastEnd.index -= shift
+        }
+        // The written objects' queue entries go in the transaction that takes their names off the pending list.
+        let writes = pipeline.queueWrites(planned)
+        if pipeline.actions != nil {
+            summary.actionsEnqueued = writes.enqueued
+            summary.actionsParked = writes.parked
+        }
+        try save(standings, writes: writes.writes, at: now)
+        return summary
+    }
+
+    private func save(_ standings: [CheckpointStore.BatchStanding], writes: [any CommitWrite] = [], at now: Date) throws {
+        do {
+            try pipeline.checkpoints.save(source: source.id, standings: standings, writes: writes, at: now)
+        } catch let error as StateError where error.kind == .damaged {
+            throw error
+        } catch {
+            throw StateError.unusable("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
+        }
+    }
+
+    /// A dead letter for record `index` of `batch`, as the per-record commit writes one.
+    private func deadLetter(_ batch: SourceBatch, _ index: Int, reason: String, code: String, at now: Date) -> DeadLetter {
+        let range = batch.records[index]
+        let maxRecordBytes = pipeline.options.maxRecordBytes
+        var letter: DeadLetter
+        if let oversized = batch.oversized[index] {
+            letter = DeadLetter(source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                                reason: reason, code: code, raw: Array(batch.buffer[range]), at: now)
+            letter.recordBytes = oversized.length
+            letter.recordSHA256 = oversized.sha256
+        } else if range.count > maxRecordBytes {
+            letter = DeadLetter(source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                                reason: reason, code: code, raw: Array(batch.buffer[range.prefix(JSONLinesSource.oversizedPrefixBytes)]), at: now)
+            letter.recordBytes = Int64(range.count)
+            letter.recordSHA256 = batch.buffer.withUnsafeBytes { hex(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: $0[range]))) }
+        } else {
+            letter = DeadLetter(source: source.id, partition: batch.partition, position: batch.position(of: index), file: batch.file,
+                                reason: reason, code: code, raw: Array(batch.buffer[range]), at: now)
+        }
+        return letter
+    }
+}
