@@ -36,7 +36,7 @@ extension CrashTests {
         let (text, counts) = SampleFeed.text(0..<records)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { $0 + "\n" }
         try Data(text.utf8).write(to: URL(fileURLWithPath: folder("clean.jsonl")))
-        let clean = try BuiltBinary.run(
+        let clean = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:clean.jsonl", "--archive", "clean-archive", "--state", "clean-state", "--once"] + batchedFlags, in: folder.path)
         #expect(clean.status == 0, "\(clean.stderr)")
         let cleanArchive = ArchiveUnderTest.folder(folder("clean-archive"), batched: true)
@@ -74,7 +74,7 @@ extension CrashTests {
         }
         writer.write(Data(lines[written...].joined().utf8))
         try writer.close()
-        let last = try BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
+        let last = try await BuiltBinary.run(tail + ["--once", "--json"], in: folder.path, environment: environment)
         #expect(last.status == 0, "\(last.stderr)")
 
         // Byte-equal to the clean run: every object, index and the manifest; nothing else; ls lists each record once.

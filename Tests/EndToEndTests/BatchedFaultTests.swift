@@ -22,7 +22,7 @@ extension FaultProxyTests {
         defer { proxy.stop() }
         let flags = ["--layout", "batched", "--batch-max-records", "50", "--batch-min-bytes", "8KiB", "--batch-window", "1h"]
 
-        let tail = try BuiltBinary.run(
+        let tail = try await BuiltBinary.run(
             ["tail", "--source", "jsonl:feed.jsonl", "--archive", "s3://\(bucket)/svc", "--state", "state", "--once", "--json"] + flags,
             in: folder.path, environment: Self.environment(proxy))
         #expect(tail.status == 0, "\(tail.stderr.suffix(3000))")
@@ -30,7 +30,7 @@ extension FaultProxyTests {
         #expect(summary["archived"] as? Int == counts.removes, "\(tail.stdout)")
         #expect(summary["dead_lettered"] as? Int == counts.malformed + counts.removesWithoutImage)
 
-        let local = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "local-state", "--once"] + flags, in: folder.path)
+        let local = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "local-state", "--once"] + flags, in: folder.path)
         #expect(local.status == 0, "\(local.stderr)")
         let files = folder.files(under: "archive").filter { !$0.hasPrefix(".") }
         #expect(files.count > 20, "objects, indexes and the manifest: \(files.count)")
@@ -49,12 +49,12 @@ extension FaultProxyTests {
         }
 
         // Reading through the same faults: ls lists every record; a restore by key gets it or fails clearly.
-        let ls = try BuiltBinary.run(["ls", "--archive", "s3://\(bucket)/svc", "--json"], in: folder.path, environment: Self.environment(proxy))
+        let ls = try await BuiltBinary.run(["ls", "--archive", "s3://\(bucket)/svc", "--json"], in: folder.path, environment: Self.environment(proxy))
         #expect(ls.status == 0, "\(ls.stderr.suffix(2000))")
         let entries = (try? JSONSerialization.jsonObject(with: Data(ls.stdout.utf8))) as? [[String: Any]] ?? []
         #expect(entries.count == counts.removes)
         for key in listed.shuffled().prefix(5) {
-            let restore = try BuiltBinary.run(["restore", key, "--archive", "s3://\(bucket)/svc", "--to", "-"], in: folder.path, environment: Self.environment(proxy))
+            let restore = try await BuiltBinary.run(["restore", key, "--archive", "s3://\(bucket)/svc", "--to", "-"], in: folder.path, environment: Self.environment(proxy))
             #expect(restore.status == 0 || restore.stderr.contains("S3"), "\(restore.stderr.suffix(1000))")
             if restore.status == 0 { #expect(restore.stdout.contains("\"PK\"")) }
         }
