@@ -15,9 +15,11 @@ public struct ArchiverConfiguration: Sendable {
     public var archive: String?
     /// `sources:` the sources `serve` tails, as written (`jsonl:…`, `sqlite:…`, `dynamodb:…`).
     public var sources: [String]
+    /// `serve:` how `archiver serve` listens, who may use it, and how it stops.
+    public var serve = ServeConfiguration()
 
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"]
+    static let topLevelKeys = ["state", "archive", "sources", "serve"]
 
     /// No file: every setting at its default.
     public init() {
@@ -52,6 +54,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.state = try top.value("state")?.nonEmptyString()
         configuration.archive = try top.value("archive")?.nonEmptyString()
         configuration.sources = try top.value("sources")?.list().map { try $0.nonEmptyString() } ?? []
+        configuration.serve = try ServeConfiguration(reading: top.value("serve"))
         try top.finish()
         return configuration
     }
@@ -67,6 +70,7 @@ public struct ArchiverConfiguration: Sendable {
             ("state", .string(state ?? ArchiverConfiguration.defaultState)),
             ("archive", archive.map(JSONValue.string) ?? .null),
             ("sources", .array(sources.map(JSONValue.string))),
+            ("serve", serve.described),
         ])
     }
 
