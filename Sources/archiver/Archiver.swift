@@ -17,5 +17,5 @@ struct Archiver: AsyncParsableCommand {
                   --archive ./archive --to dynamodb:users
               archiver dlq list
             """,
-        subcommands: [Tail.self, List.self, Restore.self, Sync.self, DeadLetters.self, Lifecycle.self, SQLite.self, Config.self, Generate.self])
+        subcommands: [Tail.self, Serve.self, List.self, Restore.self, Sync.self, DeadLetters.self, Lifecycle.self, SQLite.self, Config.self, Generate.self])
 }

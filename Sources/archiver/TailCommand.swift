@@ -1,4 +1,5 @@
 import ArchiverCore
+import ArchiverServe
 import ArgumentParser
 import Foundation
 import Logging
@@ -24,6 +25,7 @@ extension Archiver {
                   archiver tail --source dynamodb:users --archive s3://archives/users \\
                       --state /var/lib/archiver --sse aws:kms
                   archiver tail --source jsonl:feed.jsonl --archive null: --once --json
+                  archiver tail --source jsonl:feed.jsonl --archive ./archive --metrics-listen 127.0.0.1:9464
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
@@ -44,6 +46,7 @@ extension Archiver {
         @Option(help: "Threads that parse and compress (default: one per core).")
         var workers: Int?
         @OptionGroup var limit: RecordLimitOption
+        @OptionGroup var metrics: MetricsListenOption
 
         func validate() throws {
             _ = try source.value("--source")
@@ -76,7 +79,9 @@ extension Archiver {
                 progress: { summary in
                     progress.update("read \(summary.read)  archived \(summary.archived)  passed over \(summary.passedOver)  dead-lettered \(summary.deadLettered)")
                 })
-            let summary = try await pipeline.run(stop: stop)
+            let summary = try await metrics.serving(logger: logger, refresh: { await MetricsEndpoint.refreshGauges(pipeline: pipeline, source: changeSource) }) {
+                try await pipeline.run(stop: stop)
+            }
             progress.finish()
             if output.json {
                 try Terminal.printJSON(summary)
