@@ -50,6 +50,7 @@ struct PageRenderer: Sendable {
             "body": body,
             "notice": notice as Any,
             "signedIn": signedIn,
+            "showNavigation": current != "/login",
             "csrf": session?.csrf ?? "",
             "navigation": navigation.map { entry in
                 ["title": entry.title, "path": entry.path, "current": entry.path == current || entry.path != "/" && current.hasPrefix(entry.path + "/")] as [String: Any]
@@ -76,9 +77,11 @@ struct PageRenderer: Sendable {
         <body>
         <header>
         <a class="brand" href="/">archiver</a>
-        {{#signedIn}}
+        {{#showNavigation}}
         <nav>{{#navigation}}<a href="{{path}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>{{/navigation}}</nav>
-        <form method="post" action="/logout" class="sign-out"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Sign out</button></form>
+        {{/showNavigation}}
+        {{#signedIn}}
+        <form method="post" action="/logout" class="sign-out"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
         {{/signedIn}}
         </header>
         <main>
