@@ -14,6 +14,12 @@ struct MetricsListenOption: ParsableArguments {
         _ = try listen?.value("--metrics-listen")
     }
 
+    /// Sends the process's metrics to the Prometheus registry when they are to be served. Call it before anything that
+    /// reports metrics is made (a handle made before reports nowhere).
+    func bootstrap() {
+        if listen != nil { PrometheusExport.bootstrap() }
+    }
+
     /// Runs `body`, serving the metrics meanwhile when asked to.
     func serving<T: Sendable>(logger: Logger, refresh: @escaping @Sendable () async -> Void = {}, _ body: () async throws -> T) async throws -> T {
         guard let address = try listen?.value("--metrics-listen") else { return try await body() }

@@ -57,6 +57,7 @@ extension Archiver {
 
         func run() async throws {
             let logger = Terminal.logger
+            metrics.bootstrap()
             let wiring = Wiring(logger: logger)
             let stop = StopSignal()
             let signals = Terminal.stopOnSignals(stop)
