@@ -152,7 +152,7 @@ struct DeadLettersAPI: APIFeature {
               "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
               "503": {"$ref": "#/components/responses/Unavailable"}}}},
           "/dead-letters/{id}": {
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The entry's id (hex)."}],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]+$"}, "description": "The entry's id (hex)."}],
             "get": {"operationId": "getDeadLetter", "summary": "One dead letter, with its raw record.",
               "responses": {"200": {"description": "The entry.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeadLetterDetail"}}}},
                 "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -163,7 +163,7 @@ struct DeadLettersAPI: APIFeature {
                 "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                 "404": {"$ref": "#/components/responses/NotFound"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
           "/dead-letters/{id}/retry": {
-            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]+$"}}],
             "post": {"operationId": "retryDeadLetter", "summary": "Send one dead letter through the pipeline again.",
               "responses": {"200": {"description": "What the retry did.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryResult"}}}},
                 "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -171,7 +171,7 @@ struct DeadLettersAPI: APIFeature {
                 "502": {"$ref": "#/components/responses/Unavailable"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
           "/dead-letters/retry": {"post": {"operationId": "retryDeadLetters", "summary": "Retry the dead letters named, or all of them.",
             "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
-              "properties": {"ids": {"type": "array", "items": {"type": "string"}, "description": "Entries to retry; all when absent or empty."}}}}}},
+              "properties": {"ids": {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]+$"}, "description": "Entries to retry; all when absent or empty."}}}}}},
             "responses": {"200": {"description": "What the retry did.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryResult"}}}},
               "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
               "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"},

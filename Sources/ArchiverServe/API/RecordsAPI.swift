@@ -95,7 +95,7 @@ struct RecordsAPI: APIFeature {
               "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
               "502": {"$ref": "#/components/responses/Unavailable"}}}},
           "/record": {"get": {"operationId": "getRecord", "summary": "One archived record: the item a restore would write.",
-            "parameters": [{"name": "key", "in": "query", "required": true, "schema": {"type": "string", "minLength": 1},
+            "parameters": [{"name": "key", "in": "query", "required": true, "schema": {"type": "string", "pattern": "^[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+[.](manual|ttl)[.]json[.]gz$"},
               "description": "The archive key, as /records lists it."}],
             "responses": {"200": {"description": "The record.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArchivedItem"}}}},
               "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},

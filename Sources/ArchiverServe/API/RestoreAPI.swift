@@ -87,7 +87,7 @@ struct RestoreAPI: APIFeature {
             "summary": "Restore one archived record: first as a dry run (the default), which shows the item and whether one with its key exists; then with dry_run false.",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false,
               "required": ["key", "target"], "properties": {
-                "key": {"type": "string", "minLength": 1, "description": "The archive key."},
+                "key": {"type": "string", "pattern": "^[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+[.](manual|ttl)[.]json[.]gz$", "description": "The archive key."},
                 "target": {"type": "string", "minLength": 1, "description": "A restore target's name."},
                 "dry_run": {"type": "boolean", "default": true},
                 "overwrite": {"type": "boolean", "default": false, "description": "Replace an item with the same key."}}}}}},

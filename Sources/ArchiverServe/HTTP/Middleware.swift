@@ -82,7 +82,7 @@ struct ErrorMiddleware: RouterMiddleware {
 
     /// Whether a path belongs to the admin page (HTML) rather than to the API or the health endpoints (JSON).
     static func isPage(_ path: String) -> Bool {
-        !(path.hasPrefix("/api/") || path == "/api" || AuthMiddleware.openPaths.contains(path) && path != "/login")
+        !(path.hasPrefix("/api/") || path == "/api" || ["/healthz", "/readyz", "/metrics"].contains(path))
     }
 }
 
@@ -94,7 +94,7 @@ struct AuthMiddleware: RouterMiddleware {
     let token: ServeToken
     let sessions: SessionStore
 
-    static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/login", "/static/style.css"]
+    static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/login", "/static/style.css", "/favicon.ico"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path

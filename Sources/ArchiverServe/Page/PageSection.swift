@@ -101,7 +101,8 @@ enum PageFormat {
         if value < 1 { return String(format: "%.0f ms", value * 1000) }
         if value < 120 { return String(format: "%.1f s", value) }
         if value < 7200 { return String(format: "%.0f min", value / 60) }
-        return String(format: "%.1f h", value / 3600)
+        if value < 172_800 { return String(format: "%.1f h", value / 3600) }
+        return String(format: "%.0f d", value / 86400)
     }
 
     static func rate(_ value: Double) -> String {

@@ -7,9 +7,9 @@ import Hummingbird
 /// SameSite=Strict cookie. Nothing of the token is kept in the session or the cookie.
 enum SignInPage {
     static func add(to router: Router<ServeRequestContext>, context: ServeContext, renderer: PageRenderer) {
-        router.get("/login") { _, requestContext in
+        router.get("/login") { request, requestContext in
             if requestContext.session != nil { return Response.seeOther("/") }
-            return form(renderer: renderer, context: context, problem: nil)
+            return form(renderer: renderer, context: context, problem: nil, reusing: request.cookies[SessionStore.signInCookieName]?.value)
         }
         router.post("/login") { request, requestContext in
             var request = request
@@ -36,6 +36,8 @@ enum SignInPage {
             response.setCookie(cookie(SessionStore.cookieName, "", maxAge: 0, context: context))
             return response
         }
+        // Browsers ask for it by themselves; there is none.
+        router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
         router.get("/static/style.css") { _, _ in
             var response = Response.text(StyleSheet.text, contentType: "text/css; charset=utf-8")
             response.headers[.cacheControl] = "max-age=3600"
@@ -43,9 +45,10 @@ enum SignInPage {
         }
     }
 
-    /// The sign-in form, with a fresh form token in the form and in a cookie.
-    static func form(renderer: PageRenderer, context: ServeContext, problem: String?, status: HTTPResponse.Status = .ok) -> Response {
-        let formToken = SessionStore.randomToken()
+    /// The sign-in form, with its form token in the form and in a cookie: the one the browser holds, so that two tabs
+    /// (or a request the browser makes by itself) do not spoil each other's form, or a fresh one.
+    static func form(renderer: PageRenderer, context: ServeContext, problem: String?, status: HTTPResponse.Status = .ok, reusing: String? = nil) -> Response {
+        let formToken = reusing.flatMap { $0.count == 64 && $0.allSatisfy(\.isHexDigit) ? $0 : nil } ?? SessionStore.randomToken()
         let body = renderer.render("sign-in", ["csrf": formToken, "problem": problem as Any])
         var response = renderer.page(title: "Sign in", body: body, session: nil, current: "/login", notice: nil, status: status)
         response.setCookie(cookie(SessionStore.signInCookieName, formToken, maxAge: 600, context: context))
