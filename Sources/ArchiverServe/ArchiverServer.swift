@@ -6,6 +6,12 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `archiver serve`: every configured source's tail and the HTTP server (API, page, metrics) in one process, under a
 /// ServiceGroup. SIGTERM or SIGINT stops it gracefully: `/readyz` turns 503, the HTTP server stops taking connections
 /// and finishes the requests in flight, then each tail stops reading, finishes its batches and saves its checkpoint;
@@ -49,7 +55,13 @@ public struct ArchiverServer: Sendable {
         services.append(.init(service: StopWatcher(context: context), successTerminationBehavior: .ignore))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         configuration.maximumGracefulShutdownDuration = .milliseconds(Int64(settings.gracePeriod * 1000))
-        try await ServiceGroup(configuration: configuration).run()
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch let error as IOError {
+            // The tails were stopped (their checkpoints saved) when the server could not start.
+            throw ServeError.badSetting(
+                "cannot listen on \(listen): \(String(cString: strerror(error.errnoCode))); choose another address with --listen or serve.listen")
+        }
         return await context.tailSnapshots()
     }
 

@@ -22,8 +22,10 @@ extension Archiver {
 
                 EXAMPLES:
                   archiver serve --config archiver.yml
-                  archiver serve --config archiver.yml --listen 0.0.0.0:8080 --token-file /etc/archiver/token
-                  archiver serve --source jsonl:/var/log/app/changes.jsonl --archive ./archive --listen 127.0.0.1:9000
+                  archiver serve --config archiver.yml --listen 0.0.0.0:8080 \\
+                      --token-file /etc/archiver/token
+                  archiver serve --source jsonl:/var/log/changes.jsonl --archive ./archive \\
+                      --listen 127.0.0.1:9000
                 """)
 
         @OptionGroup var config: ConfigOption

@@ -25,7 +25,8 @@ extension Archiver {
                   archiver tail --source dynamodb:users --archive s3://archives/users \\
                       --state /var/lib/archiver --sse aws:kms
                   archiver tail --source jsonl:feed.jsonl --archive null: --once --json
-                  archiver tail --source jsonl:feed.jsonl --archive ./archive --metrics-listen 127.0.0.1:9464
+                  archiver tail --source jsonl:feed.jsonl --archive ./archive \\
+                      --metrics-listen 127.0.0.1:9464
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))

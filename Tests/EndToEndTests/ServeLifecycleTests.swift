@@ -26,6 +26,28 @@ import TestSupport
         #expect(!short.stderr.contains("abc\n") && !short.stderr.contains("'abc'"))
     }
 
+    @Test("an address already in use stops it at start with exit 1, naming the address; the tails stop with it")
+    func addressInUse() throws {
+        let folder = TemporaryFolder("serve-in-use")
+        defer { folder.remove() }
+        try FileManager.default.copyItem(atPath: PackagePaths.fixture("feed.jsonl"), toPath: folder("feed.jsonl"))
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = listen(listener, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try BuiltBinary.run(
+            ["serve", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--listen", "127.0.0.1:\(port)"],
+            in: folder.path, environment: ["ARCHIVER_SERVE_TOKEN": ServeProcess.token])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot listen on 127.0.0.1:\(port)") && result.stderr.contains("--listen"), "\(result.stderr)")
+    }
+
     @Test("tail --metrics-listen: the metrics, read by prometheus_client's parser, count what the tail's summary says")
     func metricsMatchTheTailSummary() async throws {
         let folder = TemporaryFolder("serve-metrics")

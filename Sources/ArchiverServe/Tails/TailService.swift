@@ -59,9 +59,11 @@ public final class TailService: Service, @unchecked Sendable {
 
     public func run() async throws {
         let stop = StopSignal()
-        await withGracefulShutdownHandler {
+        // Cancelled (the group failed, or the grace period ran out) or shut down: stop reading either way; the pipeline
+        // then finishes its batch and saves its checkpoint.
+        await withTaskCancellationOrGracefulShutdownHandler {
             await self.follow(stop)
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             self.lock.withLock { if self.state != .stopped { self.state = .stopping } }
             stop.stop()
         }
