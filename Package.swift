@@ -20,6 +20,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // zlib, from the system (zlib1g-dev).
@@ -63,6 +70,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -92,6 +100,27 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // `archiver serve`: the tails, the HTTP API, the admin page and the metrics of one long-running process, under a
+        // ServiceGroup. Knows only the core: the executable hands it the parts (sources, stores, restore targets).
+        .target(
+            name: "ArchiverServe",
+            dependencies: [
+                "ArchiverCore",
+                "JSONToolkit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // A realistic feed for tests and benchmarks (`archiver generate`); not part of the archiving path.
         .target(name: "FeedGenerator", dependencies: ["ArchiverCore"], swiftSettings: strict),
 
@@ -102,6 +131,7 @@ let package = Package(
                 "ArchiverCore",
                 "ArchiverSQLite",
                 "ArchiverAWS",
+                "ArchiverServe",
                 "AWSClients",
                 "FeedGenerator",
                 "JSONToolkit",
@@ -130,6 +160,17 @@ let package = Package(
         .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "JSONToolkit", "TestSupport", "RecordFuzzing"]),
         .testTarget(name: "ArchiverSQLiteTests", dependencies: ["ArchiverSQLite", "ArchiverCore", "JSONToolkit", "TestSupport"]),
         .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "ArchiverCore", "AWSClients", "JSONToolkit", "TestSupport"]),
+        .testTarget(
+            name: "ArchiverServeTests",
+            dependencies: [
+                "ArchiverServe", "ArchiverCore", "JSONToolkit", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "JSONToolkit", "TestSupport"]),
         .testTarget(name: "ArchiverCommandTests", dependencies: ["archiver", "ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS", "JSONToolkit"]),

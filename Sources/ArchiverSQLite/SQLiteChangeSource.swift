@@ -21,7 +21,7 @@ public struct SQLiteChangeSource: ChangeSource {
     /// How long `follow` waits between looks for new rows, in seconds.
     public let pollInterval: Double
 
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
     private let textAsBytes: Bool
 
     /// Opens the database read-only and checks that it has a change table.

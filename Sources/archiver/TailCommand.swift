@@ -1,5 +1,6 @@
 import ArchiverAWS
 import ArchiverCore
+import ArchiverServe
 import ArgumentParser
 import Foundation
 import Logging
@@ -43,6 +44,8 @@ extension Archiver {
                   archiver tail --source dynamodb:uploads --config archiver.yml
                   archiver tail --source dynamodb:sessions --archive s3://archives/sessions \\
                       --layout batched --batch-flush-after 1h
+                  archiver tail --source jsonl:feed.jsonl --archive ./archive \\
+                      --metrics-listen 127.0.0.1:9464
                 """)
 
         @Option(help: ArgumentHelp("The change feed: jsonl:<file>, sqlite:<db>, dynamodb:<table> or dynamodb-stream:<arn>.", valueName: "spec"))
@@ -68,6 +71,7 @@ extension Archiver {
         var workers: Int?
         @OptionGroup var limit: RecordLimitOption
         @OptionGroup var layout: LayoutOptions
+        @OptionGroup var metrics: MetricsListenOption
 
         func validate() throws {
             _ = try source.value("--source")
@@ -78,6 +82,7 @@ extension Archiver {
 
         func run() async throws {
             let logger = Terminal.logger
+            metrics.bootstrap()
             let wiring = Wiring(logger: logger)
             let stop = StopSignal()
             let signals = Terminal.stopOnSignals(stop)
@@ -139,7 +144,9 @@ extension Archiver {
             }
             var summary: TailSummary
             do {
-                summary = try await pipeline.run(stop: stop)
+                summary = try await metrics.serving(logger: logger, refresh: { await MetricsEndpoint.refreshGauges(pipeline: pipeline, source: changeSource) }) {
+                    try await pipeline.run(stop: stop)
+                }
             } catch {
                 workerStop.stop()
                 _ = await workerTask?.result

@@ -66,7 +66,8 @@ public enum BuiltBinary {
                 reading.enter()
                 DispatchQueue.global().async {
                     let handle = pipe.fileHandleForReading
-                    while let chunk = try? handle.read(upToCount: 65536), !chunk.isEmpty {
+                    // What is there as soon as it is there (reading up to a count would wait for the count).
+                    while case let chunk = handle.availableData, !chunk.isEmpty {
                         self.lock.withLock { if isOut { self.outBytes += chunk } else { self.errBytes += chunk } }
                     }
                     self.reading.leave()
@@ -86,6 +87,9 @@ public enum BuiltBinary {
         /// Whether the process ended by a signal (killed, or crashed); also true when it was signalled and had
         /// still not been seen to end 30 s later (a crashed process whose crash reporter hung).
         public private(set) var endedBySignal = false
+
+        /// Standard output as read so far.
+        public var standardOutputSoFar: String { lock.withLock { String(decoding: outBytes, as: UTF8.self) } }
 
         /// Standard error as read so far.
         public var standardErrorSoFar: String { lock.withLock { String(decoding: errBytes, as: UTF8.self) } }

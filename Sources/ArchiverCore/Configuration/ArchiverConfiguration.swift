@@ -27,8 +27,11 @@ public struct ArchiverConfiguration: Sendable {
     /// `layout:` and `batching:` how `tail` writes the archive.
     public var layout = LayoutSettings()
 
+    /// `serve:` how `archiver serve` listens, who may use it, and how it stops.
+    public var serve = ServeConfiguration()
+
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup", "serve"]
 
     /// No file: every setting at its default.
     public init() {
@@ -69,6 +72,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.rules = try RulesConfiguration(reading: top.value("rules"), roots: configuration.roots)
         configuration.queue = try QueueSettings(reading: top.value("queue"))
         configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
+        configuration.serve = try ServeConfiguration(reading: top.value("serve"))
         try top.finish()
         try configuration.checkRootsAgainstArchive(top)
         return configuration
@@ -90,6 +94,7 @@ public struct ArchiverConfiguration: Sendable {
             ("rules", rules.described(roots: roots)),
             ("queue", queue.described),
             ("cleanup", cleanup.described),
+            ("serve", serve.described),
         ])
     }
 

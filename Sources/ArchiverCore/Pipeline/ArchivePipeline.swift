@@ -57,6 +57,9 @@ public final class ArchivePipeline: Sendable {
     let progress: (@Sendable (TailSummary) -> Void)?
     /// The deletion rules and the queue they fill; nil: no rules.
     let actions: DeletionActions?
+    /// Where the pipeline stands (checkpoints, counts, rate, lag, last deletions), for whoever watches it.
+    public let status = PipelineStatus()
+    let metrics: PipelineMetrics
 
     public init(source: any ChangeSource, store: any ArchiveStore, checkpoints: CheckpointStore, deadLetters: DeadLetterFolder,
                 options: TailOptions, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "archiver"),
@@ -70,6 +73,7 @@ public final class ArchivePipeline: Sendable {
         self.clock = clock
         self.logger = logger
         self.progress = progress
+        metrics = PipelineMetrics(source: source.id)
     }
 
     /// A batch with its records' outcomes.
@@ -93,6 +97,7 @@ public final class ArchivePipeline: Sendable {
     public func run(stop: StopSignal) async throws -> TailSummary {
         let started = Date()
         let saved = try checkpoints.checkpoints(source: source.id)
+        status.started(checkpoints: saved, at: clock.now())
         if !saved.isEmpty {
             logger.info("resuming after the checkpoint", metadata: ["source": "\(source.id)", "checkpoint.position": "\(source.describe(checkpoints: saved))"])
         }
@@ -183,6 +188,8 @@ public final class ArchivePipeline: Sendable {
     /// Makes one batch durable, then saves its checkpoint.
     func commit(_ item: ProcessedBatch, stop: StopSignal) async throws -> TailSummary {
         let batch = item.batch
+        let commitStarted = Date()
+        var modifies = 0
         var summary = TailSummary()
         summary.read = batch.records.count
         summary.bytes = Int64(batch.records.reduce(0) { $0 + $1.count })
@@ -227,8 +234,9 @@ public final class ArchivePipeline: Sendable {
                 objectRecord.append(index)
                 if kind == .ttl { summary.archivedTTL += 1 } else { summary.archivedManual += 1 }
                 summary.archivedBytes += Int64(object.body.count)
-            case .passOver:
+            case .passOver(let event):
                 summary.passedOver += 1
+                if event == .modify { modifies += 1 }
             case .deadLetter(let error):
                 deadLetter(index, reason: error.description, code: error.code)
             }
@@ -261,6 +269,7 @@ public final class ArchivePipeline: Sendable {
             // The store's error already names the database and what to do; add what the archive holds.
             throw StateError.unusable("\(error). Nothing is lost: the archive holds everything so far, and the next run replays from the previous checkpoint and writes the same objects")
         }
+        report(summary, batch: batch, objects: objects, refused: refused, modifies: modifies, letters: letters, started: commitStarted, at: clock.now())
         return summary
     }
 
@@ -297,6 +306,7 @@ public final class ArchivePipeline: Sendable {
             let failures = await store.put(pending.map { objects[$0] })
             var again: [Int] = []
             var unavailable: ArchiveStoreError?
+            var rejectedAgain = 0
             for (position, error) in failures {
                 let index = pending[position]
                 if error.isFailed { throw error }
@@ -306,6 +316,7 @@ public final class ArchivePipeline: Sendable {
                         refused[index] = error
                         continue
                     }
+                    rejectedAgain += 1
                 } else {
                     unavailable = error
                 }
@@ -313,6 +324,7 @@ public final class ArchivePipeline: Sendable {
             }
             pending = again.sorted()
             guard !pending.isEmpty else { break }
+            metrics.retried(unavailable: pending.count - rejectedAgain, rejected: rejectedAgain)
             if let unavailable {
                 waits += 1
                 let delay = min(options.maximumBackoff, 0.2 * pow(2, Double(min(waits, 10)))) * Double.random(in: 0.5...1)
@@ -322,7 +334,9 @@ public final class ArchivePipeline: Sendable {
                 if stop.isStopped && waits > 3 {
                     throw ArchiveStoreError.unavailable("stopped while the archive store was unavailable (\(unavailable)); \(pending.count) records of the last batch will be replayed on the next run")
                 }
+                let waitStarted = Date()
                 await stop.sleep(seconds: delay)
+                metrics.waited(seconds: Date().timeIntervalSince(waitStarted))
             }
         }
         return refused

@@ -1,0 +1,74 @@
+import ArchiverCore
+
+/// What `archiver serve` works on, made by the executable from the configuration: the state folder, the archive,
+/// the sources to tail and the targets restores may go to. The service knows only the core's protocols.
+public struct ServeParts: Sendable {
+    /// The state folder (checkpoints, dead letters, and everything the features keep there).
+    public var stateFolder: String
+    /// The archive, opened for writing.
+    public var archive: any ArchiveStore
+    /// The sources to tail, in the configuration's order.
+    public var sources: [ServeSource]
+    /// The targets restores may go to, by name, in the configuration's order.
+    public var restoreTargets: [ServeRestoreTarget]
+    /// How each tail runs (compression, workers, record limit, the archive's layout); `follow` is always on.
+    public var tailOptions: TailOptions
+    /// The deletion rules each tail applies to what it archives (nil: none configured).
+    public var actions: DeletionActions?
+    /// The deletion queue's workers, run beside the tails until the service stops (nil: not run here).
+    public var queueWorkers: ServeJob?
+
+    public init(
+        stateFolder: String, archive: any ArchiveStore, sources: [ServeSource], restoreTargets: [ServeRestoreTarget], tailOptions: TailOptions,
+        actions: DeletionActions? = nil, queueWorkers: ServeJob? = nil
+    ) {
+        self.stateFolder = stateFolder
+        self.archive = archive
+        self.sources = sources
+        self.restoreTargets = restoreTargets
+        self.tailOptions = tailOptions
+        self.actions = actions
+        self.queueWorkers = queueWorkers
+    }
+}
+
+/// Work the service runs beside its tails for as long as it runs (the deletion queue's workers): started after the
+/// state folder is locked, told to stop (`StopSignal`) when the service group shuts down, restarted with the tails'
+/// backoff when it fails.
+public struct ServeJob: Sendable {
+    /// For logs: what the job is.
+    public var name: String
+    /// Runs until `stop` is set; throwing counts as a failure (logged, then run again after a backoff).
+    public var run: @Sendable (StopSignal) async throws -> Void
+
+    public init(name: String, run: @escaping @Sendable (StopSignal) async throws -> Void) {
+        self.name = name
+        self.run = run
+    }
+}
+
+/// One configured source: its name as written (`jsonl:feed.jsonl`) and how to open it. Opening may fail (a table
+/// without a stream, a database not there yet): the tail reports it and tries again with backoff.
+public struct ServeSource: Sendable {
+    public var name: String
+    public var open: @Sendable () async throws -> any ChangeSource
+
+    public init(name: String, open: @escaping @Sendable () async throws -> any ChangeSource) {
+        self.name = name
+        self.open = open
+    }
+}
+
+/// One configured restore target: its name (what the API and the page take), what it points at, and how to open it.
+public struct ServeRestoreTarget: Sendable {
+    public var name: String
+    /// As configured (`sqlite:app.db#users`, `dynamodb:users`).
+    public var spec: String
+    public var open: @Sendable () throws -> any RestoreTarget
+
+    public init(name: String, spec: String, open: @escaping @Sendable () throws -> any RestoreTarget) {
+        self.name = name
+        self.spec = spec
+        self.open = open
+    }
+}
