@@ -61,7 +61,7 @@ import TestSupport
         #expect(result.stdout.contains("archiver serve: stopped"))
         #expect(result.stdout.contains("jsonl:feed.jsonl: read 394, archived 146"))
         // The checkpoints were saved: a tail of the same state has nothing left to read.
-        let after = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once", "--json"], in: world.folder.path)
+        let after = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once", "--json"], in: world.folder.path)
         #expect(after.stdout.contains("\"read\" : 0"), "\(after.stdout)")
         // Nothing of the token in what it printed.
         #expect(!result.stdout.contains(ServeProcess.token) && !result.stderr.contains(ServeProcess.token))

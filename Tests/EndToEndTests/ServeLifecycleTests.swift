@@ -77,7 +77,7 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(100))
         }
         tail.signal(SIGTERM)
-        let result = tail.finish()
+        let result = await tail.finish()
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(read == Double(summary["read"] as? Int ?? -1))
@@ -106,7 +106,7 @@ import TestSupport
         let folder = TemporaryFolder("serve-sigterm")
         defer { folder.remove() }
         let records = Int(ProcessInfo.processInfo.environment["ARCHIVER_SERVE_STOP_RECORDS"] ?? "") ?? 60000
-        let generate = try BuiltBinary.run(["generate", "--records", "\(records)", "--seed", "5", "--summary", "expected.json"], in: folder.path)
+        let generate = try await BuiltBinary.run(["generate", "--records", "\(records)", "--seed", "5", "--summary", "expected.json"], in: folder.path)
         try Data(generate.stdoutBytes).write(to: URL(fileURLWithPath: folder("feed.jsonl")))
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder("expected.json")))) as! [String: Any]
         let server = try ServeProcess(["--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state"], in: folder.path)
@@ -133,7 +133,7 @@ import TestSupport
         try await Task.sleep(for: .milliseconds(800))
         let stopped = Date()
         server.running.signal(SIGTERM)
-        let result = server.running.finish()
+        let result = await server.running.finish()
         let took = Date().timeIntervalSince(stopped)
         clients.forEach { $0.cancel() }
         for client in clients { _ = await client.value }
@@ -149,10 +149,10 @@ import TestSupport
         let read = Int(result.stdout.split(separator: "\n").first { $0.hasPrefix("jsonl:feed.jsonl: read ") }?
             .split(separator: " ")[2].trimmingCharacters(in: .punctuationCharacters) ?? "") ?? -1
         #expect(read > 0 && read < records, "read \(read) of \(records) before the stop; make the feed longer (ARCHIVER_SERVE_STOP_RECORDS)")
-        let rest = try BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once", "--json"], in: folder.path)
+        let rest = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state", "--once", "--json"], in: folder.path)
         let summary = try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any] ?? [:]
         #expect((summary["read"] as? Int ?? 0) + read == records)
-        let listed = try BuiltBinary.run(["ls", "--archive", "archive", "--json"], in: folder.path)
+        let listed = try await BuiltBinary.run(["ls", "--archive", "archive", "--json"], in: folder.path)
         let objects = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.count ?? -1
         #expect(objects == expected["archived"] as? Int)
     }
