@@ -92,9 +92,9 @@ struct BatchedEndToEndTests {
     @Test func theLayoutAndLimitsComeFromTheConfigurationFileOrTheEnvironment() throws {
         let s = try Setup(records: 1500)
         defer { s.folder.remove() }
-        try Data("layout: batched\nbatching:\n  max_records: 30\n  min_bytes: 4KiB\n  window: 1h\n".utf8).write(to: URL(fileURLWithPath: s.folder("archiver.yml")))
+        try Data("layout: batched\nbatching:\n  max-records: 30\n  min-bytes: 4KiB\n  window: 1h\n".utf8).write(to: URL(fileURLWithPath: s.folder("archiver.yml")))
         let check = try s.ok(["config", "check", "archiver.yml"])
-        #expect(check.contains("layout: batched") && check.contains("max_records: 30") && check.contains("window: 1h"), "\(check)")
+        #expect(check.contains("layout: batched") && check.contains("max-records: 30") && check.contains("window: 1h"), "\(check)")
         _ = try s.tail("c", ["--config", "archiver.yml"])
         let objects = s.folder.files(under: "c").compactMap(BatchedObjectName.init(dataKey:))
         #expect(!objects.isEmpty && objects.allSatisfy { $0.records <= 30 } && objects.contains { $0.records == 30 })
@@ -106,7 +106,7 @@ struct BatchedEndToEndTests {
         #expect(!e.isEmpty && e.allSatisfy { $0.records <= 7 })
         try Data("layout: batched\nbatching:\n  max_recrods: 30\n".utf8).write(to: URL(fileURLWithPath: s.folder("typo.yml")))
         let typo = try s.run(["config", "check", "typo.yml"])
-        #expect(typo.status != 0 && typo.stderr.contains("max_records"), "\(typo.stderr)")
+        #expect(typo.status != 0 && typo.stderr.contains("max-records"), "\(typo.stderr)")
     }
 
     @Test func restoringOneKeyFromS3ReadsTheManifestListsTheDayAndMakesTwoReads() async throws {

@@ -37,11 +37,11 @@ struct ServeDeletionsTests {
             queue: {poll: 200ms}
             """.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
 
-        let server = try ServeProcess(["--config", "archiver.yml"], in: folder.path)
+        let server = try await ServeProcess(["--config", "archiver.yml"], in: folder.path)
         let emptied = try await server.wait(seconds: 90) {
             (try FileManager.default.contentsOfDirectory(atPath: folder("files"))) == ["other.bin"]
         }
-        let result = server.stop()
+        let result = await server.stop()
         #expect(emptied, "the owned files were not all deleted: \(result.stderr.suffix(2000))")
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
 

@@ -56,7 +56,7 @@ import TestSupport
         let again = try await server.request("/api/v1/restore", method: "POST", json: #"{"key": "\#(key)", "target": "users", "dry_run": false}"#).json
         #expect(again["outcome"] as? String == "exists")
 
-        let result = server.stop()
+        let result = await server.stop()
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("archiver serve: stopped"))
         #expect(result.stdout.contains("jsonl:feed.jsonl: read 394, archived 146"))
@@ -72,7 +72,7 @@ import TestSupport
         let world = try ServeWorld()
         defer { world.folder.remove() }
         let server = try await world.serve()
-        defer { _ = server.stop() }
+        defer { server.kill() }
         let paths = ["/api/v1/stats", "/api/v1/sources", "/api/v1/dead-letters", "/api/v1/openapi.json", "/api/v1/records?item=x", "/api/v1/restore-targets"]
         for path in paths {
             let none = try await server.request(path, token: nil)
@@ -113,7 +113,7 @@ import TestSupport
         let world = try ServeWorld()
         defer { world.folder.remove() }
         let server = try await world.serve()
-        defer { _ = server.stop() }
+        defer { server.kill() }
         let cases: [(String, String, String?, String)] = [
             ("/api/v1/dead-letters?limit=-1", "GET", nil, "limit"),
             ("/api/v1/dead-letters?offset=x", "GET", nil, "offset"),
@@ -145,7 +145,7 @@ import TestSupport
         let world = try ServeWorld()
         defer { world.folder.remove() }
         let server = try await world.serve()
-        defer { _ = server.stop() }
+        defer { server.kill() }
         let entries = try await server.request("/api/v1/dead-letters").json["entries"] as? [[String: Any]] ?? []
         let hostile = try #require(entries.first { ($0["position"] as? String)?.hasPrefix("line 394 ") == true }?["id"] as? String)
         let page = try await server.request("/dead-letters/\(hostile)")

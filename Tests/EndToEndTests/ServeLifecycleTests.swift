@@ -109,7 +109,7 @@ import TestSupport
         let generate = try await BuiltBinary.run(["generate", "--records", "\(records)", "--seed", "5", "--summary", "expected.json"], in: folder.path)
         try Data(generate.stdoutBytes).write(to: URL(fileURLWithPath: folder("feed.jsonl")))
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder("expected.json")))) as! [String: Any]
-        let server = try ServeProcess(["--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state"], in: folder.path)
+        let server = try await ServeProcess(["--source", "jsonl:feed.jsonl", "--archive", "archive", "--state", "state"], in: folder.path)
         _ = try await server.wait { ((try await server.source("jsonl:feed.jsonl"))?["totals"] as? [String: Any])?["read"] as? Int ?? 0 > 0 }
 
         // Clients that read and write the state until the server goes away.

@@ -11,7 +11,7 @@ import TestSupport
         let world = try ServeWorld()
         defer { world.folder.remove() }
         let server = try await world.serve()
-        defer { _ = server.stop() }
+        defer { server.kill() }
         // 200 examples per operation is the full run (ARCHIVER_SCHEMATHESIS_EXAMPLES=200); CI runs fewer.
         let examples = ProcessInfo.processInfo.environment["ARCHIVER_SCHEMATHESIS_EXAMPLES"] ?? "60"
         let (status, output) = try Self.run([
@@ -54,7 +54,7 @@ import TestSupport
         #expect(found?.count == 1)
         #expect(try ServeWorld.sqlite(world.folder("app.sqlite"), "SELECT count(*) FROM users WHERE id = \(user)").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         #expect(FileManager.default.fileExists(atPath: screenshot))
-        let result = server.stop()
+        let result = await server.stop()
         #expect(result.status == 0)
     }
 

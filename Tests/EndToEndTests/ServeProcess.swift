@@ -15,7 +15,8 @@ final class ServeProcess: @unchecked Sendable {
     let directory: String
 
     /// Starts `archiver serve <arguments> --listen 127.0.0.1:0` in `directory` and waits until it listens.
-    init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws {
+    /// Waits without holding a thread of the tests' pool (parallel tests go on meanwhile).
+    init(_ arguments: [String], in directory: String, environment: [String: String] = [:]) async throws {
         var environment = environment
         if environment["ARCHIVER_SERVE_TOKEN"] == nil { environment["ARCHIVER_SERVE_TOKEN"] = Self.token }
         running = try BuiltBinary.start(["serve"] + arguments + ["--listen", "127.0.0.1:0"], in: directory, environment: environment)
@@ -31,11 +32,11 @@ final class ServeProcess: @unchecked Sendable {
                     break
                 }
             }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         guard let found else {
             running.signal(SIGKILL)
-            throw ServeFailed(message: "archiver serve did not start listening: \(running.finish().stderr.suffix(3000))")
+            throw ServeFailed(message: "archiver serve did not start listening: \(await running.finish().stderr.suffix(3000))")
         }
         base = found
     }
@@ -46,9 +47,20 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// Stops it with SIGTERM and waits for the end.
-    func stop() -> BuiltBinary.Result {
+    /// At the end of a test that does not look at how it stopped: SIGTERM, and SIGKILL if it is still running after a
+    /// grace period (never waits on a thread of the tests' pool).
+    func kill() {
         running.signal(SIGTERM)
-        return running.finish()
+        let pid = running.pid
+        Thread.detachNewThread {
+            for _ in 0..<300 where Foundation.kill(pid, 0) == 0 { usleep(100_000) }
+            _ = Foundation.kill(pid, SIGKILL)
+        }
+    }
+
+    func stop() async -> BuiltBinary.Result {
+        running.signal(SIGTERM)
+        return await running.finish()
     }
 
     /// A response.
@@ -182,7 +194,7 @@ struct ServeWorld {
 
     /// Starts `archiver serve --config archiver.yml` on this world and waits until both sources are read.
     func serve(_ more: [String] = [], environment: [String: String] = [:]) async throws -> ServeProcess {
-        let server = try ServeProcess(["--config", "archiver.yml"] + more, in: folder.path, environment: environment)
+        let server = try await ServeProcess(["--config", "archiver.yml"] + more, in: folder.path, environment: environment)
         let ready = try await server.wait {
             let feed = try await server.source("jsonl:feed.jsonl")
             let table = try await server.source("sqlite:app.sqlite")

@@ -5,11 +5,11 @@ import JSONToolkit
 /// ```yaml
 /// layout: batched            # or per-record (the default); ARCHIVER_LAYOUT, --layout
 /// batching:
-///   max_bytes: 32MiB         # ARCHIVER_BATCH_MAX_BYTES, --batch-max-bytes (at most 32MiB)
-///   max_records: 100000      # ARCHIVER_BATCH_MAX_RECORDS, --batch-max-records
-///   min_bytes: 128KiB        # ARCHIVER_BATCH_MIN_BYTES, --batch-min-bytes
+///   max-bytes: 32MiB         # ARCHIVER_BATCH_MAX_BYTES, --batch-max-bytes (at most 32MiB)
+///   max-records: 100000      # ARCHIVER_BATCH_MAX_RECORDS, --batch-max-records
+///   min-bytes: 128KiB        # ARCHIVER_BATCH_MIN_BYTES, --batch-min-bytes
 ///   window: 15m              # ARCHIVER_BATCH_WINDOW, --batch-window
-///   flush_after: 1h          # ARCHIVER_BATCH_FLUSH_AFTER, --batch-flush-after (opt-in; gives up exact replay)
+///   flush-after: 1h          # ARCHIVER_BATCH_FLUSH_AFTER, --batch-flush-after (opt-in; gives up exact replay)
 /// ```
 ///
 /// Each value is nil when not given; `choice(flags:environment:)` resolves flag > environment > file > default.
@@ -41,12 +41,12 @@ public struct LayoutSettings: Sendable, Equatable {
             layout = ArchiveLayout(rawValue: try value.choice(ArchiveLayout.allCases.map(\.rawValue)))
         }
         guard let batching = try top.value("batching")?.mapping() else { return }
-        maxBytes = try batching.value("max_bytes").map { value in
+        maxBytes = try batching.value("max-bytes").map { value in
             guard let bytes = Self.size(try value.string()) else { throw value.invalid("'\(try value.string())' is not a size; write e.g. 32MiB, 512KiB or 1048576") }
             return bytes
         }
-        maxRecords = try batching.value("max_records")?.int(in: 1...10_000_000)
-        minBytes = try batching.value("min_bytes").map { value in
+        maxRecords = try batching.value("max-records")?.int(in: 1...10_000_000)
+        minBytes = try batching.value("min-bytes").map { value in
             guard let bytes = Self.size(try value.string()) else { throw value.invalid("'\(try value.string())' is not a size; write e.g. 128KiB or 131072") }
             return bytes
         }
@@ -57,9 +57,9 @@ public struct LayoutSettings: Sendable, Equatable {
             }
             return Int(duration.seconds)
         }
-        flushAfter = try batching.value("flush_after").map { value in
+        flushAfter = try batching.value("flush-after").map { value in
             let duration = try value.duration()
-            guard duration.seconds >= 1 else { throw value.invalid("flush_after must be at least 1s (\(duration) given)") }
+            guard duration.seconds >= 1 else { throw value.invalid("flush-after must be at least 1s (\(duration) given)") }
             return duration.seconds
         }
         try batching.finish()
@@ -119,11 +119,11 @@ public struct LayoutSettings: Sendable, Equatable {
         [
             ("layout", .string((layout ?? .perRecord).rawValue)),
             ("batching", .object([
-                ("max_bytes", .integer(maxBytes ?? BatchLimits.defaultMaxBytes)),
-                ("max_records", .integer(maxRecords ?? BatchLimits.defaultMaxRecords)),
-                ("min_bytes", .integer(minBytes ?? BatchLimits.defaultMinBytes)),
+                ("max-bytes", .integer(maxBytes ?? BatchLimits.defaultMaxBytes)),
+                ("max-records", .integer(maxRecords ?? BatchLimits.defaultMaxRecords)),
+                ("min-bytes", .integer(minBytes ?? BatchLimits.defaultMinBytes)),
                 ("window", .string(ConfigurationDuration(seconds: Double(window ?? BatchLimits.defaultWindow)).text)),
-                ("flush_after", flushAfter.map { .string(ConfigurationDuration(seconds: $0).text) } ?? .null),
+                ("flush-after", flushAfter.map { .string(ConfigurationDuration(seconds: $0).text) } ?? .null),
             ])),
         ]
     }
