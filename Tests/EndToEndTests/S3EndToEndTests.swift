@@ -164,7 +164,7 @@ struct S3EndToEndTests {
             let pipe = Pipe()
             query.standardOutput = pipe
             try query.run()
-            let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: pipe.readToEnd(), as: UTF8.self)
             query.waitUntilExit()
             #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "checkpoints: \(text)")
         }

@@ -18,7 +18,7 @@ import TestSupport
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = out.readToEnd()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw CommandFailed(command: command) }
         return String(decoding: data, as: UTF8.self)

@@ -165,7 +165,7 @@ import TestSupport
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = out.readToEnd()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ServeProcess.ServeFailed(message: "the metrics did not parse") }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]

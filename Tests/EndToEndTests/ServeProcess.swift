@@ -54,7 +54,7 @@ final class ServeProcess: @unchecked Sendable {
         let pid = running.pid
         Thread.detachNewThread {
             for _ in 0..<300 where Foundation.kill(pid, 0) == 0 { usleep(100_000) }
-            _ = Foundation.kill(pid, SIGKILL)
+            if Foundation.kill(pid, 0) == 0 { _ = Foundation.kill(pid, SIGKILL) }
         }
     }
 
@@ -187,7 +187,7 @@ struct ServeWorld {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = out.readToEnd()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
     }

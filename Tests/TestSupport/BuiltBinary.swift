@@ -65,9 +65,9 @@ public enum BuiltBinary {
             for (pipe, isOut) in [(out, true), (err, false)] {
                 reading.enter()
                 DispatchQueue.global().async {
-                    let handle = pipe.fileHandleForReading
+                    let fd = pipe.fileHandleForReading.fileDescriptor
                     // What is there as soon as it is there (reading up to a count would wait for the count).
-                    while case let chunk = handle.availableData, !chunk.isEmpty {
+                    while case let chunk = PipeReading.chunk(fd), !chunk.isEmpty {
                         self.lock.withLock { if isOut { self.outBytes += chunk } else { self.errBytes += chunk } }
                     }
                     self.reading.leave()

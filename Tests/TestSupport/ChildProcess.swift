@@ -18,7 +18,8 @@ public enum ChildProcess {
     /// what there was when the pipe closed first.
     public static func firstLine(of pipe: Pipe) throws -> String {
         var line = Data()
-        while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([0x0A]) { line += byte }
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        while case let byte = PipeReading.chunk(fd, maximum: 1), !byte.isEmpty, byte != Data([0x0A]) { line += byte }
         return String(decoding: line, as: UTF8.self)
     }
 }
