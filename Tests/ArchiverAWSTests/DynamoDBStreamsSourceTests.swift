@@ -196,7 +196,7 @@ struct StreamRead {
         var result = StreamRead()
         let stop = StopSignal()
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(20))
+            try await Task.sleep(for: .seconds(120))
             stop.stop()
         }
         defer { watchdog.cancel() }

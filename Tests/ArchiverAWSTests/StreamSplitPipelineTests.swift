@@ -20,7 +20,7 @@ import TestSupport
         let total = fake.allSequences.count
         let stop = StopSignal()
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(30))
+            try await Task.sleep(for: .seconds(180))
             stop.stop()
         }
         defer { watchdog.cancel() }
@@ -62,7 +62,7 @@ import TestSupport
         let parent = fake.allSequences.filter { $0.hasPrefix("1") }.count
         let stop = StopSignal()
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(30))
+            try await Task.sleep(for: .seconds(180))
             stop.stop()
         }
         defer { watchdog.cancel() }

@@ -80,7 +80,7 @@ import TestSupport
         try handle.write(contentsOf: Data([0x0A] + small + [0x0A]))
         try handle.close()
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(20))
+            try await Task.sleep(for: .seconds(120))
             stop.stop()
         }
         defer { watchdog.cancel() }
