@@ -146,29 +146,7 @@ public struct ArchiveRestorer: Sendable {
         var keys: [StoredObject] = []
         func flush() async throws {
             guard !keys.isEmpty else { return }
-            let loaded = try await load(keys)
-            var items: [RestoreItem] = []
-            for result in loaded {
-                switch result {
-                case .success(let item): items.append(item)
-                case .failure(let error):
-                    summary.failed += 1
-                    if summary.problems.count < 20 { summary.problems.append("\(error)") }
-                }
-            }
-            let outcomes = try await target.restore(items, overwrite: overwrite, dryRun: dryRun)
-            for (item, outcome) in zip(items, outcomes) {
-                switch outcome {
-                case .restored: summary.restored += 1
-                case .exists(let message):
-                    summary.exists += 1
-                    if summary.problems.count < 20 { summary.problems.append(message) }
-                case .failed(let message):
-                    summary.failed += 1
-                    if summary.problems.count < 20 { summary.problems.append("\(item.archiveKey): \(message)") }
-                }
-            }
-            summary.total += keys.count
+            try await restore(try await load(keys), into: &summary)
             keys.removeAll()
             summary.seconds = Date().timeIntervalSince(started)
             progress?(summary)
