@@ -3,13 +3,15 @@
 chromium-driver, both from Debian), as a person would, and says what it saw.
 
     scripts/serve-browser-check.py --url http://127.0.0.1:PORT --token-file FILE \
-        [--retry ID] [--hostile ID] [--item ITEM --target NAME] [--screenshot overview.png]
+        [--retry ID] [--hostile ID] [--queue-drop ID] [--item ITEM --target NAME] [--screenshot overview.png]
 
 Steps (each printed as it passes; the first that fails ends the run with exit 1, a screenshot beside --screenshot
 and the page's text):
   sign-in    /  sends the browser to the sign-in page; the token signs in; the overview shows the sources
   hostile    the dead letter ID (a record holding <script>) shows its raw record as text, and the page holds no script
   retry      the dead letter ID is retried from the list and leaves it ("... was archived.")
+  queue-drop the deletion queue's overview counts are shown; the queue entry ID is dropped from the list of its
+             state ("... was dropped.") and is no longer listed
   restore    a search for ITEM finds its archived versions; the first is shown, previewed into NAME (what will be
              written, a dry run) and restored ("Restored into NAME.")
 Only this machine is used: the URL must be on 127.0.0.1 or localhost.
@@ -95,6 +97,17 @@ def run(args, check):
         assert not driver.find_elements(By.ID, f"dead-letter-{args.retry}"), "the retried dead letter is still listed"
         check.step("retry", f"({notice})")
 
+    if args.queue_drop:
+        check.open("/")
+        total = check.wait(expected_conditions.presence_of_element_located((By.ID, "queue-total")), "the queue's counts on the overview").text
+        assert int(total) > 0, f"the overview counts {total} queue entries"
+        check.open("/queue")
+        check.wait(expected_conditions.element_to_be_clickable((By.ID, f"queue-drop-{args.queue_drop}")), "the queue entry's Drop button").click()
+        notice = check.notice()
+        assert "was dropped" in notice, notice
+        assert not driver.find_elements(By.ID, f"queue-entry-{args.queue_drop}"), "the dropped queue entry is still listed"
+        check.step("queue-drop", f"({notice})")
+
     if args.item:
         check.open("/search")
         field = check.wait(expected_conditions.presence_of_element_located((By.ID, "item")), "the search form")
@@ -120,6 +133,7 @@ def main():
     parser.add_argument("--token-file", required=True)
     parser.add_argument("--retry")
     parser.add_argument("--hostile")
+    parser.add_argument("--queue-drop")
     parser.add_argument("--item")
     parser.add_argument("--target", default="users")
     parser.add_argument("--screenshot")

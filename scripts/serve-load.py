@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Load on `archiver serve`: wrk on GET /api/v1/stats at a steady rate while a tail of the same process archives a
-generated feed at full speed; then SIGTERM in the middle of it. Figures printed (and --json), not asserted.
+generated feed at full speed, with a deletion queue of --queue-entries entries in the state database (the stats
+read it); then SIGTERM in the middle of it. Figures printed (and --json), not asserted.
 
-  python3 scripts/serve-load.py [--records 400000] [--rate 200] [--seconds 20] [--binary .build/release/archiver]
-                                [--json out.json]
+  python3 scripts/serve-load.py [--records 400000] [--rate 200] [--seconds 20] [--queue-entries 1000000]
+                                [--binary .build/release/archiver] [--json out.json]
 
-1. builds the release binary (unless --binary), generates the feed (`archiver generate --seed 11`);
+1. builds the release binary (unless --binary), generates the feed (`archiver generate --seed 11`), and writes
+   --queue-entries queue entries straight into a state database (bench.py's fill_queue: 5/10 available, 3/10
+   completed, 1/10 parked, 1/10 retrying), copied into each run's state folder;
 2. unloaded: `archiver serve` tails the feed into a folder; the time from start until every record is read;
 3. loaded: the same, from scratch, with wrk sending GET /api/v1/stats at --rate requests/s (4 connections, each
    waiting 4000/rate ms between requests) for --seconds; prints p50/p99/max latency, the rate reached and the
@@ -18,6 +21,8 @@ Everything listens on 127.0.0.1 only.
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from bench import fill_queue  # noqa: E402
 TOKEN = "serve-load-token-0123456789abcdef"
 GRACE = 30
 
@@ -37,9 +42,11 @@ def get(url, token=TOKEN):
 class Serve:
     """`archiver serve` of one feed into its own archive and state folder."""
 
-    def __init__(self, binary, work, feed, name):
+    def __init__(self, binary, work, feed, name, state=None):
         self.folder = os.path.join(work, name)
         os.makedirs(self.folder)
+        if state:
+            shutil.copytree(state, os.path.join(self.folder, "state"))
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         env = dict(os.environ, ARCHIVER_SERVE_TOKEN=TOKEN, ARCHIVER_LOG_LEVEL="warning")
@@ -115,6 +122,7 @@ def main():
     parser.add_argument("--records", type=int, default=400000)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--queue-entries", type=int, default=1_000_000, help="entries in the deletion queue /api/v1/stats reads")
     parser.add_argument("--binary")
     parser.add_argument("--work", help="a folder for the feed and the archives (default: a temporary one, removed)")
     parser.add_argument("--json")
@@ -128,16 +136,29 @@ def main():
     binary = os.path.abspath(binary)
     work = args.work or tempfile.mkdtemp(prefix="archiver-serve-load-")
     os.makedirs(work, exist_ok=True)
-    results = {"records": args.records, "rate": args.rate, "seconds": args.seconds}
+    results = {"records": args.records, "rate": args.rate, "seconds": args.seconds, "queue_entries": args.queue_entries}
     try:
         feed = os.path.join(work, "feed.jsonl")
         with open(feed, "wb") as out:
             subprocess.run([binary, "generate", "--records", str(args.records), "--seed", "11"], stdout=out, check=True)
         print("feed: %d records, %.0f MB" % (args.records, os.path.getsize(feed) / 1e6), flush=True)
+        state = None
+        if args.queue_entries > 0:
+            # A state database made by archiver (its schema), then filled; each run starts from a copy of it.
+            state = os.path.join(work, "queue-state")
+            os.makedirs(state)
+            subprocess.run([binary, "queue", "stats", "--state-folder", state, "--json"], stdout=subprocess.DEVNULL, check=True)
+            began = time.time()
+            fill_queue(os.path.join(state, "archiver.sqlite"), args.queue_entries)
+            counted = json.loads(subprocess.run([binary, "queue", "stats", "--state-folder", state, "--json"],
+                                                capture_output=True, text=True, check=True).stdout)["total"]
+            if counted != args.queue_entries:
+                sys.exit("queue stats counted %d entries, not %d" % (counted, args.queue_entries))
+            print("queue: %d entries written in %.1f s" % (counted, time.time() - began), flush=True)
 
         # Unloaded: how long the tail takes on its own.
         os.sync()
-        quiet = Serve(binary, work, feed, "unloaded")
+        quiet = Serve(binary, work, feed, "unloaded", state)
         unloaded = quiet.wait_read(args.records)
         quiet.stop()
         results["unloaded_seconds"] = round(unloaded, 2)
@@ -146,7 +167,10 @@ def main():
 
         # Loaded: wrk on /stats for as long as the tail runs (at most --seconds).
         os.sync()
-        busy = Serve(binary, work, feed, "loaded")
+        busy = Serve(binary, work, feed, "loaded", state)
+        queue_total = get(busy.base + "/api/v1/stats")["queue"]["total"]
+        if queue_total != args.queue_entries:
+            sys.exit("/api/v1/stats counts %d queue entries, not %d" % (queue_total, args.queue_entries))
         load = wrk(busy.base + "/api/v1/stats", args.rate, args.seconds)
         loaded = busy.wait_read(args.records)
         output, _ = load.communicate()
@@ -163,7 +187,7 @@ def main():
 
         # Stop under load.
         os.sync()
-        stopping = Serve(binary, work, feed, "stopped")
+        stopping = Serve(binary, work, feed, "stopped", state)
         load = wrk(stopping.base + "/api/v1/stats", args.rate, args.seconds)
         time.sleep(max(1, args.seconds / 3))
         read_before = stopping.read()
@@ -182,8 +206,8 @@ def main():
         print()
         print("| target | this run |")
         print("|---|---:|")
-        print("| p99 of GET /api/v1/stats at %d requests/s < 50 ms | %s ms (p50 %s ms, %s requests/s reached) |" % (
-            args.rate, figures.get("p99_ms"), figures.get("p50_ms"), figures.get("requests_per_s")))
+        print("| p99 of GET /api/v1/stats at %d requests/s, queue of %d entries < 50 ms | %s ms (p50 %s ms, %s requests/s reached) |" % (
+            args.rate, args.queue_entries, figures.get("p99_ms"), figures.get("p50_ms"), figures.get("requests_per_s")))
         print("| the tail no more than 10%% slower under that load | %+.1f%% (%d vs %d records/s) |" % (
             results["tail_slowdown_percent"], results["loaded_records_per_s"], results["unloaded_records_per_s"]))
         print("| SIGTERM under load: exit 0 within the grace period (%d s), checkpoint saved | exit %d in %.2f s, %s |" % (

@@ -17,10 +17,13 @@ public struct ServeParts: Sendable {
     public var actions: DeletionActions?
     /// The deletion queue's workers, run beside the tails until the service stops (nil: not run here).
     public var queueWorkers: ServeJob?
+    /// Runs a batch of the deletion queue on request (`POST /api/v1/queue/run`, the page's "Run a batch"); nil when
+    /// the configuration names no roots (nothing here could carry an action out).
+    public var queueRunner: ServeQueueRunner?
 
     public init(
         stateFolder: String, archive: any ArchiveStore, sources: [ServeSource], restoreTargets: [ServeRestoreTarget], tailOptions: TailOptions,
-        actions: DeletionActions? = nil, queueWorkers: ServeJob? = nil
+        actions: DeletionActions? = nil, queueWorkers: ServeJob? = nil, queueRunner: ServeQueueRunner? = nil
     ) {
         self.stateFolder = stateFolder
         self.archive = archive
@@ -29,6 +32,21 @@ public struct ServeParts: Sendable {
         self.tailOptions = tailOptions
         self.actions = actions
         self.queueWorkers = queueWorkers
+        self.queueRunner = queueRunner
+    }
+}
+
+/// Runs one batch of the deletion queue now: rescues passed leases, makes due entries available, claims at most a
+/// batch size of them and carries them out, as a worker's turn does.
+public struct ServeQueueRunner: Sendable {
+    /// The batch size when the request names none (`queue.batch-size`).
+    public var defaultBatchSize: Int
+    /// Runs a batch of at most the given size; what it did.
+    public var run: @Sendable (_ batchSize: Int) async throws -> QueueRunSummary
+
+    public init(defaultBatchSize: Int, run: @escaping @Sendable (_ batchSize: Int) async throws -> QueueRunSummary) {
+        self.defaultBatchSize = defaultBatchSize
+        self.run = run
     }
 }
 

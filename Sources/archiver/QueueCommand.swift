@@ -1,4 +1,5 @@
 import ArchiverCore
+import ArchiverServe
 import ArgumentParser
 import Foundation
 
@@ -41,6 +42,7 @@ extension Archiver {
                       archiver queue run --config archiver.yml --once
                       archiver queue run --config archiver.yml --batch-size 500 --max-attempts 5
                       */5 * * * *  archiver queue run --config /etc/archiver.yml --once --json
+                      archiver queue run --config archiver.yml --metrics-listen 127.0.0.1:9464
                     """)
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
@@ -56,6 +58,8 @@ extension Archiver {
             @Flag(help: "Stop once nothing is due (for cron), instead of waiting for more.")
             var once = false
 
+            @OptionGroup var metrics: MetricsListenOption
+
             @OptionGroup var output: OutputOption
 
             func validate() throws {
@@ -68,6 +72,7 @@ extension Archiver {
 
             func run() async throws {
                 let logger = Terminal.logger
+                metrics.bootstrap()
                 let configuration = try config.load()
                 guard !configuration.roots.roots.isEmpty else {
                     throw ValidationError("queue run acts on the roots of the configuration file; name it with --config or ARCHIVER_CONFIG")
@@ -90,8 +95,10 @@ extension Archiver {
                 let signals = Terminal.stopOnSignals(stop)
                 defer { signals.forEach { $0.cancel() } }
                 let progress = ProgressLine()
-                let summary = try await worker.run(stop: stop, once: once) { summary in
-                    progress.update("claimed \(summary.claimed)  " + QueueSetup.progressText(summary))
+                let summary = try await metrics.serving(logger: logger, refresh: { MetricsEndpoint.refreshQueueGauges(queue) }) {
+                    try await worker.run(stop: stop, once: once) { summary in
+                        progress.update("claimed \(summary.claimed)  " + QueueSetup.progressText(summary))
+                    }
                 }
                 progress.finish()
                 if output.json {

@@ -103,8 +103,38 @@ struct ServeSetup {
                 _ = try await worker.run(stop: stop, once: false, progress: { _ in })
             }
         }
+        // `POST /api/v1/queue/run`: a batch on request, by a worker made at the first request (the state folder is
+        // made by then) and kept.
+        var runner: ServeQueueRunner?
+        if !configuration.roots.roots.isEmpty {
+            let (configuration, stateFolder, logger) = (configuration, stateFolder, logger)
+            let made = MadeOnce<QueueWorker>()
+            runner = ServeQueueRunner(defaultBatchSize: configuration.queue.batchSize) { batchSize in
+                let worker = try made.value {
+                    try QueueSetup.worker(
+                        configuration, settings: configuration.queue, queue: try QueueStore.open(stateFolder: stateFolder),
+                        archive: (location, store), stateFolder: stateFolder, maxAttempts: nil, logger: logger)
+                }
+                return try await worker.runBatch(batchSize: batchSize)
+            }
+        }
         return ServeParts(
             stateFolder: stateFolder, archive: store, sources: serveSources,
-            restoreTargets: targets, tailOptions: options, actions: actions, queueWorkers: workers)
+            restoreTargets: targets, tailOptions: options, actions: actions, queueWorkers: workers, queueRunner: runner)
+    }
+}
+
+/// A value made at its first use and kept (made again after a failure).
+final class MadeOnce<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var made: Value?
+
+    func value(_ make: () throws -> Value) throws -> Value {
+        try lock.withLock {
+            if let made { return made }
+            let value = try make()
+            made = value
+            return value
+        }
     }
 }

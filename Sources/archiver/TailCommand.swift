@@ -144,7 +144,11 @@ extension Archiver {
             }
             var summary: TailSummary
             do {
-                summary = try await metrics.serving(logger: logger, refresh: { await MetricsEndpoint.refreshGauges(pipeline: pipeline, source: changeSource) }) {
+                let queue = actions == nil ? nil : QueueStore(checkpoints: checkpoints)
+                summary = try await metrics.serving(logger: logger, refresh: {
+                    await MetricsEndpoint.refreshGauges(pipeline: pipeline, source: changeSource)
+                    if let queue { MetricsEndpoint.refreshQueueGauges(queue) }
+                }) {
                     try await pipeline.run(stop: stop)
                 }
             } catch {

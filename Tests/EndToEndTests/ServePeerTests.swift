@@ -8,10 +8,11 @@ import TestSupport
 @Suite(.serialized) struct ServePeerTests {
     @Test("schemathesis: every operation of the OpenAPI document, bounded; no 5xx, every response matches its schema")
     func schemathesis() async throws {
-        let world = try ServeWorld()
+        let world = try ServeWorld(queue: true)
         defer { world.folder.remove() }
         let server = try await world.serve()
         defer { server.kill() }
+        #expect(try await server.wait { try await server.request("/api/v1/queue/stats").json["total"] as? Int ?? 0 > 0 })
         // 200 examples per operation is the full run (ARCHIVER_SCHEMATHESIS_EXAMPLES=200); CI runs fewer.
         let examples = ProcessInfo.processInfo.environment["ARCHIVER_SCHEMATHESIS_EXAMPLES"] ?? "60"
         let (status, output) = try Self.run([
@@ -21,14 +22,14 @@ import TestSupport
             "--max-examples", examples, "--seed", "7", "--generation-database", "none", "--no-color", "--request-timeout", "30",
         ], in: world.folder.path)
         #expect(status == 0, "\(output.suffix(6000))")
-        #expect(output.contains("14 selected / 14 total"), "\(output.suffix(3000))")
+        #expect(output.contains("24 selected / 24 total"), "\(output.suffix(3000))")
         // The server is whole after it: still ready, its state database intact.
         #expect(try await server.request("/readyz", token: nil).status == 200)
     }
 
-    @Test("the page in headless Chromium: sign in, see the overview, see a <script> dead letter as text, retry a dead letter and see it archived, search an item and restore it")
+    @Test("the page in headless Chromium: sign in, see the overview, see a <script> dead letter as text, retry a dead letter and see it archived, drop a queue entry, search an item and restore it")
     func browser() async throws {
-        let world = try ServeWorld()
+        let world = try ServeWorld(queue: true)
         defer { world.folder.remove() }
         // A deletion the archive store refused earlier (as a tail writes it after the store's refusals): its entry holds
         // the whole record, so a retry archives it.
@@ -39,20 +40,24 @@ import TestSupport
         let server = try await world.serve()
         let entries = try await server.request("/api/v1/dead-letters").json["entries"] as? [[String: Any]] ?? []
         let hostile = try #require(entries.first { ($0["position"] as? String)?.hasPrefix("line 394 ") == true }?["id"] as? String)
+        #expect(try await server.wait { try await server.request("/api/v1/queue/stats").json["total"] as? Int ?? 0 > 0 })
+        let queued = try await server.request("/api/v1/queue/entries?limit=1").json["entries"] as? [[String: Any]] ?? []
+        let dropped = try #require(queued.first?["id"] as? String)
         try Data((ServeProcess.token + "\n").utf8).write(to: URL(fileURLWithPath: world.folder("token")))
         // ARCHIVER_SCREENSHOT=docs/serve-overview.png refreshes the README's picture.
         let screenshot = ProcessInfo.processInfo.environment["ARCHIVER_SCREENSHOT"].map { PackagePaths.root + "/" + $0 } ?? world.folder("overview.png")
         let user = world.deletedUsers[1]
         let (status, output) = try Self.run([
             "python3", PackagePaths.root + "/scripts/serve-browser-check.py", "--url", server.base, "--token-file", world.folder("token"),
-            "--hostile", hostile, "--retry", refused.id, "--item", "\(user)", "--target", "users", "--screenshot", screenshot,
+            "--hostile", hostile, "--retry", refused.id, "--queue-drop", dropped, "--item", "\(user)", "--target", "users", "--screenshot", screenshot,
         ], in: world.folder.path)
         #expect(status == 0, "\(output.suffix(4000))")
-        #expect(output.contains(#""passed": ["sign-in", "hostile", "retry", "restore"]"#), "\(output.suffix(2000))")
+        #expect(output.contains(#""passed": ["sign-in", "hostile", "retry", "queue-drop", "restore"]"#), "\(output.suffix(2000))")
         // What the browser did is real: the retried record is in the archive, the restored row in the table.
         let found = try await server.request("/api/v1/records?item=RETRIED%231").json["records"] as? [Any]
         #expect(found?.count == 1)
         #expect(try ServeWorld.sqlite(world.folder("app.sqlite"), "SELECT count(*) FROM users WHERE id = \(user)").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+        #expect(try await server.request("/api/v1/queue/entries/\(dropped)").status == 404)
         #expect(FileManager.default.fileExists(atPath: screenshot))
         let result = await server.stop()
         #expect(result.status == 0)

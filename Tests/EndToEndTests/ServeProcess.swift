@@ -153,8 +153,25 @@ struct ServeWorld {
 
     static let hostileLine = #"{"eventName":"REMOVE","dynamodb":{"Keys":{"PK":{"S":"<script>alert('owned')</script>"}}"#
 
-    init(extraConfiguration: String = "") throws {
+    /// With `queue`, deletion rules queue an action for each archived deletion of the feed's `app-main` table (a
+    /// file under `files/items/`; an item key that would leave the root parks its entry at once); the queue's
+    /// workers do not run in the service, so the entries wait for the API.
+    init(extraConfiguration: String = "", queue: Bool = false) throws {
         folder = TemporaryFolder("serve-e2e")
+        var extraConfiguration = extraConfiguration
+        if queue {
+            try FileManager.default.createDirectory(atPath: folder("files/items"), withIntermediateDirectories: true)
+            extraConfiguration += """
+
+                roots: {files: \(folder("files"))}
+                rules:
+                  - name: app-items
+                    match: {table: app-main}
+                    actions:
+                      - delete-object: {root: files, key: "items/{Keys.PK.S}"}
+                queue: {run-in-tail: false}
+                """
+        }
         // The fixture holds a line of Latin-1 on purpose: bytes, not text.
         let feed = try Data(contentsOf: URL(fileURLWithPath: PackagePaths.fixture("feed.jsonl")))
         try (feed + Data((Self.hostileLine + "\n").utf8)).write(to: URL(fileURLWithPath: folder("feed.jsonl")))

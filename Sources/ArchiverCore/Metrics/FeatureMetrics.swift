@@ -2,18 +2,18 @@ import Metrics
 
 /// The deletion queue's metrics: called by the queue where its events happen (named hooks; see ``MetricNames``).
 public enum QueueMetrics {
-    /// How many entries are in each state now (from the queue's counts).
+    /// How many entries are in each state now (from the queue's counts; every state, zeros too).
     public static func entries(_ counts: [String: Int]) {
         for (state, count) in counts {
             Gauge(label: MetricNames.queueEntries, dimensions: [("state", state)]).record(count)
         }
     }
 
-    /// One action carried out: what it was, how it ended, how long it took.
-    public static func action(_ action: String, outcome: String, seconds: Double) {
-        Counter(label: MetricNames.actions, dimensions: [("action", action), ("outcome", outcome)]).increment()
-        Metrics.Timer(label: MetricNames.actionSeconds, dimensions: [("action", action)], preferredDisplayUnit: .seconds)
-            .recordNanoseconds(Int64(seconds * 1e9))
+    /// One action carried out: its rule, what it was, how it ended, how long it took.
+    public static func action(rule: String, action: String, outcome: String, seconds: Double) {
+        Counter(label: MetricNames.actions, dimensions: [("rule", rule), ("action", action), ("outcome", outcome)]).increment()
+        Metrics.Timer(label: MetricNames.actionSeconds, dimensions: [("rule", rule), ("action", action)], preferredDisplayUnit: .seconds)
+            .recordNanoseconds(Int64(max(0, seconds) * 1e9))
     }
 }
 

@@ -53,10 +53,12 @@ public enum MetricNames {
 
     /// Queue entries, by `state`.
     public static let queueEntries = "archiver_queue_entries"
-    /// Actions carried out, by `action` and `outcome` (`completed`, `retryable`, `parked`, …).
-    public static let actions = "archiver_actions_total"
-    /// How long an action took, by `action`.
-    public static let actionSeconds = "archiver_action_duration_seconds"
+    /// Actions carried out by the queue's workers, by `rule`, `action` and `outcome` (`completed`, `retryable`,
+    /// `parked`).
+    public static let actions = "archiver_queue_actions_total"
+    /// How long an action took, by `rule` and `action`: from its batch's claim to its executor's result (an executor
+    /// carries a batch's actions out together: S3 deletes go 1,000 keys a call).
+    public static let actionSeconds = "archiver_queue_action_duration_seconds"
 
     // MARK: Coordination (hooks: reported by the coordinator)
 

@@ -80,6 +80,11 @@ public struct QueueStats: Sendable, Equatable {
 
     public var total: Int { counts.values.reduce(0, +) }
 
+    /// Entries per state by the state's name, every state listed (zeros too).
+    public var stateCounts: [String: Int] {
+        Dictionary(uniqueKeysWithValues: QueueState.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+    }
+
     public func json(now: Date) -> JSONValue {
         .object([
             ("total", .integer(total)),

@@ -97,8 +97,8 @@ public final class QueueWorker: Sendable {
         return summary
     }
 
-    /// Claims and runs one batch.
-    public func runBatch() async throws -> QueueRunSummary {
+    /// Claims and runs one batch: at most `batchSize` entries (default: the settings' `batch-size`).
+    public func runBatch(batchSize: Int? = nil) async throws -> QueueRunSummary {
         var summary = QueueRunSummary()
         let now = clock.now()
         summary.rescued = try store.rescue(now: now, backoff: backoff, maxAttempts: maxAttempts)
@@ -106,12 +106,15 @@ public final class QueueWorker: Sendable {
             logger.warning("rescued queue entries whose worker stopped before finishing them", metadata: ["queue.rescued": "\(summary.rescued)"])
         }
         try store.stage(now: now)
-        let claimed = try store.claim(limit: settings.batchSize, owner: owner, leaseUntil: now.addingTimeInterval(settings.lease.seconds))
+        let claimed = try store.claim(
+            limit: batchSize ?? settings.batchSize, owner: owner, leaseUntil: now.addingTimeInterval(settings.lease.seconds))
         guard !claimed.isEmpty else { return summary }
         summary.batches = 1
         summary.claimed = claimed.count
 
+        let started = ContinuousClock.now
         var results = [ActionResult?](repeating: nil, count: claimed.count)
+        var seconds = [Double](repeating: 0, count: claimed.count)
         var groups: [Int: [(index: Int, action: PreparedAction)]] = [:]
         for (index, entry) in claimed.enumerated() {
             switch prepare(entry) {
@@ -120,15 +123,18 @@ public final class QueueWorker: Sendable {
             }
         }
         let executors = self.executors
-        await withTaskGroup(of: [(Int, ActionResult)].self) { group in
+        await withTaskGroup(of: ([(Int, ActionResult)], Double).self) { group in
             for (executor, items) in groups {
                 group.addTask {
                     let outcome = await executors[executor].execute(items.map(\.action))
-                    return zip(items.map(\.index), outcome).map { ($0, $1) }
+                    return (zip(items.map(\.index), outcome).map { ($0, $1) }, Self.seconds(since: started))
                 }
             }
-            for await done in group {
-                for (index, result) in done { results[index] = result }
+            for await (done, took) in group {
+                for (index, result) in done {
+                    results[index] = result
+                    seconds[index] = took
+                }
             }
         }
         let finishedAt = clock.now()
@@ -138,9 +144,13 @@ public final class QueueWorker: Sendable {
         summary.retrying = finished.retrying
         summary.parked = finished.parked
         summary.stale = finished.stale
-        for (entry, result) in pairs {
-            guard case .failed(let failure) = result else { continue }
+        for (index, (entry, result)) in pairs.enumerated() {
+            guard case .failed(let failure) = result else {
+                QueueMetrics.action(rule: entry.rule, action: entry.action, outcome: "completed", seconds: seconds[index])
+                continue
+            }
             let parked = failure.permanent || entry.attempts >= (maxAttempts ?? entry.maxAttempts)
+            QueueMetrics.action(rule: entry.rule, action: entry.action, outcome: parked ? "parked" : "retryable", seconds: seconds[index])
             let metadata: Logger.Metadata = [
                 "queue.id": "\(entry.id.prefix(16))", "queue.rule": "\(entry.rule)", "queue.action": "\(entry.action)",
                 "queue.target": "\(entry.place)", "queue.attempt": "\(entry.attempts)", "error.code": "\(failure.code)", "error": "\(failure.message)",
@@ -152,6 +162,11 @@ public final class QueueWorker: Sendable {
             }
         }
         return summary
+    }
+
+    private static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// The executor and the action for a claimed entry, or why it may not run now.

@@ -12,8 +12,9 @@ import JSONToolkit
 protocol APIFeature: Sendable {
     /// Adds the feature's routes (paths relative to `/api/v1`, with `{name}` for a path parameter).
     func addRoutes(to routes: APIRoutes)
-    /// The feature's OpenAPI paths (relative to `/api/v1`) and component schemas, as JSON text:
-    /// `{"paths": {…}, "schemas": {…}}`. Schemas are referred to as `#/components/schemas/<name>`.
+    /// The feature's OpenAPI paths (relative to `/api/v1`) and components, as JSON text:
+    /// `{"paths": {…}, "schemas": {…}}`, and optionally `"parameters"` and `"requestBodies"`. Components are referred
+    /// to as `#/components/schemas/<name>` (`parameters`, `requestBodies`).
     var openAPI: String { get }
     /// The feature's member of `GET /api/v1/stats`, if it has one.
     var stats: StatsMember? { get }
@@ -32,6 +33,7 @@ struct StatsMember: Sendable {
 enum APIFeatures {
     static let all: [any APIFeature] = [
         SourcesAPI(),
+        QueueAPI(),
         DeadLettersAPI(),
         RecordsAPI(),
         RestoreAPI(),

@@ -6,9 +6,13 @@ enum OpenAPIDocument {
     static func build(features: [any APIFeature]) -> JSONValue {
         var paths: [(String, JSONValue)] = []
         var schemas: [(String, JSONValue)] = []
+        var parameters: [(String, JSONValue)] = []
+        var requestBodies: [(String, JSONValue)] = []
         func merge(_ fragment: JSONValue, prefix: String) {
             for (path, item) in fragment["paths"]?.objectMembers ?? [] { paths.append((prefix + path, item)) }
             for (name, schema) in fragment["schemas"]?.objectMembers ?? [] { schemas.append((name, schema)) }
+            for (name, parameter) in fragment["parameters"]?.objectMembers ?? [] { parameters.append((name, parameter)) }
+            for (name, body) in fragment["requestBodies"]?.objectMembers ?? [] { requestBodies.append((name, body)) }
         }
         merge(.literal(base, "the open endpoints"), prefix: "")
         merge(.literal(statsPath, "the stats endpoint"), prefix: APIRoutes.prefix)
@@ -39,6 +43,8 @@ enum OpenAPIDocument {
             ("components", .object([
                 ("securitySchemes", .object([("bearer", .object([("type", .string("http")), ("scheme", .string("bearer"))]))])),
                 ("responses", .literal(responses, "the shared responses")),
+                ("parameters", .object(parameters)),
+                ("requestBodies", .object(requestBodies)),
                 ("schemas", .object(schemas)),
             ])),
         ])

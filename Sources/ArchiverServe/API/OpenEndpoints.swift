@@ -52,7 +52,8 @@ enum OpenEndpoints {
         ]))
     }
 
-    /// Sets the gauges that are read rather than counted (checkpoint ages, backlogs, dead letters) before a scrape.
+    /// Sets the gauges that are read rather than counted (checkpoint ages, backlogs, dead letters, queue entries) before a
+    /// scrape.
     static func refreshGauges(_ context: ServeContext) async {
         let now = Date()
         for snapshot in await context.tailSnapshots(now: now) {
@@ -60,5 +61,6 @@ enum OpenEndpoints {
             ScrapeGauges.update(source: id, checkpointAge: snapshot.checkpointAge(now: now), backlog: snapshot.backlog)
         }
         if let count = try? DeadLettersAPI.count(context) { ScrapeGauges.deadLetters(count) }
+        MetricsEndpoint.refreshQueueGauges(QueueAPI.store(context))
     }
 }

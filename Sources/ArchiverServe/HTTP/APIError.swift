@@ -56,6 +56,8 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             if error.kind == .invalidDeadLetterID { return .badRequest(error.description, field: "id") }
             if error.kind == .damaged { return APIError(.conflict, error.description) }
             return APIError(.serviceUnavailable, error.description)
+        case let error as QueueError:
+            return APIError(error.kind == .noEntry ? .notFound : .badRequest, error.description, field: "id")
         case let error as DamagedDeadLetter:
             return .conflict(error.description, field: "id")
         case let error as RestoreError:

@@ -42,6 +42,13 @@ public enum MetricsEndpoint {
         }
     }
 
+    /// Sets the queue's entries-by-state gauge from its trigger-kept counts (a few rows, whatever the queue's length).
+    /// A queue that cannot be read now leaves the gauge as it was.
+    public static func refreshQueueGauges(_ queue: QueueStore) {
+        guard let stats = try? queue.stats() else { return }
+        QueueMetrics.entries(stats.stateCounts)
+    }
+
     /// Sets a pipeline's read gauges (checkpoint age, backlog) from its status and its source.
     public static func refreshGauges(pipeline: ArchivePipeline, source: any ChangeSource) async {
         let status = pipeline.status.snapshot()

@@ -23,6 +23,7 @@ protocol PageSection: Sendable {
 enum PageSections {
     static let all: [any PageSection] = [
         SourcesSection(),
+        QueueSection(),
         DeadLettersSection(),
         SearchSection(),
     ]
