@@ -171,9 +171,9 @@ extension SQLiteFixture {
         }
     }
 
-    /// Waits (up to 60 s: CI machines can be slow) for `condition`.
+    /// Waits (up to 180 s: a loaded machine can be slow; the wait ends as soon as it holds) for `condition`.
     static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         while !condition() {
             guard Date() < deadline else {
                 Issue.record("timed out waiting")

@@ -213,8 +213,8 @@ struct KillLoop {
             try await step(kill)
             if stalled >= 2 {
                 // Two kills in a row came before any checkpoint (a slow disk): this time let one be saved first,
-                // so that the run makes progress however loaded the machine.
-                let deadline = Date().addingTimeInterval(10)
+                // so that the run makes progress however loaded the machine (the wait ends at the first checkpoint).
+                let deadline = Date().addingTimeInterval(60)
                 while try state.checkpoints() == snapshots.last?.checkpoints ?? [:],
                     try !archive.batched || state.batchSkips() == snapshots.last?.skips ?? [:], Date() < deadline {
                     try await Task.sleep(for: .milliseconds(10))
