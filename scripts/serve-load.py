@@ -11,7 +11,7 @@ read it); then SIGTERM in the middle of it. Figures printed (and --json), not as
    completed, 1/10 parked, 1/10 retrying), copied into each run's state folder;
 2. unloaded: `archiver serve` tails the feed into a folder; the time from start until every record is read;
 3. loaded: the same, from scratch, with wrk sending GET /api/v1/stats at --rate requests/s (8 connections, each
-   waiting 95% of 8000/rate ms between requests) for --seconds; prints p50/p99/max latency, the rate reached and the
+   waiting 85% of 8000/rate ms between requests) for --seconds; prints p50/p99/max latency, the rate reached and the
    tail's records/s beside the unloaded run's;
 4. stop under load: a third serve, wrk again, SIGTERM after 1/3 of --seconds: the exit code, how long the stop
    took, and a `tail --once` that resumes from the checkpoint (together they read every record once).
@@ -85,10 +85,10 @@ class Serve:
 
 
 def wrk(url, rate, seconds, connections=8):
-    """wrk at about `rate` requests/s: each connection waits a little less than connections*1000/rate ms before each
+    """wrk at about `rate` requests/s: each connection waits 85% of connections*1000/rate ms before each
     request (the rest of its period is the request itself), so the rate reached is close to `rate`; it is printed."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    delay = max(1, int(connections * 1000 / rate * 0.95))
+    delay = max(1, int(connections * 1000 / rate * 0.85))
     script.write("wrk.headers['Authorization'] = 'Bearer %s'\nfunction delay() return %d end\n" % (TOKEN, delay))
     script.close()
     return subprocess.Popen(
