@@ -50,9 +50,12 @@ extension FaultProxyTests {
 
         // Reading through the same faults: ls lists every record; a restore by key gets it or fails clearly.
         let ls = try await BuiltBinary.run(["ls", "--archive", "s3://\(bucket)/svc", "--json"], in: folder.path, environment: Self.environment(proxy))
-        #expect(ls.status == 0, "\(ls.stderr.suffix(2000))")
-        let entries = (try? JSONSerialization.jsonObject(with: Data(ls.stdout.utf8))) as? [[String: Any]] ?? []
-        #expect(entries.count == counts.removes)
+        // A listing is many calls: one may meet more faults in a row than its attempts, and then ls must say so.
+        #expect(ls.status == 0 || ls.stderr.contains("S3 ") && ls.stderr.contains("after 5 attempts"), "\(ls.stderr.suffix(2000))")
+        if ls.status == 0 {
+            let entries = (try? JSONSerialization.jsonObject(with: Data(ls.stdout.utf8))) as? [[String: Any]] ?? []
+            #expect(entries.count == counts.removes)
+        }
         for key in listed.shuffled().prefix(5) {
             let restore = try await BuiltBinary.run(["restore", key, "--archive", "s3://\(bucket)/svc", "--to", "-"], in: folder.path, environment: Self.environment(proxy))
             #expect(restore.status == 0 || restore.stderr.contains("S3"), "\(restore.stderr.suffix(1000))")

@@ -34,6 +34,12 @@ struct ArchiveUnderTest: Sendable {
         ArchiveUnderTest(place: .s3(client, bucket: bucket, prefix: prefix), batched: batched)
     }
 
+    /// Whether it is in S3.
+    var isS3: Bool {
+        if case .s3 = place { return true }
+        return false
+    }
+
     /// What `--archive` takes.
     var spec: String {
         switch place {
