@@ -106,16 +106,7 @@ extension CrashTests {
             checked += objectOfLine.count { $0.key < nextLine }
             #expect(missing.isEmpty, "after kill \(snapshot.kill) the checkpoint \(position) + \(skip) is ahead of the archive: \(Set(missing).prefix(3))")
         }
-        if archive.isS3 {
-            // In a full parallel run on a shared moto, every kill of the S3 case can come before the tail's first
-            // checkpoint (seen in about half of the full runs, never when the case runs alone); the checks above
-            // still hold for the whole run. Reported as a known intermittent issue until the harness waits for one.
-            withKnownIssue("every kill came before the first checkpoint", isIntermittent: true) {
-                #expect(checked > 0, "no checkpoint was saved before a kill: the kills tested nothing")
-            }
-        } else {
-            #expect(checked > 0, "no checkpoint was saved before a kill: the kills tested nothing")
-        }
+        #expect(checked > 0, "no checkpoint was saved before a kill: the kills tested nothing")
         // Dead letters are written at once, whatever is held: an entry for every bad line before the checkpoint.
         CrashChecks.deadLettersNeverBehind(snapshots, clean: StateUnderTest(path: folder("clean-state"))) { letter, checkpoints in
             guard let position = checkpoints[""], let nextLine = Int(position.split(separator: ":").last ?? ""),

@@ -223,13 +223,14 @@ extension QueueStore {
         }
     }
 
+    /// The entries retention removes: completed and cancelled ones finished before the argument (epoch seconds).
+    static let finishedBefore = "state IN ('completed', 'cancelled') AND completed_at < ?"
+
     /// Deletes completed and cancelled entries finished before `date` (retention); returns how many.
     @discardableResult
     public func prune(finishedBefore date: Date) throws -> Int {
         try writing { db in
-            try db.execute(
-                sql: "DELETE FROM queue_entries WHERE state IN ('completed', 'cancelled') AND completed_at < ?",
-                arguments: [date.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM queue_entries WHERE \(Self.finishedBefore)", arguments: [date.timeIntervalSince1970])
             return db.changesCount
         }
     }

@@ -6,9 +6,7 @@ import GRDB
 extension QueueStore: CompletedQueueEntries {
     public func countCompleted(before cutoff: Date) async throws -> Int {
         try reading { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM queue_entries WHERE state IN ('completed', 'cancelled') AND completed_at < ?",
-                arguments: [cutoff.timeIntervalSince1970]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue_entries WHERE \(Self.finishedBefore)", arguments: [cutoff.timeIntervalSince1970]) ?? 0
         }
     }
 
