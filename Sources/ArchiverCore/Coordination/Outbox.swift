@@ -24,6 +24,13 @@ public enum Outbox {
         try append(db, id: event.id, type: event.type, subject: event.subject, time: event.time, envelope: event.envelope.serialized, at: date)
     }
 
+    /// Appends events in a transaction of their own (outside a batch's commit).
+    public static func append(_ events: [CloudEvent], to checkpoints: CheckpointStore, at date: Date) throws {
+        try checkpoints.database.write { db in
+            for event in events { try append(db, event, at: date) }
+        }
+    }
+
     /// Appends an event whose envelope is already serialized (made off the commit path).
     @discardableResult
     public static func append(_ db: Database, id: String, type: String, subject: String, time: String, envelope: String, at date: Date) throws -> Bool {
