@@ -14,15 +14,16 @@ extension Archiver {
                 after the coordination was decided is recorded as late. --heartbeat extends the consumer's wait by its \
                 timeout, never past the rule's heartbeat-cap.
 
-                EXAMPLES:
-                  archiver ack 3f2a…c9 --consumer analytics --config archiver.yml
-                  archiver ack 3f2a…c9 --consumer billing --status failed --detail "ledger locked"
-                  archiver ack 3f2a…c9 --consumer billing --heartbeat
-                  archiver ack --file acks.jsonl      # many at once, one transaction
-
                 With --file (- for standard input), each line is an ack: {"coordination_id": …, "consumer": …, \
                 "status": "completed"|"failed", "detail": …, "heartbeat": true|false}, or a consumer.completed \
-                CloudEvent whose data holds those fields.
+                CloudEvent whose data holds those fields; all are recorded in one transaction.
+
+                EXAMPLES:
+                  archiver ack 5e0b41c2 --consumer analytics --config archiver.yml
+                  archiver ack 5e0b41c2 --consumer billing --status failed \\
+                      --detail "ledger locked" --config archiver.yml
+                  archiver ack 5e0b41c2 --consumer billing --heartbeat
+                  archiver ack --file acks.jsonl --config archiver.yml
                 """)
         @Argument(help: "The coordination's id.") var id: String?
         @Option(help: ArgumentHelp("The consumer's name, as the rule's coordinate.consumers names it.", valueName: "name")) var consumer: String?
@@ -123,11 +124,21 @@ extension Archiver {
     struct Coordination: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Coordinated deletions: list, show, decide parked ones, run the coordinator.",
+            discussion: """
+                EXAMPLES:
+                  archiver coordination list --state waiting --config archiver.yml
+                  archiver coordination show 5e0b41c2 --config archiver.yml
+                """,
             subcommands: [ListCoordinations.self, Show.self, Run.self, Release.self, Cancel.self])
 
         struct ListCoordinations: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "list", abstract: "List coordinations, newest first: id, state, rule, awaited consumers, time left.")
+                commandName: "list", abstract: "List coordinations, newest first: id, state, rule, awaited consumers, time left.",
+                discussion: """
+                    EXAMPLES:
+                      archiver coordination list --config archiver.yml
+                      archiver coordination list --state parked --json --config archiver.yml
+                    """)
             @Option(name: .customLong("state"), help: ArgumentHelp("waiting, released, timed-out, completed or parked.", valueName: "state"))
             var state: String?
             @Option(help: ArgumentHelp("The most shown.", valueName: "n")) var limit = 100
@@ -159,7 +170,13 @@ extension Archiver {
         }
 
         struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "One coordination: who acked when, who is awaited, time left, its actions.")
+            static let configuration = CommandConfiguration(
+                abstract: "One coordination: who acked when, who is awaited, time left, its actions.",
+                discussion: """
+                    EXAMPLES:
+                      archiver coordination show 5e0b41c2 --config archiver.yml
+                      archiver coordination show 5e0b41c2 --json --config archiver.yml
+                    """)
             @Argument(help: "The id, or its first 8 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
@@ -197,7 +214,14 @@ extension Archiver {
         struct Run: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Run the coordinator: acks from the acks queue, timeouts, completions, delivery of events.",
-                discussion: "`tail` and `queue run` run it beside the queue's workers; this runs it alone (--once: one pass, for cron).")
+                discussion: """
+                    `tail` and `queue run` run it beside the queue's workers; this runs it alone (--once: one pass, \
+                    for cron; without it, until SIGINT or SIGTERM).
+
+                    EXAMPLES:
+                      archiver coordination run --once --config archiver.yml
+                      archiver coordination run --config archiver.yml
+                    """)
             @Flag(help: "One pass, then exit.") var once = false
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
@@ -207,9 +231,11 @@ extension Archiver {
                 let configuration = try config.load()
                 let stateFolder = folder.folder(configuration)
                 let queue = try QueueStore.open(stateFolder: stateFolder)
-                let logger = Logger(label: "archiver.coordination")
+                let logger = Terminal.logger
                 guard let coordinator = try QueueSetup.coordinator(configuration, queue: queue, stateFolder: stateFolder, logger: logger, always: true) else { return }
                 let stop = StopSignal()
+                let signals = Terminal.stopOnSignals(stop)
+                defer { signals.forEach { $0.cancel() } }
                 let done = try await coordinator.run(stop: stop, once: once, poll: configuration.queue.poll.seconds)
                 let rows: [(String, String)] = [
                     ("acks", "\(done.acks)"), ("timed out", "\(done.tick.timedOutConsumers) consumer(s)"), ("released", "\(done.tick.released)"),
@@ -224,21 +250,33 @@ extension Archiver {
         }
 
         struct Release: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Release a parked (or waiting) coordination's actions anyway.")
-            @Argument(help: "The coordination's id.") var id: String
+            static let configuration = CommandConfiguration(
+                abstract: "Release a parked (or waiting) coordination's actions anyway.",
+                discussion: """
+                    EXAMPLES:
+                      archiver coordination release 5e0b41c2 --config archiver.yml
+                      archiver coordination list --state parked --config archiver.yml
+                    """)
+            @Argument(help: "The id, or its first 8 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
 
             func run() async throws {
                 let configuration = try config.load()
                 let store = try CoordinationStore.open(stateFolder: folder.folder(configuration), eventSource: configuration.events.source)
-                do { _ = try store.resolve(id, release: true, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
+                do { _ = try store.resolve(try store.show(id).id, release: true, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
                 Terminal.print("released: its actions are in the queue")
             }
         }
 
         struct Cancel: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Cancel a parked (or waiting) coordination's actions; nothing is deleted.")
+            static let configuration = CommandConfiguration(
+                abstract: "Cancel a parked (or waiting) coordination's actions; nothing is deleted.",
+                discussion: """
+                    EXAMPLES:
+                      archiver coordination cancel 5e0b41c2 --config archiver.yml
+                      archiver coordination list --state parked --config archiver.yml
+                    """)
             @Argument(help: "The coordination's id.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
@@ -246,7 +284,7 @@ extension Archiver {
             func run() async throws {
                 let configuration = try config.load()
                 let store = try CoordinationStore.open(stateFolder: folder.folder(configuration), eventSource: configuration.events.source)
-                do { _ = try store.resolve(id, release: false, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
+                do { _ = try store.resolve(try store.show(id).id, release: false, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
                 Terminal.print("cancelled: its actions will not run")
             }
         }
