@@ -167,7 +167,7 @@ struct QueueStoreTests {
             let results: [(entry: QueueEntry, result: ActionResult)] = claimed.map { entry in
                 (entry, Bool.random(using: &generator) ? .completed(.object([])) : .failed(ActionFailure(code: ["A", "B"].randomElement(using: &generator)!, message: "x")))
             }
-            _ = try queue.store.finish(Array(results.prefix(results.count - 3)), owner: "w", now: queue.now, backoff: backoff)
+            _ = try queue.store.finish(Array(results.prefix(max(0, results.count - 3))), owner: "w", now: queue.now, backoff: backoff)
             queue.advance(100)
             if round % 3 == 0 { _ = try queue.store.retry(QueueFilter(states: [.parked]), now: queue.now) }
             if round % 4 == 1 { _ = try queue.store.cancel(QueueFilter(states: [.retryable], rule: "files"), now: queue.now) }

@@ -78,54 +78,52 @@ public final class CoordinationStore: Sendable {
     }
 
     func ack(_ db: Database, _ id: String, consumer: String, status: AckStatus, detail: String?, heartbeat: Bool, now: Date) throws -> AckResult {
-        do {
-            guard let coordination = try Row.fetchOne(db, sql: "SELECT state, cap_at FROM coordinations WHERE id = ?", arguments: [id]) else {
-                throw CoordinationError.unknown(id)
-            }
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT status, timeout, deadline, detail FROM coordination_consumers WHERE coordination = ? AND consumer = ?",
-                arguments: [id, consumer])
-            else {
-                let expected = try String.fetchAll(
-                    db, sql: "SELECT consumer FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
-                throw CoordinationError.unexpectedConsumer(consumer, coordination: id, expected: expected)
-            }
-            let state: String = coordination["state"]
-            let current: String = row["status"]
-            let stamp = now.timeIntervalSince1970
-            if heartbeat {
-                guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
-                    return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
-                }
-                let deadline = min(coordination["cap_at"] as Double, stamp + (row["timeout"] as Double))
-                try db.execute(
-                    sql: """
-                        UPDATE coordination_consumers SET deadline = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ?
-                        WHERE coordination = ? AND consumer = ?
-                        """,
-                    arguments: [max(deadline, row["deadline"] as Double), stamp, id, consumer])
-                try Self.updateNextDeadline(db, id)
-                return AckResult(outcome: .heartbeat, state: .waiting, deadline: Date(timeIntervalSince1970: max(deadline, row["deadline"] as Double)))
-            }
-            if current == status.rawValue {
-                return AckResult(outcome: .duplicate, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
-            }
+        guard let coordination = try Row.fetchOne(db, sql: "SELECT state, cap_at FROM coordinations WHERE id = ?", arguments: [id]) else {
+            throw CoordinationError.unknown(id)
+        }
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT status, timeout, deadline, detail FROM coordination_consumers WHERE coordination = ? AND consumer = ?",
+            arguments: [id, consumer])
+        else {
+            let expected = try String.fetchAll(
+                db, sql: "SELECT consumer FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
+            throw CoordinationError.unexpectedConsumer(consumer, coordination: id, expected: expected)
+        }
+        let state: String = coordination["state"]
+        let current: String = row["status"]
+        let stamp = now.timeIntervalSince1970
+        if heartbeat {
             guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
-                try db.execute(
-                    sql: "UPDATE coordination_consumers SET late_status = ?, late_at = ?, late_detail = ? WHERE coordination = ? AND consumer = ?",
-                    arguments: [status.rawValue, stamp, detail, id, consumer])
-                logger.notice("a late ack was recorded", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "ack.status": "\(status.rawValue)"])
                 return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
             }
+            let deadline = min(coordination["cap_at"] as Double, stamp + (row["timeout"] as Double))
             try db.execute(
-                sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?",
-                arguments: [status.rawValue, stamp, detail, id, consumer])
-            if status == .failed {
-                logger.warning("a consumer reported failed", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "detail": "\(detail ?? "")"])
-            }
-            let decided = try decide(db, id, now: now)
-            return AckResult(outcome: .recorded, state: decided, deadline: nil)
+                sql: """
+                    UPDATE coordination_consumers SET deadline = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ?
+                    WHERE coordination = ? AND consumer = ?
+                    """,
+                arguments: [max(deadline, row["deadline"] as Double), stamp, id, consumer])
+            try Self.updateNextDeadline(db, id)
+            return AckResult(outcome: .heartbeat, state: .waiting, deadline: Date(timeIntervalSince1970: max(deadline, row["deadline"] as Double)))
         }
+        if current == status.rawValue {
+            return AckResult(outcome: .duplicate, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
+        }
+        guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
+            try db.execute(
+                sql: "UPDATE coordination_consumers SET late_status = ?, late_at = ?, late_detail = ? WHERE coordination = ? AND consumer = ?",
+                arguments: [status.rawValue, stamp, detail, id, consumer])
+            logger.notice("a late ack was recorded", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "ack.status": "\(status.rawValue)"])
+            return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
+        }
+        try db.execute(
+            sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?",
+            arguments: [status.rawValue, stamp, detail, id, consumer])
+        if status == .failed {
+            logger.warning("a consumer reported failed", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "detail": "\(detail ?? "")"])
+        }
+        let decided = try decide(db, id, now: now)
+        return AckResult(outcome: .recorded, state: decided, deadline: nil)
     }
 
     // MARK: Deciding
