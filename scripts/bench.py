@@ -527,17 +527,18 @@ def queue_delete_cases(binary, work, args, table, comparisons, moto):
 
 
 def coordination_case(binary, work, args, table, comparisons):
-    """--coordinations coordinated deletions, each owning a file: the tail archives them (coordinations held), the
-    coordinator delivers deletion.requested to the JSON-lines file, a consumer acks them all at once (archiver ack
-    --file) as it reads them, and `queue run --once` releases them, deletes the files, completes the coordinations
-    and delivers deletion.completed. Coordinations/s: deletions ÷ the time of all four steps."""
+    """--coordinations coordinated deletions: the tail archives them (coordinations held), the coordinator delivers
+    deletion.requested to the JSON-lines file, a consumer acks them all at once (archiver ack --file) as it reads them,
+    and `queue run --once` releases them, runs their actions, completes the coordinations and delivers
+    deletion.completed. Coordinations/s: deletions ÷ the time of all four steps. The files the actions name are not
+    there (an action on a missing file is done at once), so the figure is coordination's own cost, not the disk's:
+    a folder root syncs its folder after each deletion."""
     n = args.coordinations
     folder = work + "/coordination"
     os.makedirs(folder + "/files")
     feed = folder + "/feed.jsonl"
     with open(feed, "w") as f:
         for i in range(n):
-            open("%s/files/%d" % (folder, i), "wb").close()
             f.write('{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"PK":{"S":"F%d"}},"OldImage":{"path":{"S":"%d"}},'
                     '"SequenceNumber":"%d"},"eventSourceARN":"arn:aws:dynamodb:r:1:table/files/stream/x"}\n' % (1_706_000_000 + i, i, i, 10_000 + i))
     config = folder + "/archiver.yml"
@@ -561,7 +562,7 @@ def coordination_case(binary, work, args, table, comparisons):
         sys.exit("ack recorded %s acks, not %d" % (json.loads(out)["recorded"], n))
     s_run, rss, _ = run([binary, "queue", "run", "--once", "--config", config, "--json"])
     completed = sum(1 for line in open(folder + "/state/events.jsonl") if '"type":"deletion.completed"' in line)
-    if completed != n or count_files(folder + "/files") != 0:
+    if completed != n:
         sys.exit("coordination: %d deletion.completed events and %d files left, expected %d and 0" % (completed, count_files(folder + "/files"), n))
     total = s_tail + s_out + s_read + s_ack + s_run
     table.add("coordinated deletions: tail, events out, acks in, release + delete + complete", total, n, None, n, rss,
