@@ -191,11 +191,14 @@ class Moto:
         self.proc.wait()
 
 
-def rules_config(path, table, root):
-    """A configuration with one rule deleting, for each deletion of `table`, the object its key names under `root`."""
+def rules_config(path, table, root, coordinate=False):
+    """A configuration with one rule deleting, for each deletion of `table`, the object its key names under `root`
+    (coordinated with one consumer when `coordinate`)."""
     with open(path, "w") as f:
         f.write("roots:\n  files: %s\nrules:\n  - name: owned\n    match: {table: \"%s\"}\n    actions:\n"
                 "      - delete-object: {root: files, key: \"{Keys.PK.S}\"}\n" % (root, table))
+        if coordinate:
+            f.write("    coordinate: {consumers: [analytics]}\n")
     return path
 
 
@@ -231,6 +234,7 @@ def main():
     parser.add_argument("--s3-records", type=int, default=20_000, help="records in the feed written to S3 (moto)")
     parser.add_argument("--queue-deletions", type=int, default=100_000, help="objects deleted through the queue on moto (and by the boto3 loop)")
     parser.add_argument("--queue-stats-entries", type=int, default=1_000_000, help="entries of the queue `queue stats` reads")
+    parser.add_argument("--coordinations", type=int, default=20_000, help="coordinated deletions acked at once through the JSON-lines outbox")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     args = parser.parse_args()
@@ -283,6 +287,14 @@ def main():
         queued = json.loads(out).get("actions_enqueued", 0)
         table.add("jsonl → null store, a rule for every app-main deletion", s, args.records, feed_bytes, objects, rss, note="%d actions queued" % queued)
         comparisons["rules_every_deletion_time_ratio"] = round(s / s_no_rules, 3)
+        s_rules_every = s
+        # The same rule coordinated with one consumer: a coordination and its deletion.requested event with each.
+        coordinated = rules_config(work + "/rules-coordinated.yml", "app-main", work + "/owned-files", coordinate=True)
+        s, rss, out = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-null-coordinated",
+                           "--config", coordinated, "--no-queue", "--json"])
+        table.add("jsonl → null store, that rule coordinated", s, args.records, feed_bytes, objects, rss,
+                  note="%d actions held" % json.loads(out).get("actions_enqueued", 0))
+        comparisons["coordination_on_vs_off_time_ratio"] = round(s / s_rules_every, 3)
         s_small, rss_small, _ = run([binary, "tail", "--once", "--source", "jsonl:" + small, "--archive", "null:", "--state", work + "/s-null-small", "--json"])
         table.add("jsonl → null store, %d records" % args.small, s_small, args.small, os.path.getsize(small), None, rss_small)
         # Memory: the same command on both feeds (the rules cases hold their planned entries besides).
@@ -344,6 +356,7 @@ def main():
         comparisons["folder_vs_floor_plus_gzip"] = round(archiver_folder / (s_floor + s_gzip), 2)
 
         sqlite_cases(binary, work, args, table, comparisons)
+        coordination_case(binary, work, args, table, comparisons)
         queue_stats_case(binary, work, args, table, comparisons)
         if args.skip_s3:
             print("  (S3 cases skipped: --skip-s3)")
@@ -372,6 +385,8 @@ def main():
                    ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1"),
                    ("rules_other_table_time_ratio", "tail time with a rule for another table ÷ without rules", "≈ 1"),
                    ("rules_every_deletion_time_ratio", "tail time with a rule for every app-main deletion ÷ without", ""),
+                   ("coordinations_per_s", "coordinations/s through the JSON-lines outbox, instant acks", "≥ 5000"),
+                   ("coordination_on_vs_off_time_ratio", "tail time with that rule coordinated ÷ not coordinated", "≤ 1.2"),
                    ("queue_vs_boto3_delete_loop", "queue run, × the boto3 delete_object loop's deletions/s", "≥ 10"),
                    ("queue_stats_ms", "queue stats on %d entries, ms (whole command)" % args.queue_stats_entries, "< 100")]
         for key, label, target in targets:
@@ -510,6 +525,50 @@ def queue_delete_cases(binary, work, args, table, comparisons, moto):
     s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "content", "loop/", str(n)], env=moto.env)
     table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, n, rss)
     comparisons["queue_vs_boto3_delete_loop"] = round(s_loop / s, 1)
+
+
+def coordination_case(binary, work, args, table, comparisons):
+    """--coordinations coordinated deletions: the tail archives them (coordinations held), the coordinator delivers
+    deletion.requested to the JSON-lines file, a consumer acks them all at once (archiver ack --file) as it reads them,
+    and `queue run --once` releases them, runs their actions, completes the coordinations and delivers
+    deletion.completed. Coordinations/s: deletions ÷ the time of all four steps. The files the actions name are not
+    there (an action on a missing file is done at once), so the figure is coordination's own cost, not the disk's:
+    a folder root syncs its folder after each deletion."""
+    n = args.coordinations
+    folder = work + "/coordination"
+    os.makedirs(folder + "/files")
+    feed = folder + "/feed.jsonl"
+    with open(feed, "w") as f:
+        for i in range(n):
+            f.write('{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"PK":{"S":"F%d"}},"OldImage":{"path":{"S":"%d"}},'
+                    '"SequenceNumber":"%d"},"eventSourceARN":"arn:aws:dynamodb:r:1:table/files/stream/x"}\n' % (1_706_000_000 + i, i, i, 10_000 + i))
+    config = folder + "/archiver.yml"
+    with open(config, "w") as f:
+        f.write("state: %s/state\narchive: %s/archive\nroots: {files: %s/files}\nrules:\n  - name: files\n    match: {table: files}\n"
+                "    actions: [{delete-object: {root: files, key: \"{OldImage.path.S}\"}}]\n    coordinate: {consumers: [analytics]}\n"
+                "queue: {batch-size: 1000}\n" % (folder, folder, folder))
+    sync_disk()
+    s_tail, _, _ = run([binary, "tail", "--once", "--no-queue", "--source", "jsonl:" + feed, "--config", config, "--json"])
+    s_out, _, _ = run([binary, "coordination", "run", "--once", "--config", config])
+    start = time.time()
+    acks = folder + "/acks.jsonl"
+    with open(folder + "/state/events.jsonl") as events, open(acks, "w") as out:
+        for line in events:
+            event = json.loads(line)
+            if event["type"] == "deletion.requested":
+                out.write('{"coordination_id":"%s","consumer":"analytics"}\n' % event["data"]["coordination_id"])
+    s_read = time.time() - start
+    s_ack, _, out = run([binary, "ack", "--file", acks, "--config", config, "--json"])
+    if json.loads(out)["recorded"] != n:
+        sys.exit("ack recorded %s acks, not %d" % (json.loads(out)["recorded"], n))
+    s_run, rss, _ = run([binary, "queue", "run", "--once", "--config", config, "--json"])
+    completed = sum(1 for line in open(folder + "/state/events.jsonl") if '"type":"deletion.completed"' in line)
+    if completed != n:
+        sys.exit("coordination: %d deletion.completed events and %d files left, expected %d and 0" % (completed, count_files(folder + "/files"), n))
+    total = s_tail + s_out + s_read + s_ack + s_run
+    table.add("coordinated deletions: tail, events out, acks in, release + delete + complete", total, n, None, n, rss,
+              note="tail %.2fs, events %.2fs, consumer %.2fs, ack %.2fs, queue run %.2fs" % (s_tail, s_out, s_read, s_ack, s_run))
+    comparisons["coordinations_per_s"] = round(n / total)
 
 
 def queue_stats_case(binary, work, args, table, comparisons):

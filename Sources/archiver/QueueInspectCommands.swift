@@ -19,10 +19,13 @@ extension Archiver.Queue {
         @OptionGroup var output: OutputOption
 
         func run() async throws {
-            let stats = try folder.queue(config).stats()
+            let queue = try folder.queue(config)
+            let stats = try queue.stats()
+            let coordinations = try CoordinationStore(queue: queue).counts()
             let now = Date()
             if output.json {
-                Terminal.print(stats.json(now: now).formatted(indent: 2))
+                let counts = JSONValue.object(CoordinationState.allCases.map { ($0.rawValue, .integer(coordinations[$0] ?? 0)) })
+                Terminal.print(stats.json(now: now).appendingMember(("coordinations", counts)).formatted(indent: 2))
                 return
             }
             var rows: [(String, String)] = [("entries", QueueText.count(stats.total))]
@@ -31,6 +34,10 @@ extension Archiver.Queue {
             rows.append(("next due", stats.nextDue.map { $0 <= now ? "now" : "in \(QueueText.age($0.timeIntervalSince(now)))" } ?? "nothing waits"))
             rows.append(("attempts", stats.attempts.isEmpty ? "none" : stats.attempts.sorted { $0.key < $1.key }.map { "\($0.key): \(QueueText.count($0.value))" }.joined(separator: "  ")))
             rows.append(("errors", stats.errors.isEmpty ? "none" : stats.errors.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(QueueText.count($0.value))" }.joined(separator: "  ")))
+            if coordinations.values.contains(where: { $0 > 0 }) {
+                rows.append(("coordinations", QueueText.count(coordinations.values.reduce(0, +))))
+                for state in CoordinationState.allCases { rows.append(("  " + state.rawValue, QueueText.count(coordinations[state] ?? 0))) }
+            }
             Terminal.print(alignedRows(rows))
         }
     }

@@ -25,7 +25,19 @@ enum QueueSetup {
         let executors = try Wiring(logger: logger).executors(roots: configuration.roots, archive: archive?.store, concurrency: settings.concurrency)
         return QueueWorker(
             store: queue, executors: executors, roots: configuration.roots, settings: settings, logger: logger, maxAttempts: maxAttempts,
-            archive: archive?.location, stateFolder: stateFolder)
+            archive: archive?.location, stateFolder: stateFolder,
+            coordinator: try coordinator(configuration, queue: queue, stateFolder: stateFolder, logger: logger))
+    }
+
+    /// Coordination beside the workers: when a rule says `coordinate:` or `events:` names targets (nil otherwise).
+    static func coordinator(_ configuration: ArchiverConfiguration, queue: QueueStore, stateFolder: String, logger: Logger, always: Bool = false) throws -> Coordinator? {
+        guard always || configuration.rules.rules.contains(where: { $0.coordinate != nil }) || !configuration.events.targets.isEmpty else { return nil }
+        let events = configuration.events
+        let targets = try EventTargets.make(events.resolvedTargets(stateFolder: stateFolder), logger: logger)
+        return Coordinator(
+            store: CoordinationStore(queue: queue, eventSource: events.source, logger: logger),
+            delivery: OutboxDelivery(queue: queue, targets: targets, settings: events, logger: logger),
+            acks: try EventTargets.acks(events, logger: logger), logger: logger)
     }
 
     /// The progress line of a worker.

@@ -15,7 +15,7 @@ import TestSupport
             pinned[parts[0]] = parts.last
         }
         #expect(pinned == ["moto[server]": "5.2.1", "boto3": "1.43.11", "botocore": "1.43.11", "awscli": "1.45.11",
-                           "schemathesis": "4.32.5", "selenium": "4.50.0", "prometheus-client": "0.26.0"])
+                           "schemathesis": "4.32.5", "selenium": "4.50.0", "prometheus-client": "0.26.0", "standardwebhooks": "1.1.0"])
         // Every pip install in the script installs that list, and nothing unpinned.
         let installs = script.split(separator: "\n").filter { $0.contains("pip install") }
         #expect(!installs.isEmpty && installs.allSatisfy { $0.contains("\"${python_peers[@]}\"") }, "\(installs)")

@@ -25,6 +25,10 @@ public struct PlannedEntry: Sendable, Equatable {
     /// Why the entry may never run (an unfillable template, a target outside its root): it is enqueued parked,
     /// with this reason. Nil for an entry ready to run.
     public var unsafe: String?
+    /// The coordination that must release it (its rule has `coordinate:`): it is enqueued `held`.
+    public var hold: String?
+    /// On the first entry of a coordinated rule's entries for a record: the coordination to write with them.
+    public var coordination: PlannedCoordination?
 
     public init(id: String, rule: String, actionIndex: Int, kind: ActionKind, root: String, target: JSONValue, source: String,
                 archiveKey: String, unsafe: String?) {
@@ -52,6 +56,8 @@ public struct PlannedEntry: Sendable, Equatable {
 public struct RuleSet: Sendable {
     let rules: [DeletionRule]
     let roots: RootsConfiguration
+    /// The CloudEvents `source` of the events coordinations write.
+    let eventSource: String
     /// Rule indexes by table; wildcard rules are in every list, in the order the configuration writes them.
     private let byTable: [String: [Int]]
     private let wildcard: [Int]
@@ -61,9 +67,10 @@ public struct RuleSet: Sendable {
     /// The longest filled value an entry keeps; a longer one (always unsafe) is cut, marked `cut`, and never runs.
     static let longestStoredValue = 2048
 
-    public init(rules: RulesConfiguration, roots: RootsConfiguration) {
+    public init(rules: RulesConfiguration, roots: RootsConfiguration, eventSource: String = EventsConfiguration().source) {
         self.rules = rules.rules
         self.roots = roots
+        self.eventSource = eventSource
         wildcard = rules.rules.indices.filter { rules.rules[$0].table == "*" }
         var byTable: [String: [Int]] = [:]
         for (index, rule) in rules.rules.enumerated() where rule.table != "*" {
@@ -148,9 +155,16 @@ public struct RuleSet: Sendable {
         var entries: [PlannedEntry] = []
         for index in candidates where rules[index].matches(kind: scanned.deletionKind, image: image) {
             let rule = rules[index]
-            for (actionIndex, action) in rule.actions.enumerated() {
-                entries.append(entry(rule: rule, actionIndex: actionIndex, source: source, archiveKey: archiveKey, filled: action.fill(image)))
+            var ruleEntries = rule.actions.enumerated().map { actionIndex, action in
+                entry(rule: rule, actionIndex: actionIndex, source: source, archiveKey: archiveKey, filled: action.fill(image))
             }
+            if let policy = rule.coordinate {
+                let deletedAt = scanned.eventTime.flatMap { try? DeletionTime($0) }?.description ?? ""
+                PlannedCoordination.plan(
+                    rule: rule, policy: policy, entries: &ruleEntries, source: source, table: table, archiveKey: archiveKey,
+                    itemKey: .object(image.keys), kind: scanned.deletionKind, deletedAt: deletedAt, eventSource: eventSource)
+            }
+            entries += ruleEntries
         }
         return entries
     }

@@ -23,6 +23,8 @@ public struct ArchiverConfiguration: Sendable {
     public var rules = RulesConfiguration()
     /// `queue:` how the deletion queue runs.
     public var queue = QueueSettings()
+    /// `events:` where coordination events go and where acks come from.
+    public var events = EventsConfiguration()
 
     /// `layout:` and `batching:` how `tail` writes the archive.
     public var layout = LayoutSettings()
@@ -31,7 +33,7 @@ public struct ArchiverConfiguration: Sendable {
     public var serve = ServeConfiguration()
 
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup", "serve"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "events", "cleanup", "serve"]
 
     /// No file: every setting at its default.
     public init() {
@@ -71,6 +73,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.roots = try RootsConfiguration(reading: top.value("roots"))
         configuration.rules = try RulesConfiguration(reading: top.value("rules"), roots: configuration.roots)
         configuration.queue = try QueueSettings(reading: top.value("queue"))
+        configuration.events = try EventsConfiguration(reading: top.value("events"))
         configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
         configuration.serve = try ServeConfiguration(reading: top.value("serve"))
         try top.finish()
@@ -93,6 +96,7 @@ public struct ArchiverConfiguration: Sendable {
             ("roots", roots.described),
             ("rules", rules.described(roots: roots)),
             ("queue", queue.described),
+            ("events", events.described(stateFolder: state ?? ArchiverConfiguration.defaultState)),
             ("cleanup", cleanup.described),
             ("serve", serve.described),
         ])

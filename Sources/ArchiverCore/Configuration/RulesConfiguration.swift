@@ -36,8 +36,12 @@ public struct DeletionRule: Sendable, Equatable {
     /// All must hold.
     public var conditions: [RuleCondition]
     public var actions: [ActionTemplate]
+    /// `coordinate:` the consumers that finish their work before the actions run (nil: the actions run at once).
+    public var coordinate: CoordinationPolicy?
 
-    public init(name: String, table: String, kind: KindMatch = .any, conditions: [RuleCondition] = [], actions: [ActionTemplate]) {
+    public init(name: String, table: String, kind: KindMatch = .any, conditions: [RuleCondition] = [], actions: [ActionTemplate],
+                coordinate: CoordinationPolicy? = nil) {
+        self.coordinate = coordinate
         self.name = name
         self.table = table
         self.kind = kind
@@ -87,8 +91,9 @@ public struct RulesConfiguration: Sendable, Equatable {
                 actions.append(try Self.action(action, roots: roots))
             }
             if actions.isEmpty { throw actionsValue.invalid("a rule names at least one action") }
+            let coordinate = try mapping.value("coordinate").map(CoordinationPolicy.init(reading:))
             try mapping.finish()
-            rules.append(DeletionRule(name: name, table: table, kind: kind, conditions: conditions, actions: actions))
+            rules.append(DeletionRule(name: name, table: table, kind: kind, conditions: conditions, actions: actions, coordinate: coordinate))
         }
     }
 
@@ -172,6 +177,7 @@ public struct RulesConfiguration: Sendable, Equatable {
                     }
                     return .object([(action.kind.rawValue, .object(parameters))])
                 })),
+                ("coordinate", rule.coordinate?.described ?? .null),
             ])
         })
     }

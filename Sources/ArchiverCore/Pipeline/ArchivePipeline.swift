@@ -289,7 +289,7 @@ public final class ArchivePipeline: Sendable {
     func queueWrites(_ entries: [PlannedEntry]) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
         guard let actions, !entries.isEmpty else { return ([], 0, 0) }
         return (
-            [QueueEnqueue(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds)],
+            QueueEnqueue.writes(entries: entries, maxAttempts: actions.queue.maxAttempts, delay: actions.queue.delay.seconds),
             entries.count, entries.count { $0.unsafe != nil }
         )
     }

@@ -49,7 +49,9 @@ public final class QueueStore: Sendable {
 
     /// Adds entries outside a batch's commit (the same rows ``QueueEnqueue`` writes with a checkpoint).
     public func enqueue(_ entries: [PlannedEntry], maxAttempts: Int, delay: Double = 0, at date: Date) throws {
-        try writing { db in try QueueEnqueue(entries: entries, maxAttempts: maxAttempts, delay: delay).write(db, at: date) }
+        try writing { db in
+            for write in QueueEnqueue.writes(entries: entries, maxAttempts: maxAttempts, delay: delay) { try write.write(db, at: date) }
+        }
     }
 
     // MARK: Workers
@@ -182,16 +184,23 @@ public struct QueueEnqueue: CommitWrite {
         self.delay = delay
     }
 
+    /// The writes for `entries`: the entries, and the coordinations that hold some of them (``CoordinationWrite``).
+    public static func writes(entries: [PlannedEntry], maxAttempts: Int, delay: Double) -> [any CommitWrite] {
+        let coordinations = entries.compactMap(\.coordination)
+        let enqueue = QueueEnqueue(entries: entries, maxAttempts: maxAttempts, delay: delay)
+        return coordinations.isEmpty ? [enqueue] : [CoordinationWrite(coordinations: coordinations), enqueue]
+    }
+
     public func write(_ db: Database, at date: Date) throws {
         let statement = try db.cachedStatement(sql: """
             INSERT INTO queue_entries (id, rule, action_index, action, root, target, source, archive_key, state, attempts,
-                max_attempts, next_attempt_at, last_error, last_error_code, errors, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+                max_attempts, next_attempt_at, last_error, last_error_code, errors, created_at, hold)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """)
         let now = date.timeIntervalSince1970
         for entry in entries {
-            var state = delay > 0 ? QueueState.scheduled : .available
+            var state = entry.hold != nil ? QueueState.held : delay > 0 ? QueueState.scheduled : .available
             var code: String?
             var errors = "[]"
             if let reason = entry.unsafe {
@@ -202,7 +211,7 @@ public struct QueueEnqueue: CommitWrite {
             }
             try statement.execute(arguments: [
                 entry.id, entry.rule, entry.actionIndex, entry.kind.rawValue, entry.root, entry.targetText, entry.source,
-                entry.archiveKey, state.rawValue, maxAttempts, state == .scheduled ? now + delay : now, entry.unsafe, code, errors, now,
+                entry.archiveKey, state.rawValue, maxAttempts, state == .scheduled ? now + delay : now, entry.unsafe, code, errors, now, entry.hold,
             ])
         }
     }

@@ -58,10 +58,14 @@ public final class QueueWorker: Sendable {
     /// Where actions must never reach: the archive and the state folder.
     let archive: ArchiveLocation?
     let stateFolder: String?
+    /// Coordination beside the workers (timeouts, releases, completions, events), stepped before each batch.
+    let coordinator: Coordinator?
 
     public init(store: QueueStore, executors: [any ActionExecutor], roots: RootsConfiguration, settings: QueueSettings,
                 clock: any WallClock = SystemClock(), random: any RandomSource = SystemRandom(), logger: Logger = Logger(label: "archiver.queue"),
-                maxAttempts: Int? = nil, archive: ArchiveLocation? = nil, stateFolder: String? = nil, owner: String? = nil) {
+                maxAttempts: Int? = nil, archive: ArchiveLocation? = nil, stateFolder: String? = nil, owner: String? = nil,
+                coordinator: Coordinator? = nil) {
+        self.coordinator = coordinator
         self.store = store
         self.executors = executors
         self.roots = roots
@@ -80,6 +84,9 @@ public final class QueueWorker: Sendable {
     public func run(stop: StopSignal, once: Bool, progress: (@Sendable (QueueRunSummary) -> Void)? = nil) async throws -> QueueRunSummary {
         let started = Date()
         var summary = QueueRunSummary()
+        // Acks from the acks queue arrive beside the batches (each receive long-polls).
+        let acks = !once && coordinator?.hasAckSource == true ? Task { [coordinator] in await coordinator?.pollAcks(stop: stop) } : nil
+        defer { acks?.cancel() }
         while !stop.isStopped {
             let batch = try await runBatch()
             summary += batch
@@ -90,7 +97,8 @@ public final class QueueWorker: Sendable {
             }
             if once { break }
             let now = clock.now()
-            let wait = try store.nextDue().map { max(0.01, $0.timeIntervalSince(now)) } ?? settings.poll.seconds
+            let due = [try store.nextDue(), try coordinator?.store.nextDeadline()].compactMap { $0 }.min()
+            let wait = due.map { max(0.01, $0.timeIntervalSince(now)) } ?? settings.poll.seconds
             await stop.sleep(seconds: min(wait, settings.poll.seconds))
         }
         summary.seconds = Date().timeIntervalSince(started)
@@ -100,6 +108,13 @@ public final class QueueWorker: Sendable {
     /// Claims and runs one batch: at most `batchSize` entries (default: the settings' `batch-size`).
     public func runBatch(batchSize: Int? = nil) async throws -> QueueRunSummary {
         var summary = QueueRunSummary()
+        if let coordinator {
+            do {
+                try await coordinator.step()
+            } catch {
+                logger.error("coordination could not take its step; the actions it holds wait", metadata: ["error": "\(error)"])
+            }
+        }
         let now = clock.now()
         summary.rescued = try store.rescue(now: now, backoff: backoff, maxAttempts: maxAttempts)
         if summary.rescued > 0 {

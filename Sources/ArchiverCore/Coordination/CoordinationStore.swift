@@ -1,0 +1,332 @@
+import Foundation
+import GRDB
+import JSONToolkit
+import Logging
+
+/// Coordinations in the state database: acks and heartbeats, timeouts, release of the held actions, and completion
+/// once the actions have finished. Every change is one SQLite transaction, and every state change is guarded by the
+/// state it leaves, so a coordination is released once and completed once however many processes tick.
+///
+/// The ack logic lives here so that every way in (`archiver ack`, the acks queue, an HTTP endpoint) is a thin call.
+public final class CoordinationStore: Sendable {
+    let database: DatabaseQueue
+    public let path: String
+    /// CloudEvents `source` of the events written here.
+    let eventSource: String
+    let logger: Logger
+
+    public init(checkpoints: CheckpointStore, eventSource: String = EventsConfiguration().source, logger: Logger = Logger(label: "archiver.coordination")) {
+        database = checkpoints.database
+        path = checkpoints.path
+        self.eventSource = eventSource
+        self.logger = logger
+    }
+
+    /// The coordinations beside a queue (the same state database).
+    public init(queue: QueueStore, eventSource: String = EventsConfiguration().source, logger: Logger = Logger(label: "archiver.coordination")) {
+        database = queue.database
+        path = queue.path
+        self.eventSource = eventSource
+        self.logger = logger
+    }
+
+    /// The coordinations of an existing state folder (the commands never create one).
+    public static func open(stateFolder: String, eventSource: String = EventsConfiguration().source) throws -> CoordinationStore {
+        guard FileSystem.isFolder(stateFolder) else {
+            throw StateError.unusable("there is no state folder \(FileSystem.absolute(stateFolder)); give the one the tail uses (--state, ARCHIVER_STATE or state: in the configuration)")
+        }
+        return CoordinationStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false), eventSource: eventSource)
+    }
+
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch let error as CoordinationError { throw error } catch {
+            throw CheckpointStore.describe(error, path: path, doing: "read")
+        }
+    }
+
+    func writing<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.write(body) } catch let error as CoordinationError { throw error } catch {
+            throw CheckpointStore.describe(error, path: path, doing: "write to")
+        }
+    }
+
+    // MARK: Acks
+
+    /// Records a consumer's acknowledgement (or, with `heartbeat`, extends its wait), then decides the coordination
+    /// if that was the last answer it waited for.
+    ///
+    /// Idempotent: the same ack again changes nothing (`duplicate`). An ack that comes after the coordination was
+    /// decided, or after the consumer's wait ran out, is recorded as late and changes nothing else.
+    /// - Throws: `CoordinationError` for an unknown coordination or a consumer it does not expect.
+    public func ack(_ id: String, consumer: String, status: AckStatus = .completed, detail: String? = nil, heartbeat: Bool = false,
+                    now: Date) throws -> AckResult {
+        try writing { db in try ack(db, id, consumer: consumer, status: status, detail: detail, heartbeat: heartbeat, now: now) }
+    }
+
+    /// Records many acks in one transaction (each as ``ack(_:consumer:status:detail:heartbeat:now:)`` would); an ack
+    /// that is refused is returned as its error and does not stop the others.
+    public func ack(_ acks: [ReceivedAck], now: Date) throws -> [Result<AckResult, CoordinationError>] {
+        try writing { db in
+            try acks.map { ack in
+                do {
+                    return .success(try self.ack(db, ack.coordination, consumer: ack.consumer, status: ack.status, detail: ack.detail, heartbeat: ack.heartbeat, now: now))
+                } catch let error as CoordinationError {
+                    return .failure(error)
+                }
+            }
+        }
+    }
+
+    func ack(_ db: Database, _ id: String, consumer: String, status: AckStatus, detail: String?, heartbeat: Bool, now: Date) throws -> AckResult {
+        guard let coordination = try Row.fetchOne(db, sql: "SELECT state, cap_at FROM coordinations WHERE id = ?", arguments: [id]) else {
+            throw CoordinationError.unknown(id)
+        }
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT status, timeout, deadline, detail FROM coordination_consumers WHERE coordination = ? AND consumer = ?",
+            arguments: [id, consumer])
+        else {
+            let expected = try String.fetchAll(
+                db, sql: "SELECT consumer FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
+            throw CoordinationError.unexpectedConsumer(consumer, coordination: id, expected: expected)
+        }
+        let state: String = coordination["state"]
+        let current: String = row["status"]
+        let stamp = now.timeIntervalSince1970
+        if heartbeat {
+            guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
+                return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
+            }
+            let deadline = min(coordination["cap_at"] as Double, stamp + (row["timeout"] as Double))
+            try db.execute(
+                sql: """
+                    UPDATE coordination_consumers SET deadline = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ?
+                    WHERE coordination = ? AND consumer = ?
+                    """,
+                arguments: [max(deadline, row["deadline"] as Double), stamp, id, consumer])
+            try Self.updateNextDeadline(db, id)
+            return AckResult(outcome: .heartbeat, state: .waiting, deadline: Date(timeIntervalSince1970: max(deadline, row["deadline"] as Double)))
+        }
+        if current == status.rawValue {
+            return AckResult(outcome: .duplicate, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
+        }
+        guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
+            try db.execute(
+                sql: "UPDATE coordination_consumers SET late_status = ?, late_at = ?, late_detail = ? WHERE coordination = ? AND consumer = ?",
+                arguments: [status.rawValue, stamp, detail, id, consumer])
+            logger.notice("a late ack was recorded", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "ack.status": "\(status.rawValue)"])
+            return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
+        }
+        try db.execute(
+            sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?",
+            arguments: [status.rawValue, stamp, detail, id, consumer])
+        if status == .failed {
+            logger.warning("a consumer reported failed", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "detail": "\(detail ?? "")"])
+        }
+        let decided = try decide(db, id, now: now)
+        return AckResult(outcome: .recorded, state: decided, deadline: nil)
+    }
+
+    // MARK: Deciding
+
+    /// Decides a waiting coordination from its consumers' statuses: parks it when a critical consumer failed or timed
+    /// out with `on-timeout: park`, releases its actions when no consumer is awaited any more, else keeps waiting
+    /// (with its next deadline updated). Returns its state.
+    func decide(_ db: Database, _ id: String, now: Date) throws -> CoordinationState {
+        let consumers = try Row.fetchAll(
+            db, sql: "SELECT consumer, critical, on_timeout, status, detail FROM coordination_consumers WHERE coordination = ? ORDER BY position",
+            arguments: [id])
+        for row in consumers {
+            let status: String = row["status"]
+            let name: String = row["consumer"]
+            if status == ConsumerStatus.failed.rawValue, row["critical"] as Bool {
+                try park(db, id, reason: "the critical consumer '\(name)' reported failed\((row["detail"] as String?).map { ": \($0)" } ?? "")", now: now)
+                return .parked
+            }
+            if status == ConsumerStatus.timedOut.rawValue, (row["on_timeout"] as String) == CoordinationPolicy.OnTimeout.park.rawValue {
+                try park(db, id, reason: "the consumer '\(name)'\((row["critical"] as Bool) ? " (critical)" : "") did not answer in time", now: now)
+                return .parked
+            }
+        }
+        guard !consumers.contains(where: { ($0["status"] as String) == ConsumerStatus.waiting.rawValue }) else {
+            try Self.updateNextDeadline(db, id)
+            return .waiting
+        }
+        let timedOut = consumers.contains { ($0["status"] as String) == ConsumerStatus.timedOut.rawValue }
+        let state: CoordinationState = timedOut ? .timedOut : .released
+        try release(db, id, state: state, reason: timedOut ? "released after a timeout" : nil, now: now)
+        return state
+    }
+
+    private static func updateNextDeadline(_ db: Database, _ id: String) throws {
+        try db.execute(
+            sql: """
+                UPDATE coordinations SET next_deadline =
+                    (SELECT MIN(deadline) FROM coordination_consumers WHERE coordination = ? AND status = 'waiting')
+                WHERE id = ?
+                """,
+            arguments: [id, id])
+    }
+
+    /// Hands the coordination's held actions to the queue.
+    func release(_ db: Database, _ id: String, state: CoordinationState, reason: String?, now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE coordinations SET state = ?, reason = COALESCE(?, reason), released_at = ?, next_deadline = NULL
+                WHERE id = ? AND state IN ('waiting', 'parked')
+                """,
+            arguments: [state.rawValue, reason, now.timeIntervalSince1970, id])
+        guard db.changesCount > 0 else { return }
+        try db.execute(
+            sql: "UPDATE queue_entries SET state = 'available', next_attempt_at = ? WHERE hold = ? AND state = 'held'",
+            arguments: [now.timeIntervalSince1970, id])
+    }
+
+    private func park(_ db: Database, _ id: String, reason: String, now: Date) throws {
+        try db.execute(
+            sql: "UPDATE coordinations SET state = 'parked', reason = ?, next_deadline = NULL WHERE id = ? AND state = 'waiting'",
+            arguments: [reason, id])
+        guard db.changesCount > 0 else { return }
+        logger.error("a coordination was parked; its actions wait for `archiver coordination release` or `coordination cancel`",
+                     metadata: ["coordination.id": "\(id)", "reason": "\(reason)"])
+        let summary = try Self.summary(db, id)
+        try Outbox.append(db, CloudEvent(
+            id: CloudEvent.id(subject: id, type: CoordinationEvents.parked), source: eventSource, type: CoordinationEvents.parked,
+            subject: id, time: QueueTime.text(now), data: summary.appending(("reason", .string(reason)))), at: now)
+    }
+
+    /// Applies the timeouts that have come by `now`, then completes the released coordinations whose actions have all
+    /// finished (writing `deletion.completed`). Returns what it did.
+    @discardableResult
+    public func tick(now: Date, limit: Int = 1000) throws -> TickSummary {
+        var summary = TickSummary()
+        try writing { db in
+            let due = try String.fetchAll(
+                db, sql: "SELECT id FROM coordinations WHERE state = 'waiting' AND next_deadline <= ? ORDER BY next_deadline LIMIT ?",
+                arguments: [now.timeIntervalSince1970, limit])
+            for id in due {
+                let late = try Row.fetchAll(
+                    db, sql: "SELECT consumer, critical FROM coordination_consumers WHERE coordination = ? AND status = 'waiting' AND deadline <= ?",
+                    arguments: [id, now.timeIntervalSince1970])
+                for row in late {
+                    let name: String = row["consumer"]
+                    try db.execute(
+                        sql: "UPDATE coordination_consumers SET status = 'timed-out' WHERE coordination = ? AND consumer = ?", arguments: [id, name])
+                    summary.timedOutConsumers += 1
+                    if !(row["critical"] as Bool) {
+                        try db.execute(sql: "UPDATE coordinations SET warnings = warnings + 1 WHERE id = ?", arguments: [id])
+                        logger.warning("a consumer did not answer in time; the deletion proceeds without it",
+                                       metadata: ["coordination.id": "\(id)", "consumer": "\(name)"])
+                    }
+                }
+                switch try decide(db, id, now: now) {
+                case .released, .timedOut: summary.released += 1
+                case .parked: summary.parked += 1
+                default: break
+                }
+            }
+        }
+        summary.completed = try complete(now: now, limit: limit)
+        return summary
+    }
+
+    /// Completes released coordinations whose actions have all finished or been parked or cancelled.
+    func complete(now: Date, limit: Int) throws -> Int {
+        try writing { db in
+            let done = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM coordinations c WHERE state IN ('released', 'timed-out')
+                    AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
+                    LIMIT ?
+                    """,
+                arguments: [limit])
+            for id in done {
+                try db.execute(
+                    sql: "UPDATE coordinations SET state = 'completed', completed_at = ? WHERE id = ? AND state IN ('released', 'timed-out')",
+                    arguments: [now.timeIntervalSince1970, id])
+                guard db.changesCount > 0 else { continue }
+                try Outbox.append(db, CloudEvent(
+                    id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
+                    subject: id, time: QueueTime.text(now), data: try Self.summary(db, id)), at: now)
+            }
+            return done.count
+        }
+    }
+
+    /// A person's decision on a parked (or waiting) coordination: release its actions anyway, or cancel them.
+    public func resolve(_ id: String, release: Bool, now: Date) throws -> CoordinationState {
+        try writing { db in
+            guard let state = try String.fetchOne(db, sql: "SELECT state FROM coordinations WHERE id = ?", arguments: [id]) else {
+                throw CoordinationError.unknown(id)
+            }
+            guard state == CoordinationState.parked.rawValue || state == CoordinationState.waiting.rawValue else {
+                throw CoordinationError.notWaiting(id, state: state)
+            }
+            if release {
+                try self.release(db, id, state: .released, reason: "released by a person", now: now)
+                return .released
+            }
+            try db.execute(sql: "UPDATE queue_entries SET state = 'cancelled' WHERE hold = ? AND state = 'held'", arguments: [id])
+            try db.execute(
+                sql: "UPDATE coordinations SET state = 'released', reason = 'cancelled by a person', released_at = ?, next_deadline = NULL WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id])
+            return .released
+        }
+    }
+
+    /// The data of `deletion.completed` and `deletion.parked`: the deletion, each consumer's answer, each action's outcome.
+    static func summary(_ db: Database, _ id: String) throws -> JSONValue {
+        guard let coordination = try Row.fetchOne(db, sql: "SELECT * FROM coordinations WHERE id = ?", arguments: [id]) else { return .null }
+        let consumers = try Row.fetchAll(db, sql: "SELECT * FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
+        let actions = try Row.fetchAll(
+            db, sql: "SELECT id, action, state, outcome, last_error, last_error_code FROM queue_entries WHERE hold = ? ORDER BY action_index", arguments: [id])
+        func time(_ value: Double?) -> JSONValue { value.map { .string(QueueTime.text(Date(timeIntervalSince1970: $0))) } ?? .null }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        let consumerList: [JSONValue] = consumers.map { row in
+            let members: [(String, JSONValue)] = [
+                ("name", .string(row["consumer"])), ("critical", .bool(row["critical"])), ("status", .string(row["status"])),
+                ("acked_at", time(row["acked_at"])), ("detail", text(row["detail"])),
+            ]
+            return .object(members)
+        }
+        let actionList: [JSONValue] = actions.map { row in
+            let outcome: JSONValue = (row["outcome"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
+            let members: [(String, JSONValue)] = [
+                ("id", .string(row["id"])), ("action", .string(row["action"])), ("state", .string(row["state"])),
+                ("outcome", outcome), ("error", text(row["last_error"])),
+            ]
+            return .object(members)
+        }
+        let itemKey: JSONValue = (try? JSONValue.parse(coordination["item_key"] as String)) ?? .null
+        var members: [(String, JSONValue)] = [
+            ("coordination_id", .string(id)), ("rule", .string(coordination["rule"])), ("source", .string(coordination["source"])),
+            ("table", text(coordination["table_name"])), ("item_key", itemKey),
+        ]
+        members += [
+            ("deleted_at", .string(coordination["deleted_at"])), ("deletion_kind", .string(coordination["deletion_kind"])),
+            ("archive_key", .string(coordination["archive_key"])), ("state", .string(coordination["state"])),
+            ("reason", text(coordination["reason"])), ("released_at", time(coordination["released_at"])),
+        ]
+        members += [("consumers", .array(consumerList)), ("actions", .array(actionList))]
+        return .object(members)
+    }
+}
+
+extension JSONValue {
+    /// The object with `member` added at its end (anything else unchanged).
+    public func appendingMember(_ member: (String, JSONValue)) -> JSONValue { appending(member) }
+
+    func appending(_ member: (String, JSONValue)) -> JSONValue {
+        guard case .object(let members) = self else { return self }
+        return .object(members + [member])
+    }
+}
+
+/// What one tick did.
+public struct TickSummary: Sendable, Equatable {
+    public var timedOutConsumers = 0
+    public var released = 0
+    public var parked = 0
+    public var completed = 0
+    public init() {}
+}

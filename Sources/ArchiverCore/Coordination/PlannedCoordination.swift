@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+import GRDB
+import JSONToolkit
+
+/// A coordination planned for one archived deletion that a rule with `coordinate:` took: made on the worker thread
+/// with the rule's entries (which it holds), written in the commit transaction (``CoordinationWrite``).
+public struct PlannedCoordination: Sendable, Equatable {
+    /// SHA-256 of (source, archive key, rule), hex: a replayed record plans the same id.
+    public var id: String
+    public var rule: String
+    public var source: String
+    public var table: String?
+    public var archiveKey: String
+    /// The item's key (`Keys`, DynamoDB JSON), as text.
+    public var itemKey: String
+    public var deletionKind: DeletionKind
+    /// When the item was deleted (the record's event time), RFC 3339.
+    public var deletedAt: String
+    public var policy: CoordinationPolicy
+    /// The `deletion.requested` envelope, serialized.
+    public var requested: String
+
+    public static func id(source: String, archiveKey: String, rule: String) -> String {
+        hex(SHA256Hex.digest("coordination\n\(source)\n\(archiveKey)\n\(rule)"))
+    }
+
+    /// Plans the coordination of `entries` (one rule's entries for one record), and marks them held by it.
+    static func plan(rule: DeletionRule, policy: CoordinationPolicy, entries: inout [PlannedEntry], source: String, table: String?,
+                     archiveKey: String, itemKey: JSONValue, kind: DeletionKind, deletedAt: String, eventSource: String) {
+        let id = Self.id(source: source, archiveKey: archiveKey, rule: rule.name)
+        for index in entries.indices { entries[index].hold = id }
+        let data: JSONValue = .object([
+            ("coordination_id", .string(id)), ("rule", .string(rule.name)), ("source", .string(source)),
+            ("table", table.map(JSONValue.string) ?? .null), ("item_key", itemKey), ("deleted_at", .string(deletedAt)),
+            ("deletion_kind", .string(kind.rawValue)), ("archive_key", .string(archiveKey)),
+            ("consumers", .array(policy.consumers.map { .object([("name", .string($0.name)), ("critical", .bool($0.critical)), ("timeout", .string($0.timeout.text))]) })),
+            ("actions", .array(entries.map { entry in
+                .object([
+                    ("id", .string(entry.id)), ("action", .string(entry.kind.rawValue)), ("root", .string(entry.root)),
+                    ("target", entry.target["key"] ?? entry.target["prefix"] ?? .null), ("will_run", .bool(entry.unsafe == nil)),
+                ])
+            })),
+        ])
+        let event = CloudEvent(
+            id: CloudEvent.id(subject: id, type: CoordinationEvents.requested), source: eventSource, type: CoordinationEvents.requested,
+            subject: id, time: deletedAt, data: data)
+        let planned = PlannedCoordination(
+            id: id, rule: rule.name, source: source, table: table, archiveKey: archiveKey, itemKey: itemKey.serialized, deletionKind: kind,
+            deletedAt: deletedAt, policy: policy, requested: event.envelope.serialized)
+        if !entries.isEmpty { entries[0].coordination = planned }
+    }
+}
+
+/// The event types coordination writes and reads.
+public enum CoordinationEvents {
+    /// A coordinated deletion was archived; its actions wait for the consumers.
+    public static let requested = "deletion.requested"
+    /// Every action of a coordination finished (or was parked).
+    public static let completed = "deletion.completed"
+    /// A coordination was parked for a person (a critical consumer failed or timed out).
+    public static let parked = "deletion.parked"
+    /// A consumer's acknowledgement, read from the acks queue.
+    public static let consumerCompleted = "consumer.completed"
+}
+
+/// A batch's coordinations, written in its commit transaction (``CommitWrite``): each with its consumers (waiting,
+/// with their first deadline) and its `deletion.requested` event in the outbox. A coordination whose id is there
+/// already (a replayed batch) is left as it is.
+public struct CoordinationWrite: CommitWrite {
+    public var coordinations: [PlannedCoordination]
+
+    public init(coordinations: [PlannedCoordination]) { self.coordinations = coordinations }
+
+    public func write(_ db: Database, at date: Date) throws {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO coordinations (id, rule, source, table_name, archive_key, item_key, deletion_kind, deleted_at, state,
+                created_at, cap_at, next_deadline)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+            ON CONFLICT (id) DO NOTHING
+            """)
+        let consumer = try db.cachedStatement(sql: """
+            INSERT INTO coordination_consumers (coordination, consumer, position, critical, timeout, on_timeout, status, deadline)
+            VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?)
+            """)
+        let now = date.timeIntervalSince1970
+        for planned in coordinations {
+            let cap = now + planned.policy.heartbeatCap.seconds
+            let deadlines = planned.policy.consumers.map { min(cap, now + $0.timeout.seconds) }
+            try insert.execute(arguments: [
+                planned.id, planned.rule, planned.source, planned.table, planned.archiveKey, planned.itemKey, planned.deletionKind.rawValue,
+                planned.deletedAt, now, cap, deadlines.min(),
+            ])
+            guard db.changesCount > 0 else { continue }
+            for (position, expected) in planned.policy.consumers.enumerated() {
+                try consumer.execute(arguments: [
+                    planned.id, expected.name, position, expected.critical, expected.timeout.seconds, expected.onTimeout.rawValue, deadlines[position],
+                ])
+            }
+            try Outbox.append(
+                db, id: CloudEvent.id(subject: planned.id, type: CoordinationEvents.requested), type: CoordinationEvents.requested,
+                subject: planned.id, time: planned.deletedAt, envelope: planned.requested, at: date)
+        }
+    }
+}
+
+enum SHA256Hex {
+    static func digest(_ text: String) -> [UInt8] { Array(SHA256.hash(data: Array(text.utf8))) }
+}
