@@ -30,8 +30,11 @@ public struct ArchiverConfiguration: Sendable {
     /// `serve:` how `archiver serve` listens, who may use it, and how it stops.
     public var serve = ServeConfiguration()
 
+    /// `erasure:` the subject key and the subject's application data.
+    public var erasure = ErasureConfiguration()
+
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup", "serve"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "cleanup", "serve", "erasure"]
 
     /// No file: every setting at its default.
     public init() {
@@ -73,6 +76,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.queue = try QueueSettings(reading: top.value("queue"))
         configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
         configuration.serve = try ServeConfiguration(reading: top.value("serve"))
+        configuration.erasure = try ErasureConfiguration(reading: top.value("erasure"), roots: configuration.roots)
         try top.finish()
         try configuration.checkRootsAgainstArchive(top)
         return configuration
@@ -95,6 +99,7 @@ public struct ArchiverConfiguration: Sendable {
             ("queue", queue.described),
             ("cleanup", cleanup.described),
             ("serve", serve.described),
+            ("erasure", erasure.described(roots: roots)),
         ])
     }
 
@@ -109,6 +114,14 @@ public struct ArchiverConfiguration: Sendable {
                 throw top.invalid("the root '\(root.name)' (\(root.location)) overlaps the state folder (\(state ?? Self.defaultState))")
             }
         }
+    }
+
+    /// Whether any rule names a subject (records are then indexed by subject as they are archived).
+    public var indexesSubjects: Bool { rules.rules.contains { $0.subject != nil } }
+
+    /// The subject key when a rule names a subject (created at first use), else nil.
+    public func subjectKey(stateFolder: String) throws -> SubjectKey? {
+        indexesSubjects ? try SubjectKey(stateFolder: stateFolder, file: erasure.keyFile) : nil
     }
 
     /// The state folder when nothing names one.

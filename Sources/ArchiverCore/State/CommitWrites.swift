@@ -47,5 +47,6 @@ public enum StateTables {
     static let migrations: [(name: String, migrate: @Sendable (Database) throws -> Void)] = [
         (QueueSchema.migrationName, QueueSchema.migrate),
         ("batch_positions", { db in try CheckpointStore.createBatchPositions(db) }),
+        (ErasureSchema.migrationName, ErasureSchema.migrate),
     ]
 }

@@ -1,0 +1,115 @@
+import ArchiverCore
+import AWSClients
+import Foundation
+import Logging
+
+/// Erases archive objects in S3 for an erasure: every version and delete marker of each key (a versioned bucket
+/// keeps the bytes of a deleted object as a noncurrent version, so deleting the current one is not enough).
+///
+/// Each key's versions are listed (ListObjectVersions with the key as prefix, many in flight), then deleted with
+/// DeleteObjects calls of up to 1,000 versions (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
+/// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
+/// implies is estimated from class, size and age (``EarlyDeletion``). Every event carries the DeleteObjects call's
+/// request id.
+public struct S3ArchiveEraser: ArchiveEraser {
+    public let client: S3Client
+    public let bucket: String
+    /// The archive's key prefix: empty or ending in `/`.
+    public let prefix: String
+    public var concurrency: Int
+    public var logger: Logger
+
+    public init(store: S3ArchiveStore, concurrency: Int = 32, logger: Logger = Logger(label: "archiver.erase.s3")) {
+        client = store.client
+        bucket = store.bucket
+        prefix = store.prefix
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] {
+        do {
+            var older: [S3ObjectIdentifier] = []
+            for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + key) where version.key == prefix + key && !version.isLatest {
+                older.append(version.identifier)
+            }
+            guard !older.isEmpty else { return [] }
+            let result = try await client.deleteObjects(bucket: bucket, objects: older)
+            if let first = result.errors.first {
+                return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "failed", detail: "\(first)", requestID: first.requestID)]
+            }
+            return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "deleted",
+                          detail: "\(older.count) older versions", requestID: result.requestIDs.first)]
+        } catch {
+            return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "failed", detail: "\(error)")]
+        }
+    }
+
+    public func erase(_ keys: [String], at date: Date) async -> [ErasureStore.Event] {
+        let client = client
+        let bucket = bucket
+        let prefix = prefix
+        // Each key's versions (an exact match: the listing by prefix also finds longer keys).
+        let listed = await concurrently(keys, limit: concurrency) { key -> Result<[S3ObjectVersion], any Error> in
+            do {
+                var versions: [S3ObjectVersion] = []
+                for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + key) where version.key == prefix + key {
+                    versions.append(version)
+                }
+                return .success(versions)
+            } catch {
+                return .failure(error)
+            }
+        }
+        var events: [ErasureStore.Event] = []
+        var targets: [(key: String, version: S3ObjectVersion)] = []
+        for (key, result) in zip(keys, listed) {
+            switch result {
+            case .success(let versions):
+                if versions.isEmpty {
+                    events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "absent"))
+                }
+                targets += versions.map { (key, $0) }
+            case .failure(let error):
+                events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "failed", detail: "cannot list its versions: \(error)"))
+            }
+        }
+        let batches = stride(from: 0, to: targets.count, by: S3Client.maximumDeleteObjectsBatch).map {
+            Array(targets[$0..<min(targets.count, $0 + S3Client.maximumDeleteObjectsBatch)])
+        }
+        let results = await concurrently(batches, limit: concurrency) { batch -> Result<S3DeleteObjectsResult, any Error> in
+            do {
+                return .success(try await client.deleteObjectBatch(bucket: bucket, objects: batch.map { $0.version.identifier }))
+            } catch {
+                return .failure(error)
+            }
+        }
+        for (batch, result) in zip(batches, results) {
+            switch result {
+            case .success(let outcome):
+                let failed = Dictionary(outcome.errors.map { (S3ObjectIdentifier(key: $0.key, versionID: $0.versionID), $0) }, uniquingKeysWith: { a, _ in a })
+                for (key, version) in batch {
+                    let requestID = outcome.requestIDs.first
+                    if let error = failed[version.identifier] {
+                        events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
+                                            detail: "version \(version.versionID): \(error.code) \(error.message)", requestID: error.requestID ?? requestID))
+                        continue
+                    }
+                    let charge = version.isDeleteMarker ? 0 : EarlyDeletion.charge(
+                        storageClass: version.storageClass, size: version.size, since: version.lastModified ?? date, now: date)
+                    events.append(.init(
+                        at: date, store: "archive", operation: version.isDeleteMarker ? "delete-marker" : "delete", key: key,
+                        storageClass: version.isDeleteMarker ? nil : (version.storageClass ?? "STANDARD"), outcome: "deleted",
+                        detail: "version \(version.versionID)", requestID: requestID, size: version.isDeleteMarker ? nil : version.size,
+                        earlyDeletionUSD: charge > 0 ? charge : nil))
+                }
+            case .failure(let error):
+                for (key, version) in batch {
+                    events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
+                                        detail: "version \(version.versionID): \(error)"))
+                }
+            }
+        }
+        return events
+    }
+}
