@@ -27,6 +27,23 @@ public struct S3ArchiveEraser: ArchiveEraser {
         self.logger = logger
     }
 
+    /// Keys an erasure hands over at once: the listings above serve many keys.
+    public var chunkSize: Int { 10_000 }
+
+    /// The longest prefix the keys share.
+    static func commonPrefix(_ keys: [String]) -> String {
+        guard var common = keys.first.map({ Array($0.utf8) }) else { return "" }
+        for key in keys.dropFirst() {
+            let bytes = Array(key.utf8)
+            var length = 0
+            while length < min(common.count, bytes.count) && common[length] == bytes[length] { length += 1 }
+            common.removeSubrange(length...)
+        }
+        // Cut at a whole character.
+        while !common.isEmpty, String(bytes: common, encoding: .utf8) == nil { common.removeLast() }
+        return String(decoding: common, as: UTF8.self)
+    }
+
     public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] {
         do {
             var older: [S3ObjectIdentifier] = []
@@ -49,11 +66,27 @@ public struct S3ArchiveEraser: ArchiveEraser {
         let client = client
         let bucket = bucket
         let prefix = prefix
-        // Each key's versions (an exact match: the listing by prefix also finds longer keys).
-        let listed = await concurrently(keys, limit: concurrency) { key -> Result<[S3ObjectVersion], any Error> in
+        // The keys' versions, found with as few listings as the names allow: the keys of one day folder are listed
+        // under their longest common prefix (an archive key starts with the item key, so a subject's keys of a day
+        // usually share `YYYY/MM/DD/USER%23<id>_`): one paged listing instead of one per key. A few keys with no
+        // common name are listed one by one.
+        let wanted = Set(keys)
+        var groups: [String: [String]] = [:]
+        for key in keys { groups[FileSystem.parent(of: key), default: []].append(key) }
+        var listings: [(prefix: String, keys: [String])] = []
+        for (folder, members) in groups {
+            let common = Self.commonPrefix(members)
+            if members.count > 1 && (common.count > folder.count + 1 || members.count >= 64) {
+                listings.append((common, members))
+            } else {
+                listings += members.map { ($0, [$0]) }
+            }
+        }
+        let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[S3ObjectVersion], any Error> in
             do {
                 var versions: [S3ObjectVersion] = []
-                for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + key) where version.key == prefix + key {
+                for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + listing.prefix)
+                where version.key.hasPrefix(prefix) && wanted.contains(String(version.key.dropFirst(prefix.count))) {
                     versions.append(version)
                 }
                 return .success(versions)
@@ -61,17 +94,25 @@ public struct S3ArchiveEraser: ArchiveEraser {
                 return .failure(error)
             }
         }
-        var events: [ErasureStore.Event] = []
-        var targets: [(key: String, version: S3ObjectVersion)] = []
-        for (key, result) in zip(keys, listed) {
+        var found: [String: [S3ObjectVersion]] = [:]
+        var unlisted: [String: String] = [:]
+        for (listing, result) in zip(listings, listed) {
             switch result {
             case .success(let versions):
-                if versions.isEmpty {
-                    events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "absent"))
-                }
-                targets += versions.map { (key, $0) }
+                for version in versions { found[String(version.key.dropFirst(prefix.count)), default: []].append(version) }
             case .failure(let error):
+                for key in listing.keys { unlisted[key] = "\(error)" }
+            }
+        }
+        var events: [ErasureStore.Event] = []
+        var targets: [(key: String, version: S3ObjectVersion)] = []
+        for key in keys {
+            if let error = unlisted[key] {
                 events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "failed", detail: "cannot list its versions: \(error)"))
+            } else if let versions = found[key], !versions.isEmpty {
+                targets += versions.map { (key, $0) }
+            } else {
+                events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "absent"))
             }
         }
         let batches = stride(from: 0, to: targets.count, by: S3Client.maximumDeleteObjectsBatch).map {

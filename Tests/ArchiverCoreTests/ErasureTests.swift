@@ -62,10 +62,10 @@ struct ErasureFixture {
         return all.sorted { $0.key < $1.key }
     }
 
-    func runner() throws -> ErasureRunner {
+    func runner(events: any ErasureEventHook = NoErasureEvents()) throws -> ErasureRunner {
         ErasureRunner(
             erasures: erasures, store: try store, executors: [LocalFolderExecutor(archive: nil)], roots: configuration.roots,
-            receipts: ReceiptBook(stateFolder: folder("state")), chunk: 7, concurrency: 3)
+            receipts: ReceiptBook(stateFolder: folder("state")), chunk: 7, concurrency: 3, events: events)
     }
 
     func request(_ subject: String) throws -> ErasureJob {
@@ -219,5 +219,40 @@ struct ErasureTests {
         _ = try f.erasures.resume(job.id)
         #expect(try await f.runner().run(nil).completed == 1)
         #expect(try f.erasures.indexed(subjectHMAC: f.key.hmac("7")).isEmpty)
+    }
+
+    /// The coordination seam: a hook that refuses keeps the job queued and erases nothing; one that lets it run hears
+    /// of its completion with the receipt.
+    final class Hook: ErasureEventHook, @unchecked Sendable {
+        let lock = NSLock()
+        var allow = false
+        var requested: [String] = []
+        var completed: [(String, String?)] = []
+        struct NotAcked: Error {}
+        func requested(_ job: ErasureJob) async throws {
+            try lock.withLock {
+                requested.append(job.id)
+                if !allow { throw NotAcked() }
+            }
+        }
+        func completed(_ job: ErasureJob, receipt: String?) async { lock.withLock { completed.append((job.id, receipt)) } }
+    }
+
+    @Test func theEventHookHoldsAJobUntilItAllowsAndHearsOfItsCompletion() async throws {
+        let f = try ErasureFixture(layout: .perRecord, records: 1500, label: "erasure-hook")
+        defer { f.folder.remove() }
+        try await f.tail()
+        let job = try f.request("7")
+        let hook = Hook()
+        _ = try await f.runner(events: hook).run(job.id)
+        let waiting = try f.erasures.job(job.id)
+        #expect(waiting.state == .queued && waiting.error != nil)
+        #expect(!(try f.erasures.indexed(subjectHMAC: f.key.hmac("7")).isEmpty), "nothing erased before the hook allows it")
+        hook.lock.withLock { hook.allow = true }
+        // Due again in a minute; made due now.
+        try await DatabaseQueue(path: f.checkpoints.path).write { db in try db.execute(sql: "UPDATE erasure_jobs SET not_before = 0") }
+        _ = try await f.runner(events: hook).run(job.id)
+        #expect(try f.erasures.job(job.id).state == .completed)
+        #expect(hook.lock.withLock { hook.requested.count == 2 && hook.completed.count == 1 && hook.completed[0].1?.contains(job.id) == true })
     }
 }

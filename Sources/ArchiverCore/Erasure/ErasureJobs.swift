@@ -215,6 +215,15 @@ public final class ErasureStore: Sendable {
         return !FileSystem.isLiveProcess(pid)
     }
 
+    /// Puts a claimed job back in the queue, due in a minute, with why it waits (the event hook refused to let it run).
+    public func release(_ id: String, because reason: String) throws {
+        try writing { db in
+            try db.execute(
+                sql: "UPDATE erasure_jobs SET state = 'queued', lease_owner = NULL, leased_until = NULL, not_before = ?, error = ? WHERE id = ?",
+                arguments: [Date().timeIntervalSince1970 + 60, reason, id])
+        }
+    }
+
     /// Extends a running job's lease; returns whether a cancel was asked for.
     public func heartbeat(_ id: String, owner: String, lease: Double, at date: Date) throws -> Bool {
         try writing { db in

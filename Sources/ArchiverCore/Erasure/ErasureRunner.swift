@@ -14,10 +14,31 @@ public protocol ArchiveEraser: Sendable {
     /// Deletes every version of `key` but the current one (a rewritten batched index: its older versions list the
     /// erased records). Nothing where the store keeps no versions.
     func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event]
+
+    /// How many keys to hand over in one ``erase(_:at:)`` call.
+    var chunkSize: Int { get }
 }
 
 extension ArchiveEraser {
     public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] { [] }
+    public var chunkSize: Int { 1000 }
+}
+
+/// What an erasure tells the world: the seam coordination (consumers acking an `erasure.requested` event before the
+/// erase, `erasure.completed` after it) plugs into. The default says nothing and waits for nobody.
+public protocol ErasureEventHook: Sendable {
+    /// Called when a job is taken up, before anything is erased; throwing leaves the job queued (it is tried again by
+    /// the next run), e.g. while a critical consumer has not acked.
+    func requested(_ job: ErasureJob) async throws
+    /// Called once a job has finished, with its receipt's text.
+    func completed(_ job: ErasureJob, receipt: String?) async
+}
+
+/// Says nothing, waits for nobody.
+public struct NoErasureEvents: ErasureEventHook {
+    public init() {}
+    public func requested(_ job: ErasureJob) async throws {}
+    public func completed(_ job: ErasureJob, receipt: String?) async {}
 }
 
 /// Erases through the store's own delete: a folder unlinks the files, then syncs their folders.
@@ -75,6 +96,7 @@ public final class ErasureRunner: Sendable {
     let clock: any WallClock
     let logger: Logger
     let owner: String
+    let events: any ErasureEventHook
     /// Objects in one delete call, and calls in flight.
     let chunk: Int
     let concurrency: Int
@@ -83,7 +105,9 @@ public final class ErasureRunner: Sendable {
 
     public init(erasures: ErasureStore, store: any ArchiveStore, eraser: (any ArchiveEraser)? = nil, executors: [any ActionExecutor],
                 roots: RootsConfiguration, receipts: ReceiptBook, clock: any WallClock = SystemClock(),
-                logger: Logger = Logger(label: "archiver.erase"), chunk: Int = 1000, concurrency: Int = 8) {
+                logger: Logger = Logger(label: "archiver.erase"), chunk: Int? = nil, concurrency: Int = 8,
+                events: any ErasureEventHook = NoErasureEvents()) {
+        self.events = events
         self.erasures = erasures
         self.store = store
         self.eraser = eraser ?? StoreArchiveEraser(store: store)
@@ -93,7 +117,7 @@ public final class ErasureRunner: Sendable {
         self.clock = clock
         self.logger = logger
         owner = "\(ErasureStore.host):\(getpid()):\(UUID().uuidString.prefix(8))"
-        self.chunk = max(1, chunk)
+        self.chunk = max(1, chunk ?? (eraser ?? StoreArchiveEraser(store: store)).chunkSize)
         self.concurrency = max(1, concurrency)
     }
 
@@ -102,7 +126,20 @@ public final class ErasureRunner: Sendable {
     public func run(_ id: String?, progress: (@Sendable (ErasureProgress) -> Void)? = nil) async throws -> ErasureRunSummary {
         var summary = ErasureRunSummary()
         while let job = try erasures.claim(id, owner: owner, lease: Self.lease, at: clock.now()) {
+            do {
+                try await events.requested(job)
+            } catch {
+                try erasures.release(job.id, because: "\(error)")
+                logger.warning("an erasure waits: \(error)", metadata: ["erasure.job": "\(job.id)"])
+                summary.jobs.append(job.id)
+                summary.failed += 1
+                if id != nil { break } else { continue }
+            }
             let state = try await carryOut(job, progress: progress)
+            if state.isFinished {
+                try receipts.writeMissing(erasures)
+                await events.completed(try erasures.job(job.id), receipt: try? receipts.text(job.id))
+            }
             summary.jobs.append(job.id)
             switch state {
             case .completed: summary.completed += 1
