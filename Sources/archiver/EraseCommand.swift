@@ -46,6 +46,9 @@ extension Archiver {
             @Flag(help: "Only queue the job (carried out by `erase run` or `queue run`), even when due now.")
             var queueOnly = false
 
+            @Flag(help: "Also read every record of the archive for the subject (an archive, or records, the index does not cover), with progress.")
+            var scan = false
+
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
             @OptionGroup var archive: ConfiguredArchiveOption
@@ -57,14 +60,21 @@ extension Archiver {
                 if at != nil && after != nil { throw ValidationError("give --at or --after, not both") }
                 if let at, EraseSetup.date(at) == nil { throw ValidationError("--at '\(at)' is not a date; write it as 2026-12-01T00:00:00Z") }
                 if let after, ConfigurationDuration(after) == nil { throw ValidationError("--after '\(after)' is not a duration; write e.g. 30d, 12h or 90m") }
+                if scan && (at != nil || after != nil) { throw ValidationError("--scan reads the archive now; run it without --at / --after (the records it finds are indexed, and a later erasure reaches them)") }
             }
 
             func run() async throws {
                 let setup = try EraseSetup(config: config, state: state)
                 let hmac = setup.key.hmac(subject)
                 let actions = ErasurePlan.actions(for: subject, erasure: setup.configuration.erasure, roots: setup.configuration.roots)
-                let records = try setup.erasures.indexed(subjectHMAC: hmac).map {
+                var records = try setup.erasures.indexed(subjectHMAC: hmac).map {
                     ErasurePlan.Record(archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: $0.archivedAt)
+                }
+                if scan {
+                    // Found records are indexed (a dry run only lists them), so the job reaches them through the index.
+                    let found = try await IndexCommandSetup.scan(setup, archive: archive, encryption: encryption, only: hmac, json: output.json, write: !dryRun)
+                    let known = Set(records.map(\.archiveKey))
+                    records += found.filter { !known.contains($0.archiveKey) }.map { ErasurePlan.Record(archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: Date()) }
                 }
                 let plan = ErasurePlan(subjectHMAC: hmac, records: records, actions: actions)
                 let rate = setup.configuration.erasure.rate

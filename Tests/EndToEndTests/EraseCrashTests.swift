@@ -159,4 +159,38 @@ import TestSupport
         #expect(killedAtWork > kills / 4, "erase was rarely killed at work (\(killedAtWork) of \(kills))")
         CrashReport.line("erase during a tail", "\(kills) kills (\(killedAtWork) at work), \(written) lines, \(first / 2) records of the subject erased")
     }
+
+    /// An archive made before subjects were named: `index rebuild` indexes it from the objects, and `erase --scan`
+    /// finds a subject's records with a state folder that has no index at all; both layouts.
+    @Test(arguments: ["per-record", "batched"])
+    func anArchiveWithoutAnIndexIsRebuiltOrScanned(layout: String) async throws {
+        let folder = TemporaryFolder("erase-rebuild")
+        defer { folder.remove() }
+        try Self.setUp(folder)
+        let withSubject = try String(contentsOfFile: folder("archiver.yml"), encoding: .utf8)
+        try withSubject.replacingOccurrences(of: "    subject: \"{Keys.PK.S|strip-prefix:USER#}\"\n", with: "    actions:\n      - delete-object: {root: files, key: \"x/{Keys.SK.S}\"}\n")
+            .write(toFile: folder("old.yml"), atomically: true, encoding: .utf8)
+        try Self.append(0..<600, to: folder("feed.jsonl"))
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "old.yml", "--once", "--layout", layout], in: folder.path)
+        #expect(tail.status == 0, "\(tail.stderr)")
+
+        func dryRecords(_ extra: [String] = []) async throws -> Int? {
+            let dry = try await BuiltBinary.run(["erase", "--subject", "victim", "--dry-run", "--json", "--config", "archiver.yml"] + extra, in: folder.path)
+            #expect(dry.status == 0, "\(dry.stderr)")
+            return (try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])?["records"] as? Int
+        }
+        #expect(try await dryRecords() == 0, "no index yet")
+        #expect(try await dryRecords(["--scan"]) == 300, "a scan finds the subject's records without the index")
+        let rebuild = try await BuiltBinary.run(["index", "rebuild", "--json", "--config", "archiver.yml"], in: folder.path)
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        let counts = try JSONSerialization.jsonObject(with: Data(rebuild.stdout.utf8)) as? [String: Any]
+        #expect(counts?["records"] as? Int == 600 && counts?["subjects"] as? Int == 98, "\(rebuild.stdout)")
+        #expect(try await dryRecords() == 300)
+
+        let real = try await BuiltBinary.run(["erase", "--subject", "victim", "--config", "archiver.yml"], in: folder.path)
+        #expect(real.status == 0, "\(real.stderr)")
+        let listed = try await BuiltBinary.run(["ls", "--archive", "archive", "--json"], in: folder.path)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(!listed.stdout.contains("USER#victim") && listed.stdout.contains("USER#u1_"), "\(listed.stdout.prefix(300))")
+    }
 }
