@@ -59,6 +59,9 @@ public struct RuleSet: Sendable {
     private let wildcard: [Int]
     /// The tables named by rules, as UTF-8, for matching a record's ARN without decoding it.
     private let tableNames: [(name: String, bytes: [UInt8])]
+    /// Whether each rule reads the record's `OldImage` (a condition, an action or its subject does); a record all of
+    /// whose rules read only its `Keys` is decoded that far only.
+    private let readsOldImage: [Bool]
 
     /// The longest filled value an entry keeps; a longer one (always unsafe) is cut, marked `cut`, and never runs.
     static let longestStoredValue = 2048
@@ -75,6 +78,10 @@ public struct RuleSet: Sendable {
         for table in byTable.keys { byTable[table] = (byTable[table]! + wildcard).sorted() }
         self.byTable = byTable
         tableNames = byTable.keys.sorted().map { ($0, Array($0.utf8)) }
+        readsOldImage = rules.rules.map { rule in
+            let paths = rule.conditions.map(\.path) + rule.actions.flatMap { $0.templates.flatMap { $0.1.paths } } + (rule.subject?.paths ?? [])
+            return paths.contains { $0.image == .oldImage }
+        }
     }
 
     /// No rules at all.
@@ -146,7 +153,9 @@ public struct RuleSet: Sendable {
         guard !candidates.isEmpty else { return ([], nil) }
         let image: RecordImage
         do {
-            image = try RecordImage(record: record, keysRange: scanned.keysRange, oldImageRange: scanned.oldImageRange)
+            image = try RecordImage(
+                record: record, keysRange: scanned.keysRange,
+                oldImageRange: candidates.contains { readsOldImage[$0] } ? scanned.oldImageRange : nil)
         } catch {
             // Conditions cannot be read: every action of every rule that may take the record waits for a person.
             return (candidates.flatMap { index in
