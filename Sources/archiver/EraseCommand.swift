@@ -18,7 +18,7 @@ extension Archiver {
                 EXAMPLES:
                   archiver erase --subject 123 --dry-run --config archiver.yml
                   archiver erase --subject 123 --config archiver.yml --json
-                  archiver erase --subject 123 --after 30d --config archiver.yml     # then queue run --once in cron
+                  archiver erase --subject 123 --after 30d --config archiver.yml
                   archiver erase status er-0123456789abcdef --json
                   archiver erase cancel er-0123456789abcdef
                   archiver erase verify
@@ -29,7 +29,13 @@ extension Archiver {
         struct Start: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "start",
-                abstract: "Ask for an erasure (the default): now, or from --at / --after; --dry-run prints what would go.")
+                abstract: "Ask for an erasure (the default): now, or from --at / --after; --dry-run prints what would go.",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase start --subject 123 --dry-run --config archiver.yml
+                      archiver erase --subject 123 --at 2026-12-01T00:00:00Z --config a.yml
+                      archiver erase --subject 123 --scan --config archiver.yml
+                    """)
 
             @Option(help: ArgumentHelp("The subject, as the rules' subject template fills it (e.g. 123 for USER#123 with strip-prefix:USER#).", valueName: "id"))
             var subject: String
@@ -102,7 +108,12 @@ extension Archiver {
 
         struct RunDue: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                commandName: "run", abstract: "Carry out every due erasure job (and continue those a killed run left).")
+                commandName: "run", abstract: "Carry out every due erasure job (and continue those a killed run left).",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase run --config archiver.yml
+                      archiver erase run --config archiver.yml --json
+                    """)
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
             @OptionGroup var archive: ConfiguredArchiveOption
@@ -115,7 +126,11 @@ extension Archiver {
         }
 
         struct Resume: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Continue a cancelled, failed or killed job now.")
+            static let configuration = CommandConfiguration(abstract: "Continue a cancelled, failed or killed job now.",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase resume er-0123456789abcdef --config archiver.yml
+                    """)
             @Argument(help: "The job's id.") var job: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
@@ -132,7 +147,12 @@ extension Archiver {
         }
 
         struct Status: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show a job: its state, counts and (with --events) its event log.")
+            static let configuration = CommandConfiguration(abstract: "Show a job: its state, counts and (with --events) its event log.",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase status er-0123456789abcdef
+                      archiver erase status er-0123456789abcdef --events --json
+                    """)
             @Argument(help: "The job's id.") var job: String
             @Flag(help: "Also print the event log (one event per object changed or failed).") var events = false
             @OptionGroup var config: ConfigOption
@@ -158,7 +178,12 @@ extension Archiver {
         }
 
         struct ListJobs: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "list", abstract: "List erasure jobs, newest first.")
+            static let configuration = CommandConfiguration(commandName: "list", abstract: "List erasure jobs, newest first.",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase list
+                      archiver erase list --json
+                    """)
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
             @OptionGroup var output: OutputOption
@@ -179,7 +204,11 @@ extension Archiver {
         }
 
         struct Cancel: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Stop a job at its next clean point (`erase resume` continues it).")
+            static let configuration = CommandConfiguration(abstract: "Stop a job at its next clean point (`erase resume` continues it).",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase cancel er-0123456789abcdef
+                    """)
             @Argument(help: "The job's id.") var job: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
@@ -194,7 +223,11 @@ extension Archiver {
         }
 
         struct Receipt: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Print a finished job's receipt (JSON).")
+            static let configuration = CommandConfiguration(abstract: "Print a finished job's receipt (JSON).",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase receipt er-0123456789abcdef
+                    """)
             @Argument(help: "The job's id.") var job: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
@@ -207,7 +240,12 @@ extension Archiver {
         }
 
         struct Verify: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Check the receipts' hash chain: an edited or missing receipt fails.")
+            static let configuration = CommandConfiguration(abstract: "Check the receipts' hash chain: an edited or missing receipt fails.",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase verify
+                      archiver erase verify --json
+                    """)
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption
             @OptionGroup var output: OutputOption
@@ -222,7 +260,11 @@ extension Archiver {
         }
 
         struct Lift: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Lift a subject's suppression: its later records are archived again (recorded).")
+            static let configuration = CommandConfiguration(abstract: "Lift a subject's suppression: its later records are archived again (recorded).",
+                discussion: """
+                    EXAMPLES:
+                      archiver erase lift --subject 123 --reason "restored" --config a.yml
+                    """)
             @Option(help: ArgumentHelp("The subject.", valueName: "id")) var subject: String
             @Option(help: ArgumentHelp("Why (kept with the suppression).", valueName: "text")) var reason: String = "lifted by an operator"
             @OptionGroup var config: ConfigOption

@@ -8,6 +8,10 @@ extension Archiver {
     struct Index: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Look after the subject index that erasure finds records through.",
+            discussion: """
+                EXAMPLES:
+                  archiver index rebuild --config archiver.yml
+                """,
             subcommands: [Rebuild.self])
 
         struct Rebuild: AsyncParsableCommand {
@@ -20,7 +24,7 @@ extension Archiver {
 
                     EXAMPLES:
                       archiver index rebuild --config archiver.yml
-                      archiver index rebuild --config archiver.yml --archive s3://archives/users --json
+                      archiver index rebuild --config a.yml --archive s3://archives/users --json
                     """)
             @OptionGroup var config: ConfigOption
             @OptionGroup var state: StateOption

@@ -78,11 +78,17 @@ import TestSupport
         #expect(Self.archived(folder) == before, "a dry run changes nothing")
         #expect(!dry.stdout.contains("\"victim\""), "the manifest holds the subject's HMAC, not the subject")
 
+        // An analysis copy of the month, made before the erasure: the receipt names it for the operator to purge.
+        let sync = try await BuiltBinary.run(["sync", "2024-01", "copy", "--archive", "archive", "--state", "state"], in: folder.path)
+        #expect(sync.status == 0, "\(sync.stderr)")
+
         let real = try await BuiltBinary.run(["erase", "--subject", "victim", "--json", "--config", "archiver.yml"], in: folder.path)
         #expect(real.status == 0, "\(real.stderr)")
         let out = try #require(try JSONSerialization.jsonObject(with: Data(real.stdout.utf8)) as? [String: Any])
         let job = try #require((out["jobs"] as? [[String: Any]])?.first)
         let receipt = try #require(job["receipt"] as? [String: Any])
+        let copies = receipt["analysis_copies"] as? [[String: Any]] ?? []
+        #expect(copies.count == 1 && (copies.first?["destination"] as? String)?.hasSuffix("/copy") == true && copies.first?["month"] as? String == "2024-01")
         #expect((receipt["counts"] as? [String: [String: Int]])?["archive"]?["delete.deleted"] == 200)
         #expect(Self.archived(folder) == before.filter { Self.user($0) != "victim" })
         #expect(!FileManager.default.fileExists(atPath: folder("files/users/victim/sub/f.txt")))

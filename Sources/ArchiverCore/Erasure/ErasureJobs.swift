@@ -204,6 +204,27 @@ public final class ErasureStore: Sendable {
         }
     }
 
+    /// Records that `sync` copied a month of the archive to `destination` (the latest copy of each month and place).
+    public func recordSync(month: String, destination: String, jsonl: String?, archive: String, at date: Date) throws {
+        try writing { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO sync_copies (month, destination, jsonl, archive, copied_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (month, destination) DO UPDATE SET jsonl = excluded.jsonl, archive = excluded.archive, copied_at = excluded.copied_at
+                    """,
+                arguments: [month, destination, jsonl, archive, date.timeIntervalSince1970])
+        }
+    }
+
+    /// The copies `sync` made before `date` of the months `months` (`YYYY-MM`).
+    public func syncCopies(months: Set<String>, before date: Date) throws -> [(month: String, destination: String, jsonl: String?, copiedAt: Date)] {
+        try reading { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sync_copies WHERE copied_at <= ? ORDER BY month, destination", arguments: [date.timeIntervalSince1970])
+                .filter { months.contains($0["month"] as String) }
+                .map { (month: $0["month"], destination: $0["destination"], jsonl: $0["jsonl"], copiedAt: Date(timeIntervalSince1970: $0["copied_at"])) }
+        }
+    }
+
     /// This machine's name, as lease owners start.
     static let host = ProcessInfo.processInfo.hostName
 

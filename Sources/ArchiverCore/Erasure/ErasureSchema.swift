@@ -9,6 +9,7 @@ import GRDB
 /// - `erasure_suppressions`: subjects erased, whose later records are not archived (until lifted, recorded).
 /// - `erasure_jobs`: one row per erasure job, with its state, plan and counts.
 /// - `erasure_events`: one row per object changed or failed, per job.
+/// - `sync_copies`: which months `sync` copied where (and when), for the receipts' list of analysis copies.
 /// - `erasure_receipts`: the hash chain over the receipts, in the order they were written.
 enum ErasureSchema {
     static let migrationName = "erasure"
@@ -61,6 +62,14 @@ enum ErasureSchema {
                 early_deletion_usd REAL
             );
             CREATE INDEX erasure_events_job ON erasure_events (job_id, id);
+            CREATE TABLE sync_copies (
+                month TEXT NOT NULL,
+                destination TEXT NOT NULL,
+                jsonl TEXT,
+                archive TEXT NOT NULL,
+                copied_at REAL NOT NULL,
+                PRIMARY KEY (month, destination)
+            );
             CREATE TABLE erasure_receipts (
                 seq INTEGER PRIMARY KEY,
                 job_id TEXT NOT NULL UNIQUE,

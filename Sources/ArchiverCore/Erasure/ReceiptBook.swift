@@ -39,7 +39,24 @@ public struct ReceiptBook: Sendable {
             let last = try Row.fetchOne(db, sql: "SELECT seq, sha256 FROM erasure_receipts ORDER BY seq DESC LIMIT 1")
             return ((last?["seq"] as Int? ?? 0) + 1, last?["sha256"] as String? ?? Self.genesis)
         }
-        let bytes = Array(Self.receipt(job, events: events, seq: seq, previous: previous).serialized.utf8) + [0x0A]
+        // The months of the records it erased (archive keys start YYYY/MM/), and the analysis copies of them made before.
+        let months = Set(events.filter { $0.store == "archive" && $0.outcome != "failed" }.compactMap { event -> String? in
+            let parts = event.key.split(separator: "/")
+            guard parts.count > 2, parts[0].count == 4, parts[1].count == 2 else { return nil }
+            return "\(parts[0])-\(parts[1])"
+        })
+        let copies = try erasures.syncCopies(months: months, before: job.finishedAt ?? job.requestedAt)
+        var content = Self.receipt(job, events: events, seq: seq, previous: previous)
+        if case .object(var members) = content {
+            members.insert(("analysis_copies", .array(copies.map { copy in
+                .object([
+                    ("month", .string(copy.month)), ("destination", .string(copy.destination)), ("jsonl", copy.jsonl.map(JSONValue.string) ?? .null),
+                    ("copied_at", .string(ISO8601DateFormatter().string(from: copy.copiedAt))),
+                ])
+            })), at: members.count - 1)
+            content = .object(members)
+        }
+        let bytes = Array(content.serialized.utf8) + [0x0A]
         let sha = hex(SHA256.hash(data: bytes))
         try FileSystem.makeFolders(folder)
         let temporary = folder + "/." + id + ".json.new"
