@@ -18,6 +18,8 @@ public struct S3ArchiveEraser: ArchiveEraser {
     public let prefix: String
     public var concurrency: Int
     public var logger: Logger
+    /// Whether the bucket has ever had versioning, asked once.
+    let versioning = VersioningMemo()
 
     public init(store: S3ArchiveStore, concurrency: Int = 32, logger: Logger = Logger(label: "archiver.erase.s3")) {
         client = store.client
@@ -82,19 +84,33 @@ public struct S3ArchiveEraser: ArchiveEraser {
                 listings += members.map { ($0, [$0]) }
             }
         }
-        let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[S3ObjectVersion], any Error> in
+        // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
+        // class, size and age) for less than ListObjectVersions.
+        let versioned = await versioning.isVersioned(client: client, bucket: bucket)
+        let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[Found], any Error> in
             do {
-                var versions: [S3ObjectVersion] = []
-                for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + listing.prefix)
-                where version.key.hasPrefix(prefix) && wanted.contains(String(version.key.dropFirst(prefix.count))) {
-                    versions.append(version)
+                var versions: [Found] = []
+                if versioned {
+                    for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + listing.prefix)
+                    where version.key.hasPrefix(prefix) && wanted.contains(String(version.key.dropFirst(prefix.count))) {
+                        versions.append(Found(
+                            key: version.key, versionID: version.versionID, isDeleteMarker: version.isDeleteMarker, size: version.size,
+                            lastModified: version.lastModified, storageClass: version.storageClass))
+                    }
+                } else {
+                    for try await object in client.listAllObjects(bucket: bucket, prefix: prefix + listing.prefix)
+                    where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
+                        versions.append(Found(
+                            key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
+                            storageClass: object.storageClass))
+                    }
                 }
                 return .success(versions)
             } catch {
                 return .failure(error)
             }
         }
-        var found: [String: [S3ObjectVersion]] = [:]
+        var found: [String: [Found]] = [:]
         var unlisted: [String: String] = [:]
         for (listing, result) in zip(listings, listed) {
             switch result {
@@ -105,7 +121,7 @@ public struct S3ArchiveEraser: ArchiveEraser {
             }
         }
         var events: [ErasureStore.Event] = []
-        var targets: [(key: String, version: S3ObjectVersion)] = []
+        var targets: [(key: String, version: Found)] = []
         for key in keys {
             if let error = unlisted[key] {
                 events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "failed", detail: "cannot list its versions: \(error)"))
@@ -133,7 +149,7 @@ public struct S3ArchiveEraser: ArchiveEraser {
                     let requestID = outcome.requestIDs.first
                     if let error = failed[version.identifier] {
                         events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
-                                            detail: "version \(version.versionID): \(error.code) \(error.message)", requestID: error.requestID ?? requestID))
+                                            detail: "version \(version.versionID ?? "null"): \(error.code) \(error.message)", requestID: error.requestID ?? requestID))
                         continue
                     }
                     let charge = version.isDeleteMarker ? 0 : EarlyDeletion.charge(
@@ -141,16 +157,46 @@ public struct S3ArchiveEraser: ArchiveEraser {
                     events.append(.init(
                         at: date, store: "archive", operation: version.isDeleteMarker ? "delete-marker" : "delete", key: key,
                         storageClass: version.isDeleteMarker ? nil : (version.storageClass ?? "STANDARD"), outcome: "deleted",
-                        detail: "version \(version.versionID)", requestID: requestID, size: version.isDeleteMarker ? nil : version.size,
+                        detail: "version \(version.versionID ?? "null")", requestID: requestID, size: version.isDeleteMarker ? nil : version.size,
                         earlyDeletionUSD: charge > 0 ? charge : nil))
                 }
             case .failure(let error):
                 for (key, version) in batch {
                     events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
-                                        detail: "version \(version.versionID): \(error)"))
+                                        detail: "version \(version.versionID ?? "null"): \(error)"))
                 }
             }
         }
         return events
     }
+}
+
+/// A bucket's versioning, asked once (GetBucketVersioning): whether it was ever enabled (Enabled or Suspended).
+final class VersioningMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: Bool?
+
+    func isVersioned(client: S3Client, bucket: String) async -> Bool {
+        if let known = lock.withLock({ known }) { return known }
+        // When it cannot be asked (a policy without s3:GetBucketVersioning), versions are listed: never fewer deleted.
+        let versioned: Bool
+        do {
+            versioned = try await client.getBucketVersioning(bucket: bucket) != nil
+        } catch {
+            versioned = true
+        }
+        lock.withLock { known = versioned }
+        return versioned
+    }
+}
+
+/// A version (or, in a bucket without versioning, the object) an erasure deletes.
+struct Found: Sendable {
+    var key: String
+    var versionID: String?
+    var isDeleteMarker: Bool
+    var size: Int64
+    var lastModified: Date?
+    var storageClass: String?
+    var identifier: S3ObjectIdentifier { S3ObjectIdentifier(key: key, versionID: versionID) }
 }
