@@ -115,7 +115,7 @@ import TestSupport
         defer { folder.remove() }
         try Self.setUp(folder)
         let kills = Soak.kills(20)
-        let first = Soak.records(6000)
+        let first = Soak.records(30_000)
         try Self.append(0..<first, to: folder("feed.jsonl"))
         let initial = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once"], in: folder.path)
         #expect(initial.status == 0, "\(initial.stderr)")
@@ -133,7 +133,7 @@ import TestSupport
             try Self.append(written..<(written + 40), to: folder("feed.jsonl"))
             written += 40
             let run = try BuiltBinary.start(["erase", "run", "--config", "archiver.yml"], in: folder.path)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 20...400, using: &generator)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 20...250, using: &generator)))
             run.signal(SIGKILL)
             let result = await run.finish()
             #expect(!result.crashed, "crashed before it was killed: \(result.stderr)")
@@ -162,7 +162,7 @@ import TestSupport
         #expect(state == "completed", "\(status.stdout)\(status.stderr)")
         let verify = try await BuiltBinary.run(["erase", "verify", "--config", "archiver.yml"], in: folder.path)
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
-        #expect(killedAtWork > kills / 4, "erase was rarely killed at work (\(killedAtWork) of \(kills))")
+        #expect(killedAtWork >= kills / 4, "erase was rarely killed at work (\(killedAtWork) of \(kills))")
         CrashReport.line("erase during a tail", "\(kills) kills (\(killedAtWork) at work), \(written) lines, \(first / 2) records of the subject erased")
     }
 
