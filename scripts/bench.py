@@ -225,6 +225,99 @@ def count_files(folder):
                if "/.tmp" not in root + "/")
 
 
+
+# The Athena-style baseline of erasure: read every archived object and keep those of one subject (what a job of
+# Amazon S3 Find and Forget does with Athena over the whole archive before it deletes anything).
+SCAN_ARCHIVE = r"""
+import gzip, json, os, sys
+root, wanted = sys.argv[1], sys.argv[2]
+found = 0
+for folder, dirs, files in os.walk(root):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for name in files:
+        if not name.endswith(".json.gz"):
+            continue
+        record = json.loads(gzip.open(os.path.join(folder, name)).read())
+        if record["dynamodb"]["Keys"]["PK"]["S"] == wanted:
+            found += 1
+print(found)
+"""
+
+BOTO3_DELETE_KEYS = r"""
+import sys, boto3
+s3 = boto3.client("s3")
+bucket = sys.argv[1]
+for key in open(sys.argv[2]).read().split():
+    s3.delete_object(Bucket=bucket, Key=key)
+"""
+
+
+def subject_feed(path, n, victim_every, victim="victim", start=0):
+    """`n` REMOVEs of table users; one in `victim_every` belongs to `victim`, the rest to 10,000 others."""
+    with open(path, "w") as f:
+        for i in range(start, start + n):
+            user = victim if i % victim_every == 0 else "u%d" % (i % 10007)
+            f.write('{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":%d,"Keys":{"PK":{"S":"USER#%s"},"SK":{"S":"ITEM#%d"}},'
+                    '"OldImage":{"PK":{"S":"USER#%s"},"SK":{"S":"ITEM#%d"},"n":{"N":"%d"}},"SequenceNumber":"%d"},'
+                    '"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/users/stream/x"}\n' % (1_706_000_000 + i % 86_000, user, i, user, i, i, 10**7 + i))
+
+
+def subject_config(path, subject=True):
+    with open(path, "w") as f:
+        f.write("rules:\n  - name: users\n    match: {table: users}\n")
+        f.write("    subject: \"{Keys.PK.S|strip-prefix:USER#}\"\n" if subject else
+                "    actions:\n      - delete-object: {root: files, key: \"x/{Keys.SK.S}\"}\nroots:\n  files: /nonexistent-bench-root\n")
+    return path
+
+
+def erasure_cases(binary, work, args, table, comparisons, moto):
+    """Erasure: one subject's 100 records found through the index and erased in a folder archive of --erasure-records
+    records, against a scan of the whole archive; the tail with and without a subject template; 100k objects of one
+    subject erased on moto against a boto3 delete_object loop."""
+    n = args.erasure_records
+    feed = os.path.join(work, "subjects.jsonl")
+    subject_feed(feed, n, max(1, n // 100))
+    on = subject_config(os.path.join(work, "subject.yml"))
+    off = subject_config(os.path.join(work, "nosubject.yml"), subject=False)
+    # The hot path: the same feed into the null store, with a subject template and with a rule for another table.
+    s_off, _, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-off", "--no-queue"])
+    s_on, _, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", work + "/s-on", "--config", on])
+    table.add("tail → null, no rule", s_off, n, os.path.getsize(feed))
+    table.add("tail → null, a subject template for every record", s_on, n, os.path.getsize(feed))
+    comparisons["subject_index_time_ratio"] = round(s_on / s_off, 2)
+    archive, state = work + "/e-archive", work + "/e-state"
+    s, rss, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", archive, "--state", state, "--config", on])
+    table.add("tail → folder with the subject index", s, n, os.path.getsize(feed), n, rss)
+    sync_disk()
+    s_scan, _, out = run([sys.executable, "-c", SCAN_ARCHIVE, archive, "USER#victim"])
+    table.add("baseline: scan the whole archive for one subject (Athena-style)", s_scan, n, None, int(out))
+    s_erase, rss, out = run([binary, "erase", "--subject", "victim", "--archive", archive, "--state", state, "--config", on, "--json"])
+    receipt = json.loads(out)["jobs"][0]["receipt"]
+    erased = receipt["counts"]["archive"]["delete.deleted"]
+    if erased != len(range(0, n, max(1, n // 100))):
+        sys.exit("erase deleted %d records, not %d" % (erased, len(range(0, n, max(1, n // 100)))))
+    table.add("erase one subject's %d records (folder, index)" % erased, s_erase, None, None, erased, rss)
+    comparisons["erase_folder_seconds"] = round(s_erase, 3)
+    comparisons["erase_vs_archive_scan"] = round(s_scan / s_erase, 1)
+
+    if moto is None:
+        return
+    m = args.erasure_s3_objects
+    moto.make_bucket("erasure")
+    feed = os.path.join(work, "victim.jsonl")
+    subject_feed(feed, m, 1)
+    state = work + "/e3-state"
+    run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "s3://erasure/a", "--state", state, "--config", on], env=moto.env)
+    s3_erase, rss, out = run([binary, "erase", "--subject", "victim", "--archive", "s3://erasure/a", "--state", state, "--config", on, "--json"], env=moto.env)
+    left = int(run([sys.executable, "-c", COUNT_OBJECTS, "erasure", "a/2024"], env=moto.env)[2])
+    if left != 0:
+        sys.exit("erase left %d objects on moto" % left)
+    table.add("erase %d objects of one subject (moto)" % m, s3_erase, None, None, m, rss)
+    run([sys.executable, "-c", PUT_OBJECTS, "erasure", "loop/", str(m)], env=moto.env)
+    s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "erasure", "loop/", str(m)], env=moto.env)
+    table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, m, rss)
+    comparisons["erase_s3_vs_boto3_delete_loop"] = round(s_loop / s3_erase, 1)
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000, help="records in the main feed")
@@ -235,18 +328,38 @@ def main():
     parser.add_argument("--queue-deletions", type=int, default=100_000, help="objects deleted through the queue on moto (and by the boto3 loop)")
     parser.add_argument("--queue-stats-entries", type=int, default=1_000_000, help="entries of the queue `queue stats` reads")
     parser.add_argument("--coordinations", type=int, default=20_000, help="coordinated deletions acked at once through the JSON-lines outbox")
+    parser.add_argument("--erasure-records", type=int, default=1_000_000, help="records of the folder archive one subject's 100 are erased from")
+    parser.add_argument("--erasure-s3-objects", type=int, default=100_000, help="objects of one subject erased on moto (and by the boto3 loop)")
+    parser.add_argument("--only-erasure", action="store_true", help="run the erasure cases only")
+    parser.add_argument("--binary", help="measure this archiver binary instead of building a release one")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--json", help="also write the figures as JSON to this file")
     args = parser.parse_args()
 
-    print("building release…", flush=True)
-    build = ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-release")]
-    subprocess.run(build + ["--product", "archiver"], cwd=ROOT, check=True)
-    binary = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout.strip() + "/archiver"
+    if args.binary:
+        binary = os.path.abspath(args.binary)
+    else:
+        print("building release…", flush=True)
+        build = ["swift", "build", "-c", "release", "--scratch-path", os.path.join(ROOT, ".build-release")]
+        subprocess.run(build + ["--product", "archiver"], cwd=ROOT, check=True)
+        binary = subprocess.run(build + ["--show-bin-path"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout.strip() + "/archiver"
     work = tempfile.mkdtemp(prefix="archiver-bench-", dir=os.environ.get("BENCH_DIR", "/tmp"))
     table = Table()
     comparisons = {}
+    if args.only_erasure:
+        moto = None if args.skip_s3 or shutil.which("moto_server") is None else Moto(work)
+        try:
+            erasure_cases(binary, work, args, table, comparisons, moto)
+            for key, value in comparisons.items():
+                print("  %-40s %8s" % (key, value), flush=True)
+            if args.json:
+                json.dump(dict(cases=table.rows, comparisons=comparisons), open(args.json, "w"), indent=2)
+        finally:
+            if moto:
+                moto.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         feed = os.path.join(work, "feed.jsonl")
         small = os.path.join(work, "small.jsonl")
@@ -364,6 +477,12 @@ def main():
             print("  (S3 cases skipped: moto_server or aws is not installed; scripts/test installs them)")
         else:
             s3_cases(binary, work, args, table, comparisons)
+        moto = None if args.skip_s3 or shutil.which("moto_server") is None else Moto(work)
+        try:
+            erasure_cases(binary, work, args, table, comparisons, moto)
+        finally:
+            if moto:
+                moto.stop()
 
         print("comparisons (targets in brackets):")
         targets = [("folder_vs_seed_handler", "jsonl → folder, × the seed handler's records/s", "≥ 4"),
@@ -388,7 +507,11 @@ def main():
                    ("coordinations_per_s", "coordinations/s through the JSON-lines outbox, instant acks", "≥ 5000"),
                    ("coordination_on_vs_off_time_ratio", "tail time with that rule coordinated ÷ not coordinated", "≤ 1.2"),
                    ("queue_vs_boto3_delete_loop", "queue run, × the boto3 delete_object loop's deletions/s", "≥ 10"),
-                   ("queue_stats_ms", "queue stats on %d entries, ms (whole command)" % args.queue_stats_entries, "< 100")]
+                   ("queue_stats_ms", "queue stats on %d entries, ms (whole command)" % args.queue_stats_entries, "< 100"),
+                   ("subject_index_time_ratio", "tail time with a subject template ÷ without rules", "≈ 1"),
+                   ("erase_folder_seconds", "erase one subject's 100 records among %d (folder), s" % args.erasure_records, "< 2"),
+                   ("erase_vs_archive_scan", "erase, × an Athena-style scan of the archive", ""),
+                   ("erase_s3_vs_boto3_delete_loop", "erase %d objects (moto), × the boto3 delete_object loop" % args.erasure_s3_objects, "≥ 10")]
         for key, label, target in targets:
             if key in comparisons:
                 print("  %-60s %8s   [%s]" % (label, comparisons[key], target), flush=True)

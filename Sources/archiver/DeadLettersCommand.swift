@@ -132,7 +132,7 @@ extension Archiver {
                 if !configuration.rules.rules.isEmpty {
                     try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
                     retry.actions = (
-                        DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots, eventSource: configuration.events.source), queue: configuration.queue),
+                        DeletionActions(rules: try configuration.ruleSet(stateFolder: stateFolder), queue: configuration.queue),
                         QueueStore(checkpoints: try CheckpointStore(stateFolder: stateFolder)))
                 }
                 let summary = try await retry.run(ids: ids)

@@ -101,6 +101,19 @@ extension Archiver {
                     }
                 }
                 progress.finish()
+                // Due erasure jobs (scheduled with --at / --after, or left by a killed run) are carried out here too.
+                if let archiveStore, configuration.indexesSubjects || !configuration.erasure.actions.isEmpty {
+                    let erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
+                    let wiring = Wiring(logger: logger)
+                    let erased = try await ErasureRunner(
+                        erasures: erasures, store: archiveStore.store, eraser: wiring.eraser(archiveStore.location, store: archiveStore.store),
+                        executors: try wiring.executors(roots: configuration.roots, archive: archiveStore.store, concurrency: settings.concurrency),
+                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger
+                    ).run(nil)
+                    if !erased.jobs.isEmpty && !output.json {
+                        Terminal.print("erasures carried out: \(erased.jobs.joined(separator: ", ")) (archiver erase status <job>)")
+                    }
+                }
                 if output.json {
                     try Terminal.printJSON(summary)
                 } else {

@@ -54,6 +54,7 @@ extension Archiver {
         var withFiles = false
 
         @OptionGroup var config: ConfigOption
+        @OptionGroup var state: StateOption
 
         @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
@@ -73,6 +74,16 @@ extension Archiver {
             restorer.overwrite = overwrite
             restorer.maxRecordBytes = limit.maxRecordBytes
             restorer.dryRun = dryRun
+            // Records of erased subjects are refused, with the reason (when the configuration names subjects).
+            if config.path != nil {
+                let configuration = try config.load()
+                let stateFolder = state.folder(configuration)
+                if configuration.indexesSubjects, FileSystem.isFolder(stateFolder), let check = SuppressionCheck(
+                    rules: RuleSet(rules: configuration.rules, roots: configuration.roots, subjectKey: try configuration.subjectKey(stateFolder: stateFolder)),
+                    erasures: ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))) {
+                    restorer.refuse = { check.reason($0) }
+                }
+            }
             if let key {
                 let outcome: RestoreOutcome
                 do {

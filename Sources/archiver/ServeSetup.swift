@@ -92,7 +92,7 @@ struct ServeSetup {
         // (queue.run-in-tail), as a following `archiver tail` runs them.
         try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
         let actions = configuration.rules.rules.isEmpty
-            ? nil : DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots, eventSource: configuration.events.source), queue: configuration.queue)
+            ? nil : DeletionActions(rules: try configuration.ruleSet(stateFolder: stateFolder), queue: configuration.queue)
         var workers: ServeJob?
         if actions != nil && configuration.queue.runInTail {
             let (configuration, stateFolder, logger) = (configuration, stateFolder, logger)

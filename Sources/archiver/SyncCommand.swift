@@ -1,5 +1,6 @@
 import ArchiverCore
 import ArgumentParser
+import Foundation
 
 extension Archiver {
     struct Sync: AsyncParsableCommand {
@@ -29,6 +30,7 @@ extension Archiver {
 
         @OptionGroup var limit: RecordLimitOption
         @OptionGroup var output: OutputOption
+        @OptionGroup var state: StateOption
 
         func validate() throws {
             _ = try month.value("month")
@@ -43,6 +45,14 @@ extension Archiver {
                 progress.update("objects \(summary.objects)  copied \(summary.copied)  already there \(summary.skipped)")
             }
             progress.finish()
+            // Where the month was copied is recorded in the state folder (when there is one): an erasure's receipt lists
+            // the copies made before it that may still hold the subject's records.
+            let stateFolder = state.state
+            if FileSystem.isFolder(stateFolder) {
+                try ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false)).recordSync(
+                    month: try month.value("month").description, destination: FileSystem.absolute(destination),
+                    jsonl: jsonl.map(FileSystem.absolute), archive: try archive.location.description, at: Date())
+            }
             if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }
         }
     }

@@ -111,7 +111,7 @@ extension Archiver {
                     metadata: ["source": "\(changeSource.id)"])
             }
             let actions = configuration.rules.rules.isEmpty
-                ? nil : DeletionActions(rules: RuleSet(rules: configuration.rules, roots: configuration.roots, eventSource: configuration.events.source), queue: configuration.queue)
+                ? nil : DeletionActions(rules: try configuration.ruleSet(stateFolder: stateFolder), queue: configuration.queue)
             let queueProgress = QueueProgress()
             let pipeline = ArchivePipeline(
                 source: changeSource,

@@ -18,6 +18,14 @@ struct ConfigExampleTests {
         }
     }
 
+    @Test func theErasureExample() throws {
+        let configuration = try ArchiverConfiguration.load(path: Self.folder + "/erasure.yml")
+        #expect(configuration.indexesSubjects && configuration.rules.rules.allSatisfy { $0.subject != nil && $0.actions.isEmpty })
+        let actions = ErasurePlan.actions(for: "123", erasure: configuration.erasure, roots: configuration.roots)
+        #expect(actions.map(\.target) == [.prefix(prefix: "users/123/", minDepth: 2, keep: false)] && actions[0].unsafe == nil)
+        #expect(ErasurePlan.actions(for: "..", erasure: configuration.erasure, roots: configuration.roots)[0].unsafe != nil)
+    }
+
     @Test func theUploadsExample() throws {
         let configuration = try ArchiverConfiguration.load(path: Self.folder + "/uploads.yml")
         #expect(configuration.roots["uploads"] == .s3(bucket: "user-content", prefix: "uploads/"))

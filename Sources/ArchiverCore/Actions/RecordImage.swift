@@ -78,6 +78,11 @@ public struct RecordImage: Sendable {
         self.oldImage = oldImage
     }
 
+    /// The image an erasure action's templates are filled from: the subject where `{subject}` reads it.
+    public static func subject(_ subject: String) -> RecordImage {
+        RecordImage(keys: [("subject", .object([("S", .string(subject))]))], oldImage: [])
+    }
+
     /// What a path finds in the record.
     public enum Lookup: Sendable, Equatable {
         case text(String)

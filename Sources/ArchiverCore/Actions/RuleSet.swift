@@ -58,19 +58,26 @@ public struct RuleSet: Sendable {
     let roots: RootsConfiguration
     /// The CloudEvents `source` of the events coordinations write.
     let eventSource: String
+    /// The key subjects are hashed with; nil: subjects are not indexed (no rule names one, or no key given).
+    let subjectKey: SubjectKey?
     /// Rule indexes by table; wildcard rules are in every list, in the order the configuration writes them.
     private let byTable: [String: [Int]]
     private let wildcard: [Int]
     /// The tables named by rules, as UTF-8, for matching a record's ARN without decoding it.
     private let tableNames: [(name: String, bytes: [UInt8])]
+    /// Whether each rule reads the record's `OldImage` (a condition, an action or its subject does); a record all of
+    /// whose rules read only its `Keys` is decoded that far only.
+    private let readsOldImage: [Bool]
 
     /// The longest filled value an entry keeps; a longer one (always unsafe) is cut, marked `cut`, and never runs.
     static let longestStoredValue = 2048
 
-    public init(rules: RulesConfiguration, roots: RootsConfiguration, eventSource: String = EventsConfiguration().source) {
+    public init(rules: RulesConfiguration, roots: RootsConfiguration, eventSource: String = EventsConfiguration().source,
+                subjectKey: SubjectKey? = nil) {
         self.rules = rules.rules
         self.roots = roots
         self.eventSource = eventSource
+        self.subjectKey = rules.rules.contains { $0.subject != nil } ? subjectKey : nil
         wildcard = rules.rules.indices.filter { rules.rules[$0].table == "*" }
         var byTable: [String: [Int]] = [:]
         for (index, rule) in rules.rules.enumerated() where rule.table != "*" {
@@ -79,6 +86,10 @@ public struct RuleSet: Sendable {
         for table in byTable.keys { byTable[table] = (byTable[table]! + wildcard).sorted() }
         self.byTable = byTable
         tableNames = byTable.keys.sorted().map { ($0, Array($0.utf8)) }
+        readsOldImage = rules.rules.map { rule in
+            let paths = rule.conditions.map(\.path) + rule.actions.flatMap { $0.templates.flatMap { $0.1.paths } } + (rule.subject?.paths ?? [])
+            return paths.contains { $0.image == .oldImage }
+        }
     }
 
     /// No rules at all.
@@ -139,22 +150,36 @@ public struct RuleSet: Sendable {
     ///   - archiveKey: the key of its archive object.
     ///   - source: the source's id.
     public func plan(record: UnsafeRawBufferPointer, scanned: ScannedRecord, table: String?, archiveKey: String, source: String) -> [PlannedEntry] {
+        planWithSubject(record: record, scanned: scanned, table: table, archiveKey: archiveKey, source: source).entries
+    }
+
+    /// Plans the entries for one archived deletion, and the HMAC of its subject: the subject template of the first
+    /// rule that takes the record and names one, filled (nil when none does, or it cannot be filled).
+    public func planWithSubject(record: UnsafeRawBufferPointer, scanned: ScannedRecord, table: String?, archiveKey: String,
+                                source: String) -> (entries: [PlannedEntry], subject: String?) {
         let candidates = indexes(forTable: table)
-        guard !candidates.isEmpty else { return [] }
+        guard !candidates.isEmpty else { return ([], nil) }
         let image: RecordImage
         do {
-            image = try RecordImage(record: record, keysRange: scanned.keysRange, oldImageRange: scanned.oldImageRange)
+            image = try RecordImage(
+                record: record, keysRange: scanned.keysRange,
+                oldImageRange: candidates.contains { readsOldImage[$0] } ? scanned.oldImageRange : nil)
         } catch {
             // Conditions cannot be read: every action of every rule that may take the record waits for a person.
-            return candidates.flatMap { index in
+            return (candidates.flatMap { index in
                 rules[index].actions.indices.map { actionIndex in
                     entry(rule: rules[index], actionIndex: actionIndex, source: source, archiveKey: archiveKey, filled: .failure(error))
                 }
-            }
+            }, nil)
         }
         var entries: [PlannedEntry] = []
+        var subject: String?
         for index in candidates where rules[index].matches(kind: scanned.deletionKind, image: image) {
             let rule = rules[index]
+            if subject == nil, let subjectKey, let template = rule.subject, case .success(let filled) = template.fill(image),
+               SubjectCheck.problem(filled) == nil {
+                subject = subjectKey.hmac(filled)
+            }
             var ruleEntries = rule.actions.enumerated().map { actionIndex, action in
                 entry(rule: rule, actionIndex: actionIndex, source: source, archiveKey: archiveKey, filled: action.fill(image))
             }
@@ -166,7 +191,7 @@ public struct RuleSet: Sendable {
             }
             entries += ruleEntries
         }
-        return entries
+        return (entries, subject)
     }
 
     private func entry(rule: DeletionRule, actionIndex: Int, source: String, archiveKey: String,

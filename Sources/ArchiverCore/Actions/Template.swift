@@ -30,7 +30,9 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     /// Reads a template.
     /// - Throws: what is wrong, e.g. an unclosed `{`, an unknown filter, a path of type B.
-    public init(_ text: String) throws(RuleTextError) {
+    /// - Parameter subjectHoles: the template is one of `erasure.actions`, filled from a subject rather than a record:
+    ///   its holes are `{subject}` (with filters, `{subject|lower}`), read as ``subjectPath``.
+    public init(_ text: String, subjectHoles: Bool = false) throws(RuleTextError) {
         description = text
         var parts: [Part] = []
         var literal = ""
@@ -55,7 +57,7 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
                     parts.append(.literal(literal))
                     literal = ""
                 }
-                parts.append(try Self.hole(inside, in: text))
+                parts.append(try Self.hole(inside, in: text, subjectHoles: subjectHoles))
             } else {
                 literal.append(character)
             }
@@ -64,13 +66,23 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
         self.parts = parts
     }
 
-    private static func hole(_ inside: String, in text: String) throws(RuleTextError) -> Part {
+    /// Where an erasure action's `{subject}` hole reads the subject (``RecordImage/subject(_:)`` holds it there).
+    public static let subjectPath = try! AttributePath("Keys.subject.S", types: [.s])
+
+    private static func hole(_ inside: String, in text: String, subjectHoles: Bool) throws(RuleTextError) -> Part {
         let pieces = inside.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let path: AttributePath
-        do {
-            path = try AttributePath(pieces[0].withoutOuterSpaces, types: [.s, .n])
-        } catch {
-            throw RuleTextError("'\(text)': \(error)")
+        if subjectHoles {
+            guard pieces[0].withoutOuterSpaces == "subject" else {
+                throw RuleTextError("'\(text)': an erasure action is filled from the subject only; write {subject}, e.g. users/{subject}/")
+            }
+            path = subjectPath
+        } else {
+            do {
+                path = try AttributePath(pieces[0].withoutOuterSpaces, types: [.s, .n])
+            } catch {
+                throw RuleTextError("'\(text)': \(error)")
+            }
         }
         var filters: [Filter] = []
         for piece in pieces.dropFirst() {

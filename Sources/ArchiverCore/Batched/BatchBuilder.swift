@@ -28,6 +28,8 @@ final class BatchBuilder {
     /// The deletion-queue entries the rules planned for its records: queued with the checkpoint that follows the
     /// object's write, as a per-record batch's are with its own.
     var planned: [PlannedEntry] = []
+    /// Its records' subjects (archive key, subject HMAC): indexed, with the object's index key, in the same transaction.
+    var subjects: [(key: String, hmac: String)] = []
 
     init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int) {
         self.day = day

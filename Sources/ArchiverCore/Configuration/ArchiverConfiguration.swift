@@ -32,8 +32,11 @@ public struct ArchiverConfiguration: Sendable {
     /// `serve:` how `archiver serve` listens, who may use it, and how it stops.
     public var serve = ServeConfiguration()
 
+    /// `erasure:` the subject key and the subject's application data.
+    public var erasure = ErasureConfiguration()
+
     /// The top-level keys, in the order `config check` prints them.
-    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "events", "cleanup", "serve"]
+    static let topLevelKeys = ["state", "archive", "sources"] + LayoutSettings.keys + ["roots", "rules", "queue", "events", "cleanup", "serve", "erasure"]
 
     /// No file: every setting at its default.
     public init() {
@@ -76,6 +79,7 @@ public struct ArchiverConfiguration: Sendable {
         configuration.events = try EventsConfiguration(reading: top.value("events"))
         configuration.cleanup = try CleanupConfiguration(reading: top.value("cleanup"))
         configuration.serve = try ServeConfiguration(reading: top.value("serve"))
+        configuration.erasure = try ErasureConfiguration(reading: top.value("erasure"), roots: configuration.roots)
         try top.finish()
         try configuration.checkRootsAgainstArchive(top)
         return configuration
@@ -99,6 +103,7 @@ public struct ArchiverConfiguration: Sendable {
             ("events", events.described(stateFolder: state ?? ArchiverConfiguration.defaultState)),
             ("cleanup", cleanup.described),
             ("serve", serve.described),
+            ("erasure", erasure.described(roots: roots)),
         ])
     }
 
@@ -113,6 +118,20 @@ public struct ArchiverConfiguration: Sendable {
                 throw top.invalid("the root '\(root.name)' (\(root.location)) overlaps the state folder (\(state ?? Self.defaultState))")
             }
         }
+    }
+
+    /// Whether any rule names a subject (records are then indexed by subject as they are archived).
+    public var indexesSubjects: Bool { rules.rules.contains { $0.subject != nil } }
+
+    /// The subject key when a rule names a subject (created at first use), else nil.
+    public func subjectKey(stateFolder: String) throws -> SubjectKey? {
+        indexesSubjects ? try SubjectKey(stateFolder: stateFolder, file: erasure.keyFile) : nil
+    }
+
+    /// The rules as the pipeline and the queue use them: with the events' source and, when a rule names a subject,
+    /// the subject key (created at first use).
+    public func ruleSet(stateFolder: String) throws -> RuleSet {
+        RuleSet(rules: rules, roots: roots, eventSource: events.source, subjectKey: try subjectKey(stateFolder: stateFolder))
     }
 
     /// The state folder when nothing names one.

@@ -38,10 +38,14 @@ public struct DeletionRule: Sendable, Equatable {
     public var actions: [ActionTemplate]
     /// `coordinate:` the consumers that finish their work before the actions run (nil: the actions run at once).
     public var coordinate: CoordinationPolicy?
+    /// Who the records the rule matches belong to (`subject:`), filled from the record: their archive keys are
+    /// indexed under the subject's HMAC, so `archiver erase --subject` finds them without a scan. Nil: not indexed.
+    public var subject: Template?
 
     public init(name: String, table: String, kind: KindMatch = .any, conditions: [RuleCondition] = [], actions: [ActionTemplate],
-                coordinate: CoordinationPolicy? = nil) {
+                coordinate: CoordinationPolicy? = nil, subject: Template? = nil) {
         self.coordinate = coordinate
+        self.subject = subject
         self.name = name
         self.table = table
         self.kind = kind
@@ -85,15 +89,29 @@ public struct RulesConfiguration: Sendable, Equatable {
                 }
             }
             try match.finish()
-            let actionsValue = try mapping.required("actions", "a rule names at least one action")
-            var actions: [ActionTemplate] = []
-            for action in try actionsValue.list() {
-                actions.append(try Self.action(action, roots: roots))
+            var subject: Template?
+            if let subjectValue = mapping.value("subject") {
+                do {
+                    subject = try Template(try subjectValue.nonEmptyString())
+                } catch let error as RuleTextError {
+                    throw subjectValue.invalid(error.description)
+                }
+                if subject!.isConstant {
+                    throw subjectValue.invalid("'\(subject!)' has no {…} hole, so every record would belong to one subject; fill it from the record, e.g. {Keys.PK.S|strip-prefix:USER#}")
+                }
             }
-            if actions.isEmpty { throw actionsValue.invalid("a rule names at least one action") }
+            var actions: [ActionTemplate] = []
+            let actionsValue = subject == nil ? try mapping.required("actions", "a rule names at least one action, or a subject") : mapping.value("actions")
+            if let actionsValue {
+                for action in try actionsValue.list() {
+                    actions.append(try Self.action(action, roots: roots))
+                }
+                if actions.isEmpty && subject == nil { throw actionsValue.invalid("a rule names at least one action, or a subject") }
+            }
             let coordinate = try mapping.value("coordinate").map(CoordinationPolicy.init(reading:))
             try mapping.finish()
-            rules.append(DeletionRule(name: name, table: table, kind: kind, conditions: conditions, actions: actions, coordinate: coordinate))
+            rules.append(DeletionRule(name: name, table: table, kind: kind, conditions: conditions, actions: actions,
+                                      coordinate: coordinate, subject: subject))
         }
     }
 
@@ -103,7 +121,7 @@ public struct RulesConfiguration: Sendable, Equatable {
     }
 
     /// Reads one action: a mapping of one key, the action's kind, to its parameters.
-    static func action(_ value: ConfigurationValue, roots: RootsConfiguration) throws -> ActionTemplate {
+    static func action(_ value: ConfigurationValue, roots: RootsConfiguration, subjectHoles: Bool = false) throws -> ActionTemplate {
         let outer = try value.mapping()
         let kinds = ActionKind.allCases.map(\.rawValue)
         guard outer.keys.count == 1, let kindText = outer.keys.first else {
@@ -126,7 +144,7 @@ public struct RulesConfiguration: Sendable, Equatable {
             let field = try parameters.required(key)
             let template: Template
             do {
-                template = try Template(try field.nonEmptyString())
+                template = try Template(try field.nonEmptyString(), subjectHoles: subjectHoles)
             } catch let error as RuleTextError {
                 throw field.invalid(error.description)
             }
@@ -164,6 +182,7 @@ public struct RulesConfiguration: Sendable, Equatable {
                     ("table", .string(rule.table)), ("kind", .string(rule.kind.rawValue)),
                     ("where", .array(rule.conditions.map { .string($0.description) })),
                 ])),
+                ("subject", rule.subject.map { .string($0.description) } ?? .null),
                 ("actions", .array(rule.actions.map { action in
                     var parameters: [(String, JSONValue)] = [("root", .string(action.root))]
                     parameters.append(("root-location", .string(roots[action.root]?.description ?? "")))

@@ -82,6 +82,8 @@ public final class ArchivePipeline: Sendable {
         var outcomes: [RecordOutcome]
         /// Queue entries the rules planned, by record index (archived records only).
         var planned: [Int: [PlannedEntry]] = [:]
+        /// The HMAC of each archived record's subject, by record index (records a subject rule takes only).
+        var subjects: [Int: String] = [:]
         /// Not a batch: a clock tick, for a batched archive's `flushAfter`.
         var tick = false
 
@@ -127,8 +129,8 @@ public final class ArchivePipeline: Sendable {
         let compressor = Task {
             do {
                 while let batch = try await read.next() {
-                    let (outcomes, planned) = await processors.process(batch)
-                    guard await processed.send(ProcessedBatch(batch: batch, outcomes: outcomes, planned: planned)) else { break }
+                    let (outcomes, planned, subjects) = await processors.process(batch)
+                    guard await processed.send(ProcessedBatch(batch: batch, outcomes: outcomes, planned: planned, subjects: subjects)) else { break }
                 }
                 processed.close()
             } catch {
@@ -227,9 +229,15 @@ public final class ArchivePipeline: Sendable {
             letters.append(letter)
         }
 
+        let suppressed = try suppressedRecords(item)
         for (index, outcome) in item.outcomes.enumerated() {
             switch outcome {
             case .archive(let object, let kind):
+                if suppressed.contains(index) {
+                    // The subject is erased: the record is not archived (counted, and its rules' actions not queued).
+                    summary.suppressed = (summary.suppressed ?? 0) + 1
+                    continue
+                }
                 objects.append(object)
                 objectRecord.append(index)
                 if kind == .ttl { summary.archivedTTL += 1 } else { summary.archivedManual += 1 }
@@ -256,7 +264,7 @@ public final class ArchivePipeline: Sendable {
         summary.deadLettered = letters.count
 
         try await deadLetters.write(letters)
-        let writes = commitWrites(item, refused: Set(refused.keys.map { objectRecord[$0] }))
+        let writes = commitWrites(item, refused: Set(refused.keys.map { objectRecord[$0] }), suppressed: suppressed)
         if actions != nil {
             summary.actionsEnqueued = writes.enqueued
             summary.actionsParked = writes.parked
@@ -280,9 +288,25 @@ public final class ArchivePipeline: Sendable {
     /// subject-index rows and batched-layout index rows add theirs the same way. Only archived records count:
     /// `refused` holds the indexes of records whose object the store refused (they were dead-lettered instead), and
     /// the rules were evaluated for archived records only.
-    func commitWrites(_ item: ProcessedBatch, refused: Set<Int>) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
-        guard actions != nil, !item.planned.isEmpty else { return ([], 0, 0) }
-        return queueWrites(item.planned.keys.sorted().filter { !refused.contains($0) }.flatMap { item.planned[$0]! })
+    func commitWrites(_ item: ProcessedBatch, refused: Set<Int>, suppressed: Set<Int> = []) -> (writes: [any CommitWrite], enqueued: Int, parked: Int) {
+        guard actions != nil else { return ([], 0, 0) }
+        let skipped = refused.union(suppressed)
+        var result: (writes: [any CommitWrite], enqueued: Int, parked: Int) = item.planned.isEmpty ? ([], 0, 0) : queueWrites(item.planned.keys.sorted().filter { !skipped.contains($0) }.flatMap { item.planned[$0]! })
+        let marks = item.subjects.keys.sorted().filter { !skipped.contains($0) }.compactMap { index -> SubjectMark? in
+            guard case .archive(let object, _) = item.outcomes[index] else { return nil }
+            return SubjectMark(hmac: item.subjects[index]!, archiveKey: object.key)
+        }
+        if !marks.isEmpty { result.writes.append(SubjectIndexWrite(marks: marks)) }
+        return result
+    }
+
+    /// The records of a batch whose subject is erased (suppressed): they are not archived. Read in one query, and
+    /// only for a batch holding records of subjects.
+    func suppressedRecords(_ item: ProcessedBatch) throws -> Set<Int> {
+        guard !item.subjects.isEmpty else { return [] }
+        let erased = try checkpoints.suppressed(among: Set(item.subjects.values))
+        guard !erased.isEmpty else { return [] }
+        return Set(item.subjects.filter { erased.contains($0.value) }.keys)
     }
 
     /// The deletion-queue write for entries of archived records (none when there are none or no rules).
@@ -367,13 +391,13 @@ final class ProcessorPool: @unchecked Sendable {
         planned = (0..<count).map { _ in PlannedSlot() }
     }
 
-    func process(_ batch: SourceBatch) async -> ([RecordOutcome], [Int: [PlannedEntry]]) {
+    func process(_ batch: SourceBatch) async -> ([RecordOutcome], [Int: [PlannedEntry]], [Int: String]) {
         await runBlocking { self.processBlocking(batch) }
     }
 
-    private func processBlocking(_ batch: SourceBatch) -> ([RecordOutcome], [Int: [PlannedEntry]]) {
+    private func processBlocking(_ batch: SourceBatch) -> ([RecordOutcome], [Int: [PlannedEntry]], [Int: String]) {
         let count = batch.records.count
-        guard count > 0 else { return ([], [:]) }
+        guard count > 0 else { return ([], [:], [:]) }
         let workers = min(processors.count, max(1, count / 16))
         let results = UnsafeMutableBufferPointer<RecordOutcome>.allocate(capacity: count)
         defer { results.deallocate() }
@@ -394,9 +418,10 @@ final class ProcessorPool: @unchecked Sendable {
                     } else if range.count > maxRecordBytes {
                         outcome = .deadLetter(RecordError(.tooLarge(bytes: Int64(range.count), limit: maxRecordBytes)))
                     } else if let rules {
-                        let (processed, entries) = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]), rules: rules)
+                        let (processed, entries, subject) = processor.processWithSubject(UnsafeRawBufferPointer(rebasing: shared.buffer[range]), rules: rules)
                         outcome = processed
                         if !entries.isEmpty { slot.entries[i] = entries }
+                        if let subject { slot.subjects[i] = subject }
                     } else {
                         outcome = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]))
                     }
@@ -406,19 +431,23 @@ final class ProcessorPool: @unchecked Sendable {
         }
         let outcomes = Array(results)
         _ = results.baseAddress!.deinitialize(count: count)
-        guard rules != nil else { return (outcomes, [:]) }
+        guard rules != nil else { return (outcomes, [:], [:]) }
         var entries: [Int: [PlannedEntry]] = [:]
+        var subjects: [Int: String] = [:]
         for slot in planned[..<workers] {
             entries.merge(slot.entries) { a, _ in a }
             slot.entries.removeAll()
+            subjects.merge(slot.subjects) { a, _ in a }
+            slot.subjects.removeAll()
         }
-        return (outcomes, entries)
+        return (outcomes, entries, subjects)
     }
 }
 
 /// One worker thread's planned entries for the batch in hand; only that thread writes it while the batch is processed.
 private final class PlannedSlot: @unchecked Sendable {
     var entries: [Int: [PlannedEntry]] = [:]
+    var subjects: [Int: String] = [:]
 }
 
 /// The deletion rules the pipeline applies, and the queue settings of the entries they plan.

@@ -109,11 +109,17 @@ final class BatchedCommitter: @unchecked Sendable {
         var letters: [DeadLetter] = []
         let base = partition.consumed
         batchNumber += 1
+        let suppressed = try pipeline.suppressedRecords(item)
         for (i, outcome) in item.outcomes.enumerated() where base + i >= partition.skip {
             summary.read += 1
             summary.bytes += batch.oversized[i]?.length ?? Int64(batch.records[i].count)
             switch outcome {
             case .archive(let object, let kind):
+                if suppressed.contains(i) {
+                    // The subject is erased: the record is not archived.
+                    summary.suppressed = (summary.suppressed ?? 0) + 1
+                    continue
+                }
                 guard let parts = RecordKeyParts(object.key) else {
                     letters.append(deadLetter(batch, i, reason: "no batched object can hold the key \(object.key)", code: "write-failed", at: now))
                     continue
@@ -133,6 +139,7 @@ final class BatchedCommitter: @unchecked Sendable {
                     member: object.body, key: object.key, secondsOfDay: parts.secondsOfDay, window: window, kind: kind,
                     place: RecordPlace(batch, i), batch: batchNumber, file: batch.file)
                 if let entries = item.planned[i] { partition.open!.planned += entries }
+                if let subject = item.subjects[i] { partition.open!.subjects.append((object.key, subject)) }
             case .passOver:
                 summary.passedOver += 1
             case .deadLetter(let error):
@@ -181,6 +188,7 @@ final class BatchedCommitter: @unchecked Sendable {
         let level = pipeline.options.gzipLevel
         var objects: [(partition: String, object: BatchedObject, builder: BatchBuilder)] = []
         var planned: [PlannedEntry] = []
+        var marks: [SubjectMark] = []
         for name in names.sorted() {
             for builder in partitions[name]!.closed { objects.append((name, builder.finish(gzipLevel: level), builder)) }
         }
@@ -235,6 +243,7 @@ final class BatchedCommitter: @unchecked Sendable {
                     summary.archivedBytes += Int64(entry.object.data.body.count)
                     summary.objects = (summary.objects ?? 0) + 1
                     planned += entry.builder.planned
+                    marks += entry.builder.subjects.map { SubjectMark(hmac: $0.hmac, archiveKey: $0.key, objectKey: entry.object.index.key) }
                 }
             }
         }
@@ -274,7 +283,8 @@ final class BatchedCommitter: @unchecked Sendable {
             partition.lastEnd.index -= shift
         }
         // The written objects' queue entries go in the transaction that takes their names off the pending list.
-        let writes = pipeline.queueWrites(planned)
+        var writes = pipeline.queueWrites(planned)
+        if !marks.isEmpty { writes.writes.append(SubjectIndexWrite(marks: marks)) }
         if pipeline.actions != nil {
             summary.actionsEnqueued = writes.enqueued
             summary.actionsParked = writes.parked

@@ -47,19 +47,26 @@ public final class RecordProcessor {
     /// The record's outcome and, for a deletion to archive that a rule takes, the queue entries the rules plan
     /// (evaluated here, on the worker thread; a record of a table without rules is not decoded).
     public func process(_ bytes: UnsafeRawBufferPointer, rules: RuleContext?) -> (outcome: RecordOutcome, planned: [PlannedEntry]) {
+        let (outcome, planned, _) = processWithSubject(bytes, rules: rules)
+        return (outcome, planned)
+    }
+
+    /// ``process(_:rules:)`` with the HMAC of the record's subject, when a rule that takes it names one.
+    public func processWithSubject(_ bytes: UnsafeRawBufferPointer, rules: RuleContext?) -> (outcome: RecordOutcome, planned: [PlannedEntry], subject: String?) {
         var scanned: ScannedRecord?
         let outcome = process(bytes, scanned: &scanned)
-        guard let rules, !rules.rules.isEmpty, case .archive(let object, _) = outcome, let record = scanned else { return (outcome, []) }
+        guard let rules, !rules.rules.isEmpty, case .archive(let object, _) = outcome, let record = scanned else { return (outcome, [], nil) }
         var table = record.eventSourceARNRepeated ? nil : rules.sourceTable
         if let range = record.eventSourceARNRange {
             // The scanner validated the string; it is read only now that rules exist, and without decoding it.
             switch rules.rules.table(inRawARN: UnsafeRawBufferPointer(rebasing: bytes[range])) {
-            case .noRule: return (outcome, [])
+            case .noRule: return (outcome, [], nil)
             case .table(let named): table = named
             }
         }
-        guard rules.rules.hasRules(forTable: table) else { return (outcome, []) }
-        return (outcome, rules.rules.plan(record: bytes, scanned: record, table: table, archiveKey: object.key, source: rules.source))
+        guard rules.rules.hasRules(forTable: table) else { return (outcome, [], nil) }
+        let plan = rules.rules.planWithSubject(record: bytes, scanned: record, table: table, archiveKey: object.key, source: rules.source)
+        return (outcome, plan.entries, plan.subject)
     }
 
     private func process(_ bytes: UnsafeRawBufferPointer, scanned: inout ScannedRecord?) -> RecordOutcome {

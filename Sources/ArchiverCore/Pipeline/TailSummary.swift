@@ -24,6 +24,8 @@ public struct TailSummary: Sendable, Codable, Equatable {
     /// Records of a batched archive held in objects still open when the run ended: the checkpoint stands before
     /// them, and the next run reads them again (nil for a per-record archive).
     public var held: Int?
+    /// Records not archived because their subject was erased (nil when no rule names a subject or none was).
+    public var suppressed: Int?
 
     enum CodingKeys: String, CodingKey {
         case read, archived, gaps, queue
@@ -38,6 +40,7 @@ public struct TailSummary: Sendable, Codable, Equatable {
         case seconds
         case objects = "batched_objects"
         case held = "held_open"
+        case suppressed
     }
 
     public init() {}
@@ -58,6 +61,7 @@ public struct TailSummary: Sendable, Codable, Equatable {
         }
         if let objects = rhs.objects { lhs.objects = (lhs.objects ?? 0) + objects }
         if let held = rhs.held { lhs.held = (lhs.held ?? 0) + held }
+        if let suppressed = rhs.suppressed { lhs.suppressed = (lhs.suppressed ?? 0) + suppressed }
     }
 
     /// For people: short and aligned.
@@ -80,6 +84,7 @@ public struct TailSummary: Sendable, Codable, Equatable {
             rows.insert(("actions done", "\(queue.completed)  (retrying \(queue.retrying), parked \(queue.parked))"), at: rows.count - 1)
         }
         if let objects { rows.insert(("objects", "\(objects)  (batched)"), at: 2) }
+        if let suppressed, suppressed > 0 { rows.insert(("suppressed", "\(suppressed)  (records of erased subjects, not archived)"), at: 2) }
         if let held, held > 0 { rows.insert(("held open", "\(held)  (in objects not yet full; the next run reads them again)"), at: rows.count - 1) }
         return alignedRows(rows)
     }

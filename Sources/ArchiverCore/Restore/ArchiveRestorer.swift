@@ -48,6 +48,8 @@ public struct ArchiveRestorer: Sendable {
     /// bounded whoever wrote the archive.
     public var maxRecordBytes = TailOptions.defaultMaxRecordBytes
     public var logger = Logger(label: "archiver.restore")
+    /// Why a record may not be restored (its subject was erased: ``SuppressionCheck``), or nil; nil: no check.
+    public var refuse: (@Sendable (RestoreItem) -> String?)?
 
     public init(store: any ArchiveStore, target: any RestoreTarget) {
         self.store = store
@@ -114,6 +116,7 @@ public struct ArchiveRestorer: Sendable {
             }
             if let problem = Self.oversizedObject(key, size: located.entry.length, maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }
             let item = try Self.item(fromArchived: try await archive.member(located), key: key, maxRecordBytes: maxRecordBytes)
+            if let reason = refuse?(item) { return .failed(reason) }
             return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
         }
         let bytes: [UInt8]
@@ -124,6 +127,7 @@ public struct ArchiveRestorer: Sendable {
         }
         if let problem = Self.oversizedObject(key, size: Int64(bytes.count), maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }
         let item = try Self.item(fromArchived: bytes, key: key, maxRecordBytes: maxRecordBytes)
+        if let reason = refuse?(item) { return .failed(reason) }
         return try await target.restore([item], overwrite: overwrite, dryRun: dryRun)[0]
     }
 
@@ -186,7 +190,13 @@ public struct ArchiveRestorer: Sendable {
         var items: [RestoreItem] = []
         for result in loaded {
             switch result {
-            case .success(let item): items.append(item)
+            case .success(let item):
+                if let reason = refuse?(item) {
+                    summary.failed += 1
+                    if summary.problems.count < 20 { summary.problems.append("\(item.archiveKey): \(reason)") }
+                    continue
+                }
+                items.append(item)
             case .failure(let error):
                 summary.failed += 1
                 if summary.problems.count < 20 { summary.problems.append("\(error)") }

@@ -48,5 +48,6 @@ public enum StateTables {
         (QueueSchema.migrationName, QueueSchema.migrate),
         ("batch_positions", { db in try CheckpointStore.createBatchPositions(db) }),
         (CoordinationSchema.migrationName, CoordinationSchema.migrate),
+        (ErasureSchema.migrationName, ErasureSchema.migrate),
     ]
 }

@@ -1,0 +1,202 @@
+import ArchiverCore
+import AWSClients
+import Foundation
+import Logging
+
+/// Erases archive objects in S3 for an erasure: every version and delete marker of each key (a versioned bucket
+/// keeps the bytes of a deleted object as a noncurrent version, so deleting the current one is not enough).
+///
+/// Each key's versions are listed (ListObjectVersions with the key as prefix, many in flight), then deleted with
+/// DeleteObjects calls of up to 1,000 versions (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
+/// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
+/// implies is estimated from class, size and age (``EarlyDeletion``). Every event carries the DeleteObjects call's
+/// request id.
+public struct S3ArchiveEraser: ArchiveEraser {
+    public let client: S3Client
+    public let bucket: String
+    /// The archive's key prefix: empty or ending in `/`.
+    public let prefix: String
+    public var concurrency: Int
+    public var logger: Logger
+    /// Whether the bucket has ever had versioning, asked once.
+    let versioning = VersioningMemo()
+
+    public init(store: S3ArchiveStore, concurrency: Int = 32, logger: Logger = Logger(label: "archiver.erase.s3")) {
+        client = store.client
+        bucket = store.bucket
+        prefix = store.prefix
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    /// Keys an erasure hands over at once: the listings above serve many keys.
+    public var chunkSize: Int { 10_000 }
+
+    /// The longest prefix the keys share.
+    static func commonPrefix(_ keys: [String]) -> String {
+        guard var common = keys.first.map({ Array($0.utf8) }) else { return "" }
+        for key in keys.dropFirst() {
+            let bytes = Array(key.utf8)
+            var length = 0
+            while length < min(common.count, bytes.count) && common[length] == bytes[length] { length += 1 }
+            common.removeSubrange(length...)
+        }
+        // Cut at a whole character.
+        while !common.isEmpty, String(bytes: common, encoding: .utf8) == nil { common.removeLast() }
+        return String(decoding: common, as: UTF8.self)
+    }
+
+    public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] {
+        do {
+            var older: [S3ObjectIdentifier] = []
+            for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + key) where version.key == prefix + key && !version.isLatest {
+                older.append(version.identifier)
+            }
+            guard !older.isEmpty else { return [] }
+            let result = try await client.deleteObjects(bucket: bucket, objects: older)
+            if let first = result.errors.first {
+                return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "failed", detail: "\(first)", requestID: first.requestID)]
+            }
+            return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "deleted",
+                          detail: "\(older.count) older versions", requestID: result.requestIDs.first)]
+        } catch {
+            return [.init(at: date, store: "archive", operation: "delete-version", key: key, outcome: "failed", detail: "\(error)")]
+        }
+    }
+
+    public func erase(_ keys: [String], at date: Date) async -> [ErasureStore.Event] {
+        let client = client
+        let bucket = bucket
+        let prefix = prefix
+        // The keys' versions, found with as few listings as the names allow: the keys of one day folder are listed
+        // under their longest common prefix (an archive key starts with the item key, so a subject's keys of a day
+        // usually share `YYYY/MM/DD/USER%23<id>_`): one paged listing instead of one per key. A few keys with no
+        // common name are listed one by one.
+        let wanted = Set(keys)
+        var groups: [String: [String]] = [:]
+        for key in keys { groups[FileSystem.parent(of: key), default: []].append(key) }
+        var listings: [(prefix: String, keys: [String])] = []
+        for (folder, members) in groups {
+            let common = Self.commonPrefix(members)
+            if members.count > 1 && (common.count > folder.count + 1 || members.count >= 64) {
+                listings.append((common, members))
+            } else {
+                listings += members.map { ($0, [$0]) }
+            }
+        }
+        // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
+        // class, size and age) for less than ListObjectVersions.
+        let versioned = await versioning.isVersioned(client: client, bucket: bucket)
+        let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[Found], any Error> in
+            do {
+                var versions: [Found] = []
+                if versioned {
+                    for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + listing.prefix)
+                    where version.key.hasPrefix(prefix) && wanted.contains(String(version.key.dropFirst(prefix.count))) {
+                        versions.append(Found(
+                            key: version.key, versionID: version.versionID, isDeleteMarker: version.isDeleteMarker, size: version.size,
+                            lastModified: version.lastModified, storageClass: version.storageClass))
+                    }
+                } else {
+                    for try await object in client.listAllObjects(bucket: bucket, prefix: prefix + listing.prefix)
+                    where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
+                        versions.append(Found(
+                            key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
+                            storageClass: object.storageClass))
+                    }
+                }
+                return .success(versions)
+            } catch {
+                return .failure(error)
+            }
+        }
+        var found: [String: [Found]] = [:]
+        var unlisted: [String: String] = [:]
+        for (listing, result) in zip(listings, listed) {
+            switch result {
+            case .success(let versions):
+                for version in versions { found[String(version.key.dropFirst(prefix.count)), default: []].append(version) }
+            case .failure(let error):
+                for key in listing.keys { unlisted[key] = "\(error)" }
+            }
+        }
+        var events: [ErasureStore.Event] = []
+        var targets: [(key: String, version: Found)] = []
+        for key in keys {
+            if let error = unlisted[key] {
+                events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "failed", detail: "cannot list its versions: \(error)"))
+            } else if let versions = found[key], !versions.isEmpty {
+                targets += versions.map { (key, $0) }
+            } else {
+                events.append(.init(at: date, store: "archive", operation: "delete", key: key, outcome: "absent"))
+            }
+        }
+        let batches = stride(from: 0, to: targets.count, by: S3Client.maximumDeleteObjectsBatch).map {
+            Array(targets[$0..<min(targets.count, $0 + S3Client.maximumDeleteObjectsBatch)])
+        }
+        let results = await concurrently(batches, limit: concurrency) { batch -> Result<S3DeleteObjectsResult, any Error> in
+            do {
+                return .success(try await client.deleteObjectBatch(bucket: bucket, objects: batch.map { $0.version.identifier }))
+            } catch {
+                return .failure(error)
+            }
+        }
+        for (batch, result) in zip(batches, results) {
+            switch result {
+            case .success(let outcome):
+                let failed = Dictionary(outcome.errors.map { (S3ObjectIdentifier(key: $0.key, versionID: $0.versionID), $0) }, uniquingKeysWith: { a, _ in a })
+                for (key, version) in batch {
+                    let requestID = outcome.requestIDs.first
+                    if let error = failed[version.identifier] {
+                        events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
+                                            detail: "version \(version.versionID ?? "null"): \(error.code) \(error.message)", requestID: error.requestID ?? requestID))
+                        continue
+                    }
+                    let charge = version.isDeleteMarker ? 0 : EarlyDeletion.charge(
+                        storageClass: version.storageClass, size: version.size, since: version.lastModified ?? date, now: date)
+                    events.append(.init(
+                        at: date, store: "archive", operation: version.isDeleteMarker ? "delete-marker" : "delete", key: key,
+                        storageClass: version.isDeleteMarker ? nil : (version.storageClass ?? "STANDARD"), outcome: "deleted",
+                        detail: "version \(version.versionID ?? "null")", requestID: requestID, size: version.isDeleteMarker ? nil : version.size,
+                        earlyDeletionUSD: charge > 0 ? charge : nil))
+                }
+            case .failure(let error):
+                for (key, version) in batch {
+                    events.append(.init(at: date, store: "archive", operation: "delete", key: key, storageClass: version.storageClass, outcome: "failed",
+                                        detail: "version \(version.versionID ?? "null"): \(error)"))
+                }
+            }
+        }
+        return events
+    }
+}
+
+/// A bucket's versioning, asked once (GetBucketVersioning): whether it was ever enabled (Enabled or Suspended).
+final class VersioningMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: Bool?
+
+    func isVersioned(client: S3Client, bucket: String) async -> Bool {
+        if let known = lock.withLock({ known }) { return known }
+        // When it cannot be asked (a policy without s3:GetBucketVersioning), versions are listed: never fewer deleted.
+        let versioned: Bool
+        do {
+            versioned = try await client.getBucketVersioning(bucket: bucket) != nil
+        } catch {
+            versioned = true
+        }
+        lock.withLock { known = versioned }
+        return versioned
+    }
+}
+
+/// A version (or, in a bucket without versioning, the object) an erasure deletes.
+struct Found: Sendable {
+    var key: String
+    var versionID: String?
+    var isDeleteMarker: Bool
+    var size: Int64
+    var lastModified: Date?
+    var storageClass: String?
+    var identifier: S3ObjectIdentifier { S3ObjectIdentifier(key: key, versionID: versionID) }
+}

@@ -1,0 +1,108 @@
+import ArchiverCore
+import ArgumentParser
+import Foundation
+import JSONToolkit
+
+/// What the erase commands share: the configuration, the state folder's erasure store and receipts, the key.
+struct EraseSetup {
+    let configuration: ArchiverConfiguration
+    let stateFolder: String
+    let erasures: ErasureStore
+    let receipts: ReceiptBook
+    let key: SubjectKey
+
+    init(config: ConfigOption, state: StateOption, needsKey: Bool = true) throws {
+        configuration = try config.load()
+        stateFolder = state.folder(configuration)
+        guard FileSystem.isFolder(stateFolder) || needsKey else {
+            throw ValidationError("there is no state folder \(FileSystem.absolute(stateFolder)); give the one the tail uses (--state, ARCHIVER_STATE or state: in the configuration)")
+        }
+        if needsKey && !configuration.indexesSubjects && configuration.erasure.actions.isEmpty {
+            throw ValidationError("no rule of the configuration names a subject: and there are no erasure.actions, so nothing can be found to erase; add subject: to the rules (see docs/configuration.md) and name the file with --config or ARCHIVER_CONFIG")
+        }
+        erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
+        receipts = ReceiptBook(stateFolder: stateFolder)
+        key = needsKey ? try SubjectKey(stateFolder: stateFolder, file: configuration.erasure.keyFile) : SubjectKey(bytes: [])
+    }
+
+    static func date(_ text: String) -> Date? {
+        let format = ISO8601DateFormatter()
+        if let date = format.date(from: text) { return date }
+        format.formatOptions = [.withFullDate]
+        return format.date(from: text)
+    }
+
+    /// Carries out the job `id` (nil: every due one) with a progress line, then prints the outcome and receipts.
+    func carryOut(_ id: String?, archive: ConfiguredArchiveOption, encryption: EncryptionOption, json: Bool) async throws {
+        let logger = Terminal.logger
+        let (location, text) = try archive.required(configuration)
+        let wiring = Wiring(logger: logger)
+        let store = try wiring.store(location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing)
+        try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
+        let runner = ErasureRunner(
+            erasures: erasures, store: store, eraser: wiring.eraser(location, store: store),
+            executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
+            roots: configuration.roots, receipts: receipts, logger: logger)
+        let progress = ProgressLine(enabled: !json)
+        let summary = try await runner.run(id) { state in
+            let rate = state.seconds > 0 ? Double(state.done) / state.seconds : 0
+            let left = max(0, state.found - state.done - state.failed)
+            let eta = rate > 0 ? String(format: "  eta %.0f s", Double(left) / rate) : ""
+            progress.update("erasure \(state.job): found \(state.found)  erased \(state.done)  failed \(state.failed)  \(String(format: "%.0f", rate))/s\(eta)")
+        }
+        progress.finish()
+        if json {
+            let items = try summary.jobs.map { job -> JSONValue in
+                let found = try erasures.job(job)
+                let receipt = (try? receipts.text(job)).flatMap { try? JSONValue.parse($0) } ?? .null
+                return .object([("job", found.json), ("receipt", receipt)])
+            }
+            Terminal.print(JSONValue.object([("jobs", .array(items))]).serialized)
+            return
+        }
+        if summary.jobs.isEmpty {
+            Terminal.print(id.map { "erasure \($0) is not due, or another run is carrying it out (`archiver erase status \($0)`)" } ?? "no erasure is due")
+            return
+        }
+        for job in summary.jobs { Terminal.print(EraseText.job(try erasures.job(job))) }
+    }
+}
+
+/// Text for people.
+enum EraseText {
+    static func job(_ job: ErasureJob) -> String {
+        let format = ISO8601DateFormatter()
+        var rows: [(String, String)] = [
+            ("job", job.id), ("state", job.state.rawValue), ("subject (HMAC)", job.subjectHMAC),
+            ("requested", format.string(from: job.requestedAt)),
+        ]
+        if job.notBefore > job.requestedAt { rows.append(("not before", format.string(from: job.notBefore))) }
+        if let started = job.startedAt { rows.append(("started", format.string(from: started))) }
+        if let finished = job.finishedAt { rows.append(("finished", format.string(from: finished))) }
+        for (name, count) in job.counts.sorted(by: { $0.key < $1.key }) { rows.append((name, "\(count)")) }
+        if job.state.isFinished { rows.append(("receipt", "archiver erase receipt \(job.id)")) }
+        return alignedRows(rows)
+    }
+
+    static func manifest(_ plan: ErasurePlan, rate: Double) -> String {
+        var lines: [String] = []
+        let estimate = plan.estimate(rate: rate)
+        lines.append(alignedRows([
+            ("subject (HMAC)", plan.subjectHMAC),
+            ("records", "\(plan.records.count)"),
+            ("objects deleted", "\(plan.objectsToDelete)"),
+            ("objects rewritten", "\(plan.objectsToRewrite)  (batched objects, without the subject's records)"),
+            ("actions", "\(plan.actions.count)"),
+            ("estimate", "\(estimate.requests) requests, \(String(format: "%.1f", estimate.seconds)) s at \(Int(rate)) objects/s"),
+        ]))
+        lines.append("")
+        for record in plan.records {
+            lines.append(record.objectKey.map { "rewrite  \(record.archiveKey)  (in \($0))" } ?? "delete   \(record.archiveKey)")
+        }
+        for action in plan.actions {
+            lines.append("\(action.target.kind.rawValue)  \(action.root): \(action.target.path)\(action.unsafe.map { "  NEVER RUN: \($0)" } ?? "")")
+        }
+        lines.append("\ndry run: nothing was changed")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,79 @@
+import ArchiverCore
+import ArgumentParser
+import Foundation
+import JSONToolkit
+import Logging
+
+extension Archiver {
+    struct Index: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Look after the subject index that erasure finds records through.",
+            discussion: """
+                EXAMPLES:
+                  archiver index rebuild --config archiver.yml
+                """,
+            subcommands: [Rebuild.self])
+
+        struct Rebuild: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Build the subject index from the archive: for an archive made before subjects were named, or on another machine.",
+                discussion: """
+                    Reads every record of the archive (per-record objects many at once; a batched object whole, cut by its \
+                    index), names its subject by the rules' subject templates and adds its row to the index (rows already \
+                    there stay). A record of a subject erased since is indexed too, and a follow-up erasure is queued for it.
+
+                    EXAMPLES:
+                      archiver index rebuild --config archiver.yml
+                      archiver index rebuild --config a.yml --archive s3://archives/users --json
+                    """)
+            @OptionGroup var config: ConfigOption
+            @OptionGroup var state: StateOption
+            @OptionGroup var archive: ConfiguredArchiveOption
+            @OptionGroup var encryption: EncryptionOption
+            @OptionGroup var output: OutputOption
+
+            func run() async throws {
+                let setup = try EraseSetup(config: config, state: state)
+                guard setup.configuration.indexesSubjects else {
+                    throw ValidationError("no rule of the configuration names a subject:, so no record can be indexed; add subject: to the rules (docs/configuration.md)")
+                }
+                let started = Date()
+                _ = try await IndexCommandSetup.scan(setup, archive: archive, encryption: encryption, only: nil, json: output.json, write: true)
+                let counts = try setup.erasures.indexCounts()
+                let seconds = Date().timeIntervalSince(started)
+                if output.json {
+                    Terminal.print(JSONValue.object([
+                        ("records", .integer(counts.records)), ("subjects", .integer(counts.subjects)), ("seconds", .number(String(format: "%.2f", seconds))),
+                    ]).serialized)
+                } else {
+                    Terminal.print("the subject index holds \(counts.records) records of \(counts.subjects) subjects (\(String(format: "%.1f", seconds)) s)")
+                }
+            }
+        }
+    }
+}
+
+enum IndexCommandSetup {
+    /// Scans the archive (for one subject's HMAC, or all), with a progress line; indexes what it finds when `write`.
+    static func scan(_ setup: EraseSetup, archive: ConfiguredArchiveOption, encryption: EncryptionOption, only: String?, json: Bool,
+                     write: Bool) async throws -> [SubjectMark] {
+        let (location, text) = try archive.required(setup.configuration)
+        let store = try Wiring(logger: Terminal.logger).store(location, serverSideEncryption: try encryption.encryption(for: location, named: text))
+        let rules = RuleSet(rules: setup.configuration.rules, roots: setup.configuration.roots, subjectKey: setup.key)
+        let progress = ProgressLine(enabled: !json)
+        var all: [SubjectMark] = []
+        let started = Date()
+        let result = try await SubjectScan(store: store, rules: rules).run(only: only, found: { marks in
+            if write { try setup.erasures.index(marks) }
+            if only != nil { all += marks }
+        }, progress: { state in
+            let rate = Double(state.records) / max(0.001, Date().timeIntervalSince(started))
+            progress.update("scanned \(state.objects) objects, \(state.records) records (\(Int(rate))/s)  found \(state.marked)  unreadable \(state.unreadable)")
+        })
+        progress.finish()
+        if result.unreadable > 0 {
+            Terminal.logger.warning("records that could not be read were not indexed", metadata: ["records": "\(result.unreadable)"])
+        }
+        return all
+    }
+}

@@ -1,0 +1,100 @@
+import ArchiverAWS
+import ArchiverCore
+import AWSClients
+import Foundation
+import JSONToolkit
+import Testing
+import TestSupport
+
+/// Erasure on a versioned moto bucket: a subject's objects among many, with older versions, delete markers and
+/// objects in GLACIER and DEEP_ARCHIVE. `ARCHIVER_ERASURE_OBJECTS` (total) and `ARCHIVER_ERASURE_SUBJECT_OBJECTS`
+/// give the full sizes (100,000 and 10,000); CI runs 1,500 and 150.
+@Suite("Erasure on S3: every version of the subject's objects, nothing else")
+struct S3ErasureTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let total = Int(environment["ARCHIVER_ERASURE_OBJECTS"] ?? "") ?? 1500
+    static let subjectObjects = Int(environment["ARCHIVER_ERASURE_SUBJECT_OBJECTS"] ?? "") ?? 150
+
+    static func key(_ i: Int, subject: Bool) -> String {
+        "2024/01/15/USER%23\(subject ? "victim" : "u\(i % 89)")_ITEM%23\(i).103000.\(100_000 + i).manual.json.gz"
+    }
+
+    /// Runs `body` over `items`, `limit` at a time.
+    static func each<T: Sendable>(_ items: [T], limit: Int = 48, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+        var start = 0
+        while start < items.count {
+            let slice = items[start..<min(items.count, start + limit)]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for item in slice { group.addTask { try await body(item) } }
+                try await group.waitForAll()
+            }
+            start += slice.count
+        }
+    }
+
+    static func versions(_ s3: S3Client, _ bucket: String) async throws -> Set<String> {
+        var all = Set<String>()
+        for try await version in s3.listAllObjectVersions(bucket: bucket) {
+            all.insert("\(version.key) \(version.versionID) \(version.isDeleteMarker ? "marker" : version.storageClass ?? "STANDARD")")
+        }
+        return all
+    }
+
+    @Test func aVersionedBucketLosesEveryVersionOfTheSubjectAndNothingElse() async throws {
+        let server = try await MotoServer.shared()
+        let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 3))
+        let bucket = MotoServer.uniqueName("erasure")
+        try await s3.createBucket(bucket)
+        try await s3.putBucketVersioning(bucket: bucket, status: .enabled)
+        let folder = TemporaryFolder("s3-erasure")
+        defer { folder.remove() }
+
+        // Subject objects: every third has an older version, every fifth is in GLACIER, every seventh in DEEP_ARCHIVE,
+        // every eleventh was deleted (a delete marker over its version).
+        let subject = (0..<Self.subjectObjects).map { $0 * (Self.total / Self.subjectObjects) }
+        let subjectSet = Set(subject)
+        let others = (0..<Self.total).filter { !subjectSet.contains($0) }
+        try await Self.each(Array(subject.enumerated())) { j, i in
+            let key = "archive/" + Self.key(i, subject: true)
+            if j % 3 == 0 { try await s3.putObject(bucket: bucket, key: key, body: Array("old \(i)".utf8)) }
+            let storageClass: S3StorageClass? = j % 5 == 0 ? .glacier : (j % 7 == 0 ? .deepArchive : nil)
+            try await s3.putObject(bucket: bucket, key: key, body: Array("record \(i)".utf8), storageClass: storageClass)
+            if j % 11 == 0 { try await s3.deleteObject(bucket: bucket, key: key) }
+        }
+        try await Self.each(others) { i in
+            try await s3.putObject(bucket: bucket, key: "archive/" + Self.key(i, subject: false), body: Array("record \(i)".utf8),
+                                   storageClass: i % 13 == 0 ? .glacier : nil)
+        }
+        let before = try await Self.versions(s3, bucket)
+        let subjectVersions = before.filter { $0.contains("USER%23victim_") }
+        #expect(subjectVersions.count > subject.count)
+
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
+        try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
+            SubjectIndexWrite(marks: subject.map { SubjectMark(hmac: key.hmac("victim"), archiveKey: Self.key($0, subject: true)) }),
+        ]))
+        let erasures = ErasureStore(checkpoints: checkpoints)
+        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
+        let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
+        let started = Date()
+        let summary = try await ErasureRunner(
+            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
+            receipts: ReceiptBook(stateFolder: folder("state"))
+        ).run(job.id)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(summary.completed == 1)
+
+        let after = try await Self.versions(s3, bucket)
+        #expect(after == before.subtracting(subjectVersions), "every version of the subject gone, every other version untouched")
+        let receipt = try JSONValue.parse(try ReceiptBook(stateFolder: folder("state")).text(job.id))
+        let markers = subjectVersions.count { $0.hasSuffix(" marker") }
+        #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subjectVersions.count - markers))
+        #expect(receipt["counts"]?["archive"]?["delete-marker.deleted"] == .integer(markers))
+        #expect(receipt["objects_by_storage_class"]?["GLACIER"] == .integer(subjectVersions.count { $0.hasSuffix(" GLACIER") }))
+        #expect(receipt["objects_by_storage_class"]?["DEEP_ARCHIVE"] == .integer(subjectVersions.count { $0.hasSuffix(" DEEP_ARCHIVE") }))
+        #expect(Double(receipt["early_deletion_usd"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "0")! > 0)
+        if case .array(let ids)? = receipt["s3_request_ids"] { #expect(!ids.isEmpty) } else { Issue.record("no request ids") }
+        FileHandle.standardError.write(Data("erasure on moto: \(subjectVersions.count) versions of \(subject.count) objects among \(Self.total) in \(String(format: "%.2f", seconds)) s\n".utf8))
+    }
+}
