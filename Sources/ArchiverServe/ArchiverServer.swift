@@ -51,7 +51,8 @@ public struct ArchiverServer: Sendable {
         var services = context.tails.map {
             ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)
         }
-        if let job = parts.queueWorkers {
+        // The queue's workers (with the coordinator: timeouts, releases, outbox delivery) and the due erasure jobs.
+        for job in [parts.queueWorkers, parts.erasureWorker].compactMap({ $0 }) {
             let backoff = RestartBackoff(base: settings.restartBase, maximum: settings.restartMaximum)
             services.append(.init(service: JobService(job: job, backoff: backoff, logger: logger), successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
         }

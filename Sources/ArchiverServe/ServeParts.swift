@@ -1,4 +1,5 @@
 import ArchiverCore
+import JSONToolkit
 
 /// What `archiver serve` works on, made by the executable from the configuration: the state folder, the archive,
 /// the sources to tail and the targets restores may go to. The service knows only the core's protocols.
@@ -20,10 +21,18 @@ public struct ServeParts: Sendable {
     /// Runs a batch of the deletion queue on request (`POST /api/v1/queue/run`, the page's "Run a batch"); nil when
     /// the configuration names no roots (nothing here could carry an action out).
     public var queueRunner: ServeQueueRunner?
+    /// The CloudEvents `source` of the events an ack over HTTP writes (`events.source`).
+    public var eventSource: String
+    /// Erasure of a subject over HTTP (`POST /api/v1/erasures`); nil when no rule names a subject and there are no
+    /// erasure actions.
+    public var erasure: ServeErasure?
+    /// Carries out due erasure jobs beside the queue's workers, as `queue run` does (nil: not run here).
+    public var erasureWorker: ServeJob?
 
     public init(
         stateFolder: String, archive: any ArchiveStore, sources: [ServeSource], restoreTargets: [ServeRestoreTarget], tailOptions: TailOptions,
-        actions: DeletionActions? = nil, queueWorkers: ServeJob? = nil, queueRunner: ServeQueueRunner? = nil
+        actions: DeletionActions? = nil, queueWorkers: ServeJob? = nil, queueRunner: ServeQueueRunner? = nil, eventSource: String = "archiver",
+        erasure: ServeErasure? = nil, erasureWorker: ServeJob? = nil
     ) {
         self.stateFolder = stateFolder
         self.archive = archive
@@ -33,6 +42,34 @@ public struct ServeParts: Sendable {
         self.actions = actions
         self.queueWorkers = queueWorkers
         self.queueRunner = queueRunner
+        self.eventSource = eventSource
+        self.erasure = erasure
+        self.erasureWorker = erasureWorker
+    }
+}
+
+/// What an erasure asked for over HTTP needs from the configuration: the subject's HMAC (with the state folder's
+/// key), the configured erasure actions filled for the subject, and the manifest a dry run answers. The subject is
+/// given to ``prepare`` only: it is never kept, logged or put in a URL.
+public struct ServeErasure: Sendable {
+    /// A subject's erasure as it would be recorded: its HMAC, its filled actions (kept with the job) and the dry
+    /// run's manifest (records found through the index, actions, estimate).
+    public struct Prepared: Sendable {
+        public var subjectHMAC: String
+        public var actions: JSONValue
+        public var manifest: JSONValue
+
+        public init(subjectHMAC: String, actions: JSONValue, manifest: JSONValue) {
+            self.subjectHMAC = subjectHMAC
+            self.actions = actions
+            self.manifest = manifest
+        }
+    }
+
+    public var prepare: @Sendable (_ subject: String, _ erasures: ErasureStore) throws -> Prepared
+
+    public init(prepare: @escaping @Sendable (_ subject: String, _ erasures: ErasureStore) throws -> Prepared) {
+        self.prepare = prepare
     }
 }
 

@@ -118,9 +118,46 @@ struct ServeSetup {
                 return try await worker.runBatch(batchSize: batchSize)
             }
         }
+        // Erasure: asked for over HTTP; due jobs carried out beside the queue's workers, as `queue run` carries them out.
+        var erasure: ServeErasure?
+        var erasureWorker: ServeJob?
+        if configuration.indexesSubjects || !configuration.erasure.actions.isEmpty {
+            let (configuration, stateFolder, logger) = (configuration, stateFolder, logger)
+            let key = MadeOnce<SubjectKey>()
+            erasure = ServeErasure { subject, erasures in
+                let hmac = try key.value { try SubjectKey(stateFolder: stateFolder, file: configuration.erasure.keyFile) }.hmac(subject)
+                let actions = ErasurePlan.actions(for: subject, erasure: configuration.erasure, roots: configuration.roots)
+                let records = try erasures.indexed(subjectHMAC: hmac).map {
+                    ErasurePlan.Record(archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: $0.archivedAt)
+                }
+                return ServeErasure.Prepared(
+                    subjectHMAC: hmac, actions: ErasurePlan.actionsJSON(actions, roots: configuration.roots),
+                    manifest: ErasurePlan(subjectHMAC: hmac, records: records, actions: actions).json(rate: configuration.erasure.rate, roots: configuration.roots))
+            }
+            if configuration.queue.runInTail {
+                erasureWorker = ServeJob(name: "the erasure jobs") { stop in
+                    let runner = ErasureRunner(
+                        erasures: ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false)), store: store,
+                        eraser: wiring.eraser(location, store: store),
+                        executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
+                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger)
+                    while !stop.isStopped {
+                        let done = try await runner.run(nil)
+                        if !done.jobs.isEmpty {
+                            logger.info("erasure jobs carried out", metadata: [
+                                "erasure.jobs": "\(done.jobs.joined(separator: ","))", "erasure.completed": "\(done.completed)",
+                                "erasure.completed_with_errors": "\(done.withErrors)", "erasure.cancelled": "\(done.cancelled)", "erasure.failed": "\(done.failed)",
+                            ])
+                        }
+                        await stop.sleep(seconds: configuration.queue.poll.seconds)
+                    }
+                }
+            }
+        }
         return ServeParts(
             stateFolder: stateFolder, archive: store, sources: serveSources,
-            restoreTargets: targets, tailOptions: options, actions: actions, queueWorkers: workers, queueRunner: runner)
+            restoreTargets: targets, tailOptions: options, actions: actions, queueWorkers: workers, queueRunner: runner,
+            eventSource: configuration.events.source, erasure: erasure, erasureWorker: erasureWorker)
     }
 }
 

@@ -71,6 +71,24 @@ public enum MetricNames {
     /// How long a deletion waited for a consumer's acknowledgement, by `consumer`.
     public static let coordinationWaitSeconds = "archiver_coordination_wait_duration_seconds"
 
+    // MARK: Coordination and erasure as the state database holds them (read at each scrape of `archiver serve`)
+
+    /// Coordinations, by `state` (`waiting`, `released`, `timed-out`, `completed`, `parked`).
+    public static let coordinations = "archiver_coordinations"
+    /// Expected consumers of every coordination, by `status` (`waiting`, `completed`, `failed`, `timed-out`; `late`:
+    /// acks that came after their coordination was decided).
+    public static let coordinationConsumers = "archiver_coordination_consumers"
+    /// Events written to the outbox and not yet delivered to a target, by `target`.
+    public static let outboxBacklog = "archiver_outbox_backlog_events"
+    /// Events delivered to a target, by `target`.
+    public static let outboxDelivered = "archiver_outbox_delivered_events"
+    /// Events a target refused for good (parked with the reason), by `target`.
+    public static let outboxParked = "archiver_outbox_parked_events"
+    /// Erasure jobs, by `state` (`queued`, `running`, `completed`, `completed-with-errors`, `failed`, `cancelled`).
+    public static let erasureJobStates = "archiver_erasure_jobs_in_state"
+    /// Archived objects (and versions) every erasure job has deleted or rewritten without its subject.
+    public static let erasureObjectsErased = "archiver_erasure_objects_erased"
+
     // MARK: Erasure (hooks: reported by erasure jobs)
 
     /// Erasure jobs, by `outcome` (`started`, `completed`, `failed`).

@@ -34,6 +34,8 @@ enum APIFeatures {
     static let all: [any APIFeature] = [
         SourcesAPI(),
         QueueAPI(),
+        CoordinationsAPI(),
+        ErasuresAPI(),
         DeadLettersAPI(),
         RecordsAPI(),
         RestoreAPI(),

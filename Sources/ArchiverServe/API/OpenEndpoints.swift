@@ -52,7 +52,8 @@ enum OpenEndpoints {
         ]))
     }
 
-    /// Sets the gauges that are read rather than counted (checkpoint ages, backlogs, dead letters, queue entries) before a
+    /// Sets the gauges that are read rather than counted (checkpoint ages, backlogs, dead letters, queue entries,
+    /// coordinations, outbox targets, erasure jobs) before a
     /// scrape.
     static func refreshGauges(_ context: ServeContext) async {
         let now = Date()
@@ -62,5 +63,6 @@ enum OpenEndpoints {
         }
         if let count = try? DeadLettersAPI.count(context) { ScrapeGauges.deadLetters(count) }
         MetricsEndpoint.refreshQueueGauges(QueueAPI.store(context))
+        FeatureGauges.refresh(context)
     }
 }

@@ -58,6 +58,18 @@ struct APIError: Error, HTTPResponseError, CustomStringConvertible {
             return APIError(.serviceUnavailable, error.description)
         case let error as QueueError:
             return APIError(error.kind == .noEntry ? .notFound : .badRequest, error.description, field: "id")
+        case let error as CoordinationError:
+            if error.isUnknown { return .notFound(error.description, field: "id") }
+            if error.isUnexpectedConsumer { return .conflict(error.description, field: "consumer") }
+            return .conflict(error.description, field: "id")
+        case let error as ErasureError:
+            switch error.kind {
+            case .noSuchJob: return .notFound(error.description, field: "job")
+            case .jobState: return .conflict(error.description, field: "job")
+            case .invalidSubject: return .badRequest(error.description, field: "subject")
+            case .notConfigured: return .conflict(error.description)
+            case .keyUnusable, .receipt: return APIError(.serviceUnavailable, error.description)
+            }
         case let error as DamagedDeadLetter:
             return .conflict(error.description, field: "id")
         case let error as RestoreError:

@@ -24,6 +24,8 @@ enum PageSections {
     static let all: [any PageSection] = [
         SourcesSection(),
         QueueSection(),
+        CoordinationsSection(),
+        ErasuresSection(),
         DeadLettersSection(),
         SearchSection(),
     ]

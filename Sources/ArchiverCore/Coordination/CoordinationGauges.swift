@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+
+/// How far one delivery target of the outbox has got, for metrics and the page.
+public struct OutboxTargetState: Sendable, Equatable {
+    /// The target's name (as `outbox_targets` keeps it: its kind and where it delivers).
+    public var target: String
+    /// Events delivered to it.
+    public var delivered: Int
+    /// Events written but not delivered to it yet.
+    public var backlog: Int
+    /// Events it refused for good (parked with the reason).
+    public var parked: Int
+    /// Whether it was disabled (a webhook that answered 410 Gone).
+    public var disabled: Bool
+}
+
+extension CoordinationStore {
+    /// Expected consumers of every coordination, by their status (every status listed): acks by status.
+    public func consumerCounts() throws -> [ConsumerStatus: Int] {
+        try reading { db in
+            var counts = Dictionary(uniqueKeysWithValues: ConsumerStatus.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM coordination_consumers GROUP BY status") {
+                if let status = ConsumerStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// Late acks recorded (acks that came after their coordination was decided).
+    public func lateAcks() throws -> Int {
+        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM coordination_consumers WHERE late_status IS NOT NULL") ?? 0 }
+    }
+
+    /// Every delivery target the outbox has delivered to (or tried), with its backlog: a few rows, whatever the outbox's length.
+    public func outboxTargets() throws -> [OutboxTargetState] {
+        try reading { db in
+            let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox_events") ?? 0
+            var parked: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT target, COUNT(*) AS n FROM outbox_parked GROUP BY target") { parked[row["target"]] = row["n"] }
+            return try Row.fetchAll(db, sql: "SELECT target, delivered_seq, delivered, disabled FROM outbox_targets ORDER BY target").map { row in
+                let target: String = row["target"]
+                return OutboxTargetState(
+                    target: target, delivered: row["delivered"], backlog: Int(max(0, last - (row["delivered_seq"] as Int64))),
+                    parked: parked[target] ?? 0, disabled: (row["disabled"] as String?) != nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import GRDB
+
+extension ErasureStore {
+    /// Erasure jobs by state (every state listed).
+    public func stateCounts() throws -> [ErasureJobState: Int] {
+        try reading { db in
+            var counts = Dictionary(uniqueKeysWithValues: ErasureJobState.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM erasure_jobs GROUP BY state") {
+                if let state = ErasureJobState(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    /// Archived objects (and versions) every job has erased: its events in the archive that did not fail.
+    public func objectsErased() throws -> Int {
+        try reading { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erasure_events WHERE store = 'archive' AND outcome IN ('deleted', 'rewritten')") ?? 0
+        }
+    }
+
+    /// The subject's records the index still holds (what a running job has left to erase).
+    public func indexedCount(subjectHMAC: String) throws -> Int {
+        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index WHERE subject_hmac = ?", arguments: [subjectHMAC]) ?? 0 }
+    }
+}
+
+extension ErasureStore {
+    /// Jobs, newest first, optionally of one state.
+    public func jobs(state: ErasureJobState?, limit: Int) throws -> [ErasureJob] {
+        guard let state else { return try jobs(limit: limit) }
+        return try reading { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM erasure_jobs WHERE state = ? ORDER BY requested_at DESC, id LIMIT ?", arguments: [state.rawValue, limit]
+            ).map(Self.job)
+        }
+    }
+}

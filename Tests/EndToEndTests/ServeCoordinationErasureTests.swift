@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Coordinated deletion and erasure in `archiver serve`, through the built binary: a consumer's ack over HTTP releasing
+/// a held action (and every refusal `archiver ack` gives), the coordinations listed and shown, an erasure asked for over
+/// HTTP and carried out by the service, its receipt, the page's sections and the metrics.
+@Suite("serve: coordinations and erasures", .serialized)
+struct ServeCoordinationErasureTests {
+    @Test("an ack over HTTP: idempotent, refused for an unknown id (404) or consumer (409, naming the expected ones), a heartbeat extends, the last awaited ack releases the held action and the file goes; a late ack is recorded")
+    func ackOverHTTP() async throws {
+        let world = try CoordinatedWorld()
+        defer { world.folder.remove() }
+        let server = try await world.serve()
+        defer { server.kill() }
+
+        let waiting = try await server.request("/api/v1/coordinations?state=waiting").json
+        let views = waiting["coordinations"] as? [[String: Any]] ?? []
+        #expect(views.count == world.count && waiting["more"] as? Bool == false, "\(waiting)")
+        #expect(views.allSatisfy { $0["awaited"] as? [String] == ["analytics", "billing"] })
+        let two = try await server.request("/api/v1/coordinations?limit=2").json
+        #expect((two["coordinations"] as? [Any])?.count == 2 && two["more"] as? Bool == true)
+
+        let id = try #require(views.first?["id"] as? String)
+        let shown = try await server.request("/api/v1/coordinations/\(id.prefix(12))").json
+        #expect(shown["id"] as? String == id && (shown["seconds_left"] as? NSNumber)?.doubleValue ?? 0 > 500, "\(shown)")
+        let action = try #require((shown["actions"] as? [[String: Any]])?.first, "\(shown)")
+        #expect(action["state"] as? String == "held")
+        let entry = try await server.request("/api/v1/queue/entries/\(try #require(action["id"] as? String))").json
+        let file = try #require((entry["place"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent })
+        #expect(FileManager.default.fileExists(atPath: world.folder("files/" + file)))
+
+        // Refusals: nothing changes.
+        let unknown = try await server.request("/api/v1/coordinations/0123456789abcdef0123/acks", method: "POST", json: #"{"consumer": "analytics"}"#)
+        #expect(unknown.status == 404 && unknown.errorField == "id", "\(unknown.text)")
+        let stranger = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "marketing"}"#)
+        #expect(stranger.status == 409 && stranger.errorField == "consumer" && stranger.text.contains("'analytics', 'billing'"), "\(stranger.text)")
+        for (body, field) in [(#"{"consumer": "analytics", "status": "done"}"#, "status"), (#"{"status": "completed"}"#, "consumer"),
+                              (#"{"consumer": "analytics", "heartbeat": "yes"}"#, "heartbeat"), (#"{"consumer": "analytics", "by": "me"}"#, "by")] {
+            let reply = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: body)
+            #expect(reply.status == 400 && reply.errorField == field, "\(body): \(reply.text)")
+        }
+        #expect(try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", token: nil, json: #"{"consumer": "analytics"}"#).status == 401)
+        #expect(try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", token: "a-wrong-token-0123456789abcdef",
+                                         json: #"{"consumer": "analytics"}"#).status == 401)
+
+        // The first ack is recorded; the same again changes nothing; a heartbeat extends billing's wait.
+        let first = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "analytics", "detail": "counted"}"#).json
+        #expect(first["outcome"] as? String == "recorded" && first["state"] as? String == "waiting", "\(first)")
+        let again = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "analytics"}"#).json
+        #expect(again["outcome"] as? String == "duplicate")
+        let beat = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "billing", "heartbeat": true}"#).json
+        #expect(beat["outcome"] as? String == "heartbeat" && beat["deadline"] is String, "\(beat)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(FileManager.default.fileExists(atPath: world.folder("files/" + file)), "an action ran before its coordination was released")
+        let half = try await server.request("/api/v1/coordinations/\(id)").json
+        #expect(half["awaited"] as? [String] == ["billing"], "\(half)")
+
+        // The last awaited ack releases the held action: the service's workers delete the file; the others stay.
+        let last = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "billing"}"#).json
+        #expect(last["outcome"] as? String == "recorded" && last["state"] as? String == "released", "\(last)")
+        let done = try await server.wait(seconds: 30) {
+            try await server.request("/api/v1/coordinations/\(id)").json["state"] as? String == "completed"
+        }
+        #expect(done, "\(server.running.standardErrorSoFar.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: world.folder("files/" + file)))
+        #expect(try world.filesLeft() == world.count - 1)
+        let late = try await server.request("/api/v1/coordinations/\(id)/acks", method: "POST", json: #"{"consumer": "analytics", "status": "failed"}"#).json
+        #expect(late["outcome"] as? String == "late" && late["state"] as? String == "completed", "\(late)")
+        let after = try await server.request("/api/v1/coordinations/\(id)").json
+        let analytics = (after["consumers"] as? [[String: Any]])?.first { $0["name"] as? String == "analytics" }
+        #expect(analytics?["status"] as? String == "completed" && analytics?["detail"] as? String == "counted")
+        #expect((analytics?["late"] as? [String: Any])?["status"] as? String == "failed", "\(after)")
+
+        // Stats, metrics and the page say the same.
+        let stats = try await server.request("/api/v1/stats").json["coordinations"] as? [String: Any] ?? [:]
+        #expect((stats["states"] as? [String: Int])?["waiting"] == world.count - 1 && (stats["states"] as? [String: Int])?["completed"] == 1, "\(stats)")
+        #expect(stats["late_acks"] as? Int == 1)
+        let outbox = try #require((stats["outbox"] as? [[String: Any]])?.first, "\(stats)")
+        #expect(outbox["delivered"] as? Int ?? 0 >= world.count + 1, "\(outbox)")
+        let metrics = try ServeLifecycleTests.parse(server.base + "/metrics")
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordinations", ["state": "waiting"]) == Double(world.count - 1))
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordinations", ["state": "completed"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "completed"]) == 2)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "late"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_delivered_events") == Double(outbox["delivered"] as? Int ?? -1))
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_backlog_events") == Double(outbox["backlog"] as? Int ?? -1))
+        let overview = try await server.request("/")
+        #expect(overview.text.contains(#"id="coordinations-count-waiting">\#(world.count - 1)<"#), "\(overview.text.prefix(4000))")
+        #expect(overview.text.contains(#"href="/coordinations""#) && overview.text.contains(#"href="/erasures""#))
+        let list = try await server.request("/coordinations?state=waiting")
+        #expect(list.status == 200 && list.text.contains(#"<td class="awaited">analytics, billing</td>"#), "\(list.text.prefix(3000))")
+        let page = try await server.request("/coordinations/\(id)")
+        #expect(page.status == 200 && page.text.contains(#"id="coordination-state">completed"#) && page.text.contains("counted"))
+        #expect(try await server.request("/coordinations?state=bogus").status == 400)
+        #expect(try await server.request("/coordinations/feedfacefeedface").status == 404)
+        #expect(await server.stop().status == 0)
+    }
+
+    @Test("an erasure over HTTP: a dry run's manifest, a job carried out by the service with its progress and receipt, a later one cancelled (a finished one cannot be); the subject is in no log line; refusals name their field")
+    func erasureOverHTTP() async throws {
+        let world = try CoordinatedWorld()
+        defer { world.folder.remove() }
+        let server = try await world.serve()
+        defer { server.kill() }
+        let subject = world.subject(3)
+
+        let dry = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "\#(subject)", "dry_run": true}"#)
+        #expect(dry.status == 200 && dry.json["records"] as? Int == 1 && dry.json["objects_to_delete"] as? Int == 1, "\(dry.text)")
+        let hmac = try #require(dry.json["subject_hmac"] as? String)
+        #expect((try await server.request("/api/v1/erasures").json["jobs"] as? [Any])?.isEmpty == true, "a dry run made a job")
+
+        let asked = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "\#(subject)"}"#)
+        #expect(asked.status == 202 && asked.json["subject_hmac"] as? String == hmac, "\(asked.text)")
+        let job = try #require(asked.json["job"] as? String)
+        let finished = try await server.wait(seconds: 30) {
+            try await server.request("/api/v1/erasures/\(job)").json["state"] as? String == "completed"
+        }
+        #expect(finished, "\(server.running.standardErrorSoFar.suffix(2000))")
+        let shown = try await server.request("/api/v1/erasures/\(job)").json
+        #expect((shown["progress"] as? [String: Any])?["erased"] as? Int == 1 && (shown["counts"] as? [String: Int])?["archive.deleted"] == 1, "\(shown)")
+        let receipt = try await server.request("/api/v1/erasures/\(job)/receipt")
+        #expect(receipt.status == 200 && receipt.text.contains(hmac) && !receipt.text.contains(subject), "\(receipt.text)")
+        #expect(try await server.wait { (try await server.request("/api/v1/records?item=\(world.itemKey(3))").json["records"] as? [Any])?.isEmpty == true })
+        #expect((try await server.request("/api/v1/records?item=\(world.itemKey(4))").json["records"] as? [Any])?.count == 1)
+
+        // A later erasure, cancelled (again: the same); a finished one's cancel refused by its state.
+        let later = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "\#(world.subject(5))", "after": "30d"}"#)
+        #expect(later.status == 202 && later.json["state"] as? String == "queued", "\(later.text)")
+        let laterJob = try #require(later.json["job"] as? String)
+        #expect(try await server.request("/api/v1/erasures/\(laterJob)").json["progress"].flatMap { ($0 as? [String: Any])?["left"] as? Int } == 1)
+        #expect((try await server.request("/api/v1/erasures?state=queued").json["jobs"] as? [[String: Any]])?.map { $0["job"] as? String } == [laterJob])
+        let cancelled = try await server.request("/api/v1/erasures/\(laterJob)/cancel", method: "POST")
+        #expect(cancelled.status == 200 && cancelled.json["state"] as? String == "cancelled", "\(cancelled.text)")
+        let twice = try await server.request("/api/v1/erasures/\(laterJob)/cancel", method: "POST")
+        #expect(twice.status == 200 && twice.json["state"] as? String == "cancelled", "\(twice.text)")
+        let finishedCancel = try await server.request("/api/v1/erasures/\(job)/cancel", method: "POST")
+        #expect(finishedCancel.status == 409 && finishedCancel.errorField == "job", "\(finishedCancel.text)")
+        let noReceipt = try await server.request("/api/v1/erasures/\(laterJob)/receipt")
+        #expect(noReceipt.status == 409 && noReceipt.errorField == "job", "\(noReceipt.text)")
+        #expect(try world.filesLeft() == world.count, "an erasure touched an application file it was not told to")
+
+        for (body, field) in [(#"{"subject": ""}"#, "subject"), (#"{"subject": " x"}"#, "subject"), (#"{}"#, "subject"),
+                              (#"{"subject": "a", "after": "soon"}"#, "after"), (#"{"subject": "a", "dry_run": 1}"#, "dry_run"),
+                              (#"{"subject": "a", "at": "2030-01-01"}"#, "at")] {
+            let reply = try await server.request("/api/v1/erasures", method: "POST", json: body)
+            #expect(reply.status == 400 && reply.errorField == field, "\(body): \(reply.text)")
+        }
+        #expect(try await server.request("/api/v1/erasures/er-0000000000000000").status == 404)
+        #expect(try await server.request("/api/v1/erasures/er-0000000000000000/cancel", method: "POST").status == 404)
+        #expect(try await server.request("/api/v1/erasures", method: "POST", token: nil, json: #"{"subject": "a"}"#).status == 401)
+        #expect(try await server.request("/api/v1/erasures?state=gone").errorField == "state")
+
+        let stats = try await server.request("/api/v1/stats").json["erasures"] as? [String: Any] ?? [:]
+        #expect(stats["objects_erased"] as? Int == 1 && (stats["states"] as? [String: Int])?["cancelled"] == 1, "\(stats)")
+        let metrics = try ServeLifecycleTests.parse(server.base + "/metrics")
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_jobs_in_state", ["state": "completed"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_jobs_in_state", ["state": "cancelled"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_objects_erased") == 1)
+        let overview = try await server.request("/")
+        #expect(overview.text.contains(#"id="erasures-objects">1<"#), "\(overview.text.prefix(4000))")
+        let list = try await server.request("/erasures")
+        #expect(list.status == 200 && list.text.contains(#"id="erasure-\#(job)""#) && list.text.contains(#"id="erasure-\#(laterJob)""#))
+        let page = try await server.request("/erasures/\(job)")
+        #expect(page.status == 200 && page.text.contains(#"id="erasure-receipt""#) && page.text.contains(hmac))
+
+        let result = await server.stop()
+        #expect(result.status == 0)
+        #expect(!result.stderr.contains(subject) && !result.stderr.contains(world.subject(5)), "the subject was logged")
+        #expect(result.stderr.contains("an erasure was asked for over HTTP"))
+    }
+}
+
+/// A served world with a coordinated rule: `count` deletions of `uploads` items (`USER#person-<n>-x`), each owning
+/// `files/<n>.bin` and indexed under its subject; every deletion waits for `analytics` and a critical `billing` for
+/// ten minutes, so nothing runs until they ack. The queue's workers and the erasure worker run in the service.
+struct CoordinatedWorld {
+    let folder: TemporaryFolder
+    let count = 6
+
+    func subject(_ n: Int) -> String { "person-\(n)-x" }
+    func itemKey(_ n: Int) -> String { "USER%23" + subject(n) }
+
+    init() throws {
+        folder = TemporaryFolder("serve-coordination")
+        try FileManager.default.createDirectory(atPath: folder("files"), withIntermediateDirectories: true)
+        for n in 0..<count { try Data("file \(n)".utf8).write(to: URL(fileURLWithPath: folder("files/\(n).bin"))) }
+        let subject = self.subject
+        let feed = (0..<count).map { n in
+            #"{"eventName":"REMOVE","dynamodb":{"ApproximateCreationDateTime":\#(1_706_000_000 + n),"Keys":{"PK":{"S":"USER#\#(subject(n))"}},"#
+                + #""OldImage":{"PK":{"S":"USER#\#(subject(n))"},"file":{"S":"\#(n).bin"}},"SequenceNumber":"\#(1_000_000 + n)"},"#
+                + #""eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/uploads/stream/x"}"#
+        }.joined(separator: "\n") + "\n"
+        try feed.write(toFile: folder("feed.jsonl"), atomically: true, encoding: .utf8)
+        try """
+            state: state
+            archive: archive
+            sources: ["jsonl:feed.jsonl"]
+            roots: {files: \(folder("files"))}
+            rules:
+              - name: owned
+                match: {table: uploads}
+                subject: "{Keys.PK.S|strip-prefix:USER#}"
+                actions:
+                  - delete-object: {root: files, key: "{OldImage.file.S}"}
+                coordinate:
+                  consumers:
+                    - analytics
+                    - {name: billing, critical: true}
+                  timeout: 10m
+            queue: {poll: 200ms}
+            """.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
+    }
+
+    func filesLeft() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: folder("files")).filter { $0.hasSuffix(".bin") }.count
+    }
+
+    /// Starts `archiver serve --config archiver.yml` and waits until every deletion waits for its consumers.
+    func serve() async throws -> ServeProcess {
+        let server = try await ServeProcess(["--config", "archiver.yml"], in: folder.path)
+        let ready = try await server.wait {
+            (try await server.request("/api/v1/coordinations?state=waiting").json["coordinations"] as? [Any])?.count == count
+        }
+        guard ready else { throw ServeProcess.ServeFailed(message: "the coordinations were not made in time: \(server.running.standardErrorSoFar.suffix(2000))") }
+        return server
+    }
+}
