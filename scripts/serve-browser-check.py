@@ -3,7 +3,7 @@
 chromium-driver, both from Debian), as a person would, and says what it saw.
 
     scripts/serve-browser-check.py --url http://127.0.0.1:PORT --token-file FILE \
-        [--retry ID] [--hostile ID] [--queue-drop ID] [--item ITEM --target NAME] [--screenshot overview.png]
+        [--retry ID] [--hostile ID] [--queue-drop ID] [--erasure JOB] [--item ITEM --target NAME] [--screenshot overview.png]
 
 Steps (each printed as it passes; the first that fails ends the run with exit 1, a screenshot beside --screenshot
 and the page's text):
@@ -12,6 +12,9 @@ and the page's text):
   retry      the dead letter ID is retried from the list and leaves it ("... was archived.")
   queue-drop the deletion queue's overview counts are shown; the queue entry ID is dropped from the list of its
              state ("... was dropped.") and is no longer listed
+  coordinations (with --queue-drop) the overview counts waiting coordinations; the list of waiting ones names the
+             consumers awaited; the first one's page says who is awaited
+  erasures   the overview counts erasure jobs; the job JOB is listed and its page shows its state and progress
   restore    a search for ITEM finds its archived versions; the first is shown, previewed into NAME (what will be
              written, a dry run) and restored ("Restored into NAME.")
 Only this machine is used: the URL must be on 127.0.0.1 or localhost.
@@ -108,6 +111,32 @@ def run(args, check):
         assert not driver.find_elements(By.ID, f"queue-entry-{args.queue_drop}"), "the dropped queue entry is still listed"
         check.step("queue-drop", f"({notice})")
 
+    if args.queue_drop:
+        check.open("/")
+        waiting = check.wait(expected_conditions.presence_of_element_located((By.ID, "coordinations-count-waiting")), "the coordinations' counts").text
+        assert int(waiting) > 0, f"the overview counts {waiting} waiting coordinations"
+        driver.find_element(By.LINK_TEXT, "Coordinations").click()
+        Select(check.wait(expected_conditions.presence_of_element_located((By.NAME, "state")), "the state filter")).select_by_value("waiting")
+        driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        awaited = check.wait(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#coordinations-table td.awaited")), "a waiting coordination").text
+        assert awaited, "a waiting coordination names no awaited consumer"
+        driver.find_element(By.CSS_SELECTOR, "#coordinations-table a").click()
+        shown = check.wait(expected_conditions.presence_of_element_located((By.ID, "coordination-awaited")), "the coordination's page").text
+        assert shown == awaited, f"the coordination's page awaits {shown!r}, its row {awaited!r}"
+        check.step("coordinations", f"(awaiting {awaited})")
+
+    if args.erasure:
+        check.open("/")
+        total = check.wait(expected_conditions.presence_of_element_located((By.ID, "erasures-total")), "the erasures' counts").text
+        assert int(total) > 0, f"the overview counts {total} erasure jobs"
+        driver.find_element(By.LINK_TEXT, "Erasures").click()
+        row = check.wait(expected_conditions.presence_of_element_located((By.ID, f"erasure-{args.erasure}")), "the erasure job's row")
+        row.find_element(By.TAG_NAME, "a").click()
+        state = check.wait(expected_conditions.presence_of_element_located((By.ID, "erasure-state")), "the erasure job's page").text
+        progress = driver.find_element(By.ID, "erasure-progress").text
+        assert state in ("queued", "running", "completed"), state
+        check.step("erasures", f"({state}: {progress})")
+
     if args.item:
         check.open("/search")
         field = check.wait(expected_conditions.presence_of_element_located((By.ID, "item")), "the search form")
@@ -134,6 +163,7 @@ def main():
     parser.add_argument("--retry")
     parser.add_argument("--hostile")
     parser.add_argument("--queue-drop")
+    parser.add_argument("--erasure")
     parser.add_argument("--item")
     parser.add_argument("--target", default="users")
     parser.add_argument("--screenshot")

@@ -22,12 +22,12 @@ import TestSupport
             "--max-examples", examples, "--seed", "7", "--generation-database", "none", "--no-color", "--request-timeout", "30",
         ], in: world.folder.path)
         #expect(status == 0, "\(output.suffix(6000))")
-        #expect(output.contains("24 selected / 24 total"), "\(output.suffix(3000))")
+        #expect(output.contains("32 selected / 32 total"), "\(output.suffix(3000))")
         // The server is whole after it: still ready, its state database intact.
         #expect(try await server.request("/readyz", token: nil).status == 200)
     }
 
-    @Test("the page in headless Chromium: sign in, see the overview, see a <script> dead letter as text, retry a dead letter and see it archived, drop a queue entry, search an item and restore it")
+    @Test("the page in headless Chromium: sign in, see the overview, see a <script> dead letter as text, retry a dead letter and see it archived, drop a queue entry, see a coordination's awaited consumer and an erasure job, search an item and restore it")
     func browser() async throws {
         let world = try ServeWorld(queue: true)
         defer { world.folder.remove() }
@@ -43,16 +43,20 @@ import TestSupport
         #expect(try await server.wait { try await server.request("/api/v1/queue/stats").json["total"] as? Int ?? 0 > 0 })
         let queued = try await server.request("/api/v1/queue/entries?limit=1").json["entries"] as? [[String: Any]] ?? []
         let dropped = try #require(queued.first?["id"] as? String)
+        // A coordination waits for analytics; an erasure is queued for later (the page shows both).
+        #expect(try await server.wait { (try await server.request("/api/v1/coordinations?state=waiting").json["coordinations"] as? [Any])?.isEmpty == false })
+        let erasure = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "u#1", "after": "30d"}"#)
+        let job = try #require(erasure.json["job"] as? String, "\(erasure.text)")
         try Data((ServeProcess.token + "\n").utf8).write(to: URL(fileURLWithPath: world.folder("token")))
         // ARCHIVER_SCREENSHOT=docs/serve-overview.png refreshes the README's picture.
         let screenshot = ProcessInfo.processInfo.environment["ARCHIVER_SCREENSHOT"].map { PackagePaths.root + "/" + $0 } ?? world.folder("overview.png")
         let user = world.deletedUsers[1]
         let (status, output) = try Self.run([
             "python3", PackagePaths.root + "/scripts/serve-browser-check.py", "--url", server.base, "--token-file", world.folder("token"),
-            "--hostile", hostile, "--retry", refused.id, "--queue-drop", dropped, "--item", "\(user)", "--target", "users", "--screenshot", screenshot,
+            "--hostile", hostile, "--retry", refused.id, "--queue-drop", dropped, "--erasure", job, "--item", "\(user)", "--target", "users", "--screenshot", screenshot,
         ], in: world.folder.path)
         #expect(status == 0, "\(output.suffix(4000))")
-        #expect(output.contains(#""passed": ["sign-in", "hostile", "retry", "queue-drop", "restore"]"#), "\(output.suffix(2000))")
+        #expect(output.contains(#""passed": ["sign-in", "hostile", "retry", "queue-drop", "coordinations", "erasures", "restore"]"#), "\(output.suffix(2000))")
         // What the browser did is real: the retried record is in the archive, the restored row in the table.
         let found = try await server.request("/api/v1/records?item=RETRIED%231").json["records"] as? [Any]
         #expect(found?.count == 1)

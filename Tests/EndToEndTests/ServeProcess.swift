@@ -155,7 +155,8 @@ struct ServeWorld {
 
     /// With `queue`, deletion rules queue an action for each archived deletion of the feed's `app-main` table (a
     /// file under `files/items/`; an item key that would leave the root parks its entry at once); the queue's
-    /// workers do not run in the service, so the entries wait for the API.
+    /// workers do not run in the service, so the entries wait for the API. Each such deletion also waits for an
+    /// `analytics` consumer's ack (a coordination) and is indexed under its item key as its subject (for erasures).
     init(extraConfiguration: String = "", queue: Bool = false) throws {
         folder = TemporaryFolder("serve-e2e")
         var extraConfiguration = extraConfiguration
@@ -167,8 +168,10 @@ struct ServeWorld {
                 rules:
                   - name: app-items
                     match: {table: app-main}
+                    subject: "{Keys.PK.S}"
                     actions:
                       - delete-object: {root: files, key: "items/{Keys.PK.S}"}
+                    coordinate: {consumers: [analytics], timeout: 10m}
                 queue: {run-in-tail: false}
                 """
         }
