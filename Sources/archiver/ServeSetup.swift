@@ -136,12 +136,18 @@ struct ServeSetup {
             }
             if configuration.queue.runInTail {
                 erasureWorker = ServeJob(name: "the erasure jobs") { stop in
+                    let erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
                     let runner = ErasureRunner(
-                        erasures: ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false)), store: store,
+                        erasures: erasures, store: store,
                         eraser: wiring.eraser(location, store: store),
                         executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
                         roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger)
                     while !stop.isStopped {
+                        // A read first: claiming is a write, and most turns find nothing to do.
+                        guard try erasures.hasUnfinished() else {
+                            await stop.sleep(seconds: configuration.queue.poll.seconds)
+                            continue
+                        }
                         let done = try await runner.run(nil)
                         if !done.jobs.isEmpty {
                             logger.info("erasure jobs carried out", metadata: [

@@ -76,15 +76,23 @@ struct ServeCoordinationErasureTests {
         let stats = try await server.request("/api/v1/stats").json["coordinations"] as? [String: Any] ?? [:]
         #expect((stats["states"] as? [String: Int])?["waiting"] == world.count - 1 && (stats["states"] as? [String: Int])?["completed"] == 1, "\(stats)")
         #expect(stats["late_acks"] as? Int == 1)
-        let outbox = try #require((stats["outbox"] as? [[String: Any]])?.first, "\(stats)")
-        #expect(outbox["delivered"] as? Int ?? 0 >= world.count + 1, "\(outbox)")
+        let targets = stats["outbox"] as? [[String: Any]] ?? []
+        let outbox = try #require(targets.first { ($0["target"] as? String)?.hasPrefix("jsonl:") == true }, "\(stats)")
+        #expect(outbox["delivered"] as? Int ?? 0 >= world.count + 1 && outbox["failed_attempts"] as? Int == 0, "\(outbox)")
+        let hook = try #require(targets.first { ($0["target"] as? String)?.hasPrefix("webhook:") == true }, "\(stats)")
+        #expect(hook["delivered"] as? Int == 0 && hook["backlog"] as? Int ?? 0 >= world.count + 1, "\(hook)")
+        #expect(hook["failed_attempts"] as? Int ?? 0 >= 1 && hook["last_error"] is String, "\(hook)")
         let metrics = try ServeLifecycleTests.parse(server.base + "/metrics")
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordinations", ["state": "waiting"]) == Double(world.count - 1))
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordinations", ["state": "completed"]) == 1)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "completed"]) == 2)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "late"]) == 1)
-        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_delivered_events") == Double(outbox["delivered"] as? Int ?? -1))
-        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_backlog_events") == Double(outbox["backlog"] as? Int ?? -1))
+        let jsonl = ["target": outbox["target"] as? String ?? ""], webhook = ["target": hook["target"] as? String ?? ""]
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_delivered_events", jsonl) == Double(outbox["delivered"] as? Int ?? -1))
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_backlog_events", jsonl) == 0)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_delivered_events", webhook) == 0)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_backlog_events", webhook) >= Double(world.count + 1))
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_failed_attempts", webhook) >= 1)
         let overview = try await server.request("/")
         #expect(overview.text.contains(#"id="coordinations-count-waiting">\#(world.count - 1)<"#), "\(overview.text.prefix(4000))")
         #expect(overview.text.contains(#"href="/coordinations""#) && overview.text.contains(#"href="/erasures""#))
@@ -173,7 +181,8 @@ struct ServeCoordinationErasureTests {
 
 /// A served world with a coordinated rule: `count` deletions of `uploads` items (`USER#person-<n>-x`), each owning
 /// `files/<n>.bin` and indexed under its subject; every deletion waits for `analytics` and a critical `billing` for
-/// ten minutes, so nothing runs until they ack. The queue's workers and the erasure worker run in the service.
+/// ten minutes, so nothing runs until they ack. Events go to a JSON-lines file and to a webhook nobody listens on
+/// (its deliveries keep failing). The queue's workers and the erasure worker run in the service.
 struct CoordinatedWorld {
     let folder: TemporaryFolder
     let count = 6
@@ -209,7 +218,13 @@ struct CoordinatedWorld {
                     - {name: billing, critical: true}
                   timeout: 10m
             queue: {poll: 200ms}
+            events:
+              targets:
+                - jsonl: events.jsonl
+                - webhook: {url: "http://127.0.0.1:9/hook", secret-file: hook.secret}
+              retry: {base: 100ms, max: 500ms}
             """.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
+        try "whsec_\(Data((0..<24).map { UInt8($0) }).base64EncodedString())\n".write(toFile: folder("hook.secret"), atomically: true, encoding: .utf8)
     }
 
     func filesLeft() throws -> Int {

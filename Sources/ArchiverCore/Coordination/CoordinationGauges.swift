@@ -11,6 +11,10 @@ public struct OutboxTargetState: Sendable, Equatable {
     public var backlog: Int
     /// Events it refused for good (parked with the reason).
     public var parked: Int
+    /// Failed delivery attempts in a row (0 once a delivery goes through).
+    public var failedAttempts: Int
+    /// The last failure's reason, while it keeps failing.
+    public var lastError: String?
     /// Whether it was disabled (a webhook that answered 410 Gone).
     public var disabled: Bool
 }
@@ -38,11 +42,12 @@ extension CoordinationStore {
             let last = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM outbox_events") ?? 0
             var parked: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT target, COUNT(*) AS n FROM outbox_parked GROUP BY target") { parked[row["target"]] = row["n"] }
-            return try Row.fetchAll(db, sql: "SELECT target, delivered_seq, delivered, disabled FROM outbox_targets ORDER BY target").map { row in
+            return try Row.fetchAll(db, sql: "SELECT target, delivered_seq, delivered, attempts, last_error, disabled FROM outbox_targets ORDER BY target").map { row in
                 let target: String = row["target"]
                 return OutboxTargetState(
                     target: target, delivered: row["delivered"], backlog: Int(max(0, last - (row["delivered_seq"] as Int64))),
-                    parked: parked[target] ?? 0, disabled: (row["disabled"] as String?) != nil)
+                    parked: parked[target] ?? 0, failedAttempts: row["attempts"], lastError: row["last_error"],
+                    disabled: (row["disabled"] as String?) != nil)
             }
         }
     }

@@ -20,6 +20,11 @@ extension ErasureStore {
         }
     }
 
+    /// Whether any job is queued or running (a read; ``claim(_:owner:lease:at:)`` decides which are due).
+    public func hasUnfinished() throws -> Bool {
+        try reading { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM erasure_jobs WHERE state IN ('queued', 'running') LIMIT 1") ?? false }
+    }
+
     /// The subject's records the index still holds (what a running job has left to erase).
     public func indexedCount(subjectHMAC: String) throws -> Int {
         try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index WHERE subject_hmac = ?", arguments: [subjectHMAC]) ?? 0 }

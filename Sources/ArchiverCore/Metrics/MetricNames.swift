@@ -84,6 +84,8 @@ public enum MetricNames {
     public static let outboxDelivered = "archiver_outbox_delivered_events"
     /// Events a target refused for good (parked with the reason), by `target`.
     public static let outboxParked = "archiver_outbox_parked_events"
+    /// Failed delivery attempts in a row to a target (0 once a delivery goes through), by `target`.
+    public static let outboxFailedAttempts = "archiver_outbox_failed_attempts"
     /// Erasure jobs, by `state` (`queued`, `running`, `completed`, `completed-with-errors`, `failed`, `cancelled`).
     public static let erasureJobStates = "archiver_erasure_jobs_in_state"
     /// Archived objects (and versions) every erasure job has deleted or rewritten without its subject.

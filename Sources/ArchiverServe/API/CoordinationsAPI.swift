@@ -80,7 +80,8 @@ struct CoordinationsAPI: APIFeature {
             ("outbox", .array(try store.outboxTargets().map { target in
                 .object([
                     ("target", .string(target.target)), ("delivered", .integer(target.delivered)), ("backlog", .integer(target.backlog)),
-                    ("parked", .integer(target.parked)), ("disabled", .bool(target.disabled)),
+                    ("parked", .integer(target.parked)), ("failed_attempts", .integer(target.failedAttempts)),
+                    ("last_error", target.lastError.map(JSONValue.string) ?? .null), ("disabled", .bool(target.disabled)),
                 ])
             })),
         ])

@@ -75,9 +75,11 @@ enum CoordinationsOpenAPI {
               "required": ["waiting", "completed", "failed", "timed-out"], "additionalProperties": {"type": "integer", "minimum": 0}},
             "late_acks": {"type": "integer", "minimum": 0},
             "outbox": {"type": "array", "description": "Each delivery target of the event outbox.", "items": {"type": "object",
-              "required": ["target", "delivered", "backlog", "parked", "disabled"], "properties": {
+              "required": ["target", "delivered", "backlog", "parked", "failed_attempts", "last_error", "disabled"], "properties": {
                 "target": {"type": "string"}, "delivered": {"type": "integer", "minimum": 0}, "backlog": {"type": "integer", "minimum": 0},
-                "parked": {"type": "integer", "minimum": 0, "description": "Events the target refused for good."}, "disabled": {"type": "boolean"}}}}}}
+                "parked": {"type": "integer", "minimum": 0, "description": "Events the target refused for good."},
+                "failed_attempts": {"type": "integer", "minimum": 0, "description": "Failed delivery attempts in a row (0 once one goes through)."},
+                "last_error": {"type": ["string", "null"]}, "disabled": {"type": "boolean"}}}}}}
         }}
         """
 }

@@ -21,6 +21,7 @@ enum FeatureGauges {
             Gauge(label: MetricNames.outboxBacklog, dimensions: [("target", target.target)]).record(target.backlog)
             Gauge(label: MetricNames.outboxDelivered, dimensions: [("target", target.target)]).record(target.delivered)
             Gauge(label: MetricNames.outboxParked, dimensions: [("target", target.target)]).record(target.parked)
+            Gauge(label: MetricNames.outboxFailedAttempts, dimensions: [("target", target.target)]).record(target.failedAttempts)
         }
         let erasures = ErasuresAPI.store(context)
         if let states = try? erasures.stateCounts() {
