@@ -20,20 +20,18 @@ public struct OutboxTargetState: Sendable, Equatable {
 }
 
 extension CoordinationStore {
-    /// Expected consumers of every coordination, by their status (every status listed): acks by status.
-    public func consumerCounts() throws -> [ConsumerStatus: Int] {
+    /// Expected consumers of every coordination, by their status (every status listed), and the late acks recorded
+    /// (acks that came after their coordination was decided): one pass over the consumers.
+    public func consumerCounts() throws -> (byStatus: [ConsumerStatus: Int], late: Int) {
         try reading { db in
             var counts = Dictionary(uniqueKeysWithValues: ConsumerStatus.allCases.map { ($0, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM coordination_consumers GROUP BY status") {
+            var late = 0
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n, COUNT(late_status) AS late FROM coordination_consumers GROUP BY status") {
                 if let status = ConsumerStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+                late += row["late"] as Int
             }
-            return counts
+            return (counts, late)
         }
-    }
-
-    /// Late acks recorded (acks that came after their coordination was decided).
-    public func lateAcks() throws -> Int {
-        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM coordination_consumers WHERE late_status IS NOT NULL") ?? 0 }
     }
 
     /// Every delivery target the outbox has delivered to (or tried), with its backlog: a few rows, whatever the outbox's length.

@@ -13,10 +13,14 @@ extension ErasureStore {
         }
     }
 
-    /// Archived objects (and versions) every job has erased: its events in the archive that did not fail.
+    /// Archived objects (and versions) every job has erased: deleted or rewritten without the subject (from the jobs'
+    /// counts, one row a job, rather than their events).
     public func objectsErased() throws -> Int {
         try reading { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM erasure_events WHERE store = 'archive' AND outcome IN ('deleted', 'rewritten')") ?? 0
+            try Int.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(COALESCE(json_extract(counts, '$."archive.deleted"'), 0) + COALESCE(json_extract(counts, '$."archive.rewritten"'), 0)), 0)
+                FROM erasure_jobs
+                """) ?? 0
         }
     }
 

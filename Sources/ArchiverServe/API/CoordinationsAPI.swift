@@ -75,8 +75,8 @@ struct CoordinationsAPI: APIFeature {
         let consumers = try store.consumerCounts()
         return .object([
             ("states", .object(CoordinationState.allCases.map { ($0.rawValue, .integer(states[$0] ?? 0)) })),
-            ("consumers", .object(ConsumerStatus.allCases.map { ($0.rawValue, .integer(consumers[$0] ?? 0)) })),
-            ("late_acks", .integer(try store.lateAcks())),
+            ("consumers", .object(ConsumerStatus.allCases.map { ($0.rawValue, .integer(consumers.byStatus[$0] ?? 0)) })),
+            ("late_acks", .integer(consumers.late)),
             ("outbox", .array(try store.outboxTargets().map { target in
                 .object([
                     ("target", .string(target.target)), ("delivered", .integer(target.delivered)), ("backlog", .integer(target.backlog)),

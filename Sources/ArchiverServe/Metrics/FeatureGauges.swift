@@ -12,11 +12,11 @@ enum FeatureGauges {
             for (state, count) in states { Gauge(label: MetricNames.coordinations, dimensions: [("state", state.rawValue)]).record(count) }
         }
         if let consumers = try? coordinations.consumerCounts() {
-            for (status, count) in consumers {
+            for (status, count) in consumers.byStatus {
                 Gauge(label: MetricNames.coordinationConsumers, dimensions: [("status", status.rawValue)]).record(count)
             }
+            Gauge(label: MetricNames.coordinationConsumers, dimensions: [("status", "late")]).record(consumers.late)
         }
-        if let late = try? coordinations.lateAcks() { Gauge(label: MetricNames.coordinationConsumers, dimensions: [("status", "late")]).record(late) }
         for target in (try? coordinations.outboxTargets()) ?? [] {
             Gauge(label: MetricNames.outboxBacklog, dimensions: [("target", target.target)]).record(target.backlog)
             Gauge(label: MetricNames.outboxDelivered, dimensions: [("target", target.target)]).record(target.delivered)
