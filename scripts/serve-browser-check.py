@@ -118,6 +118,7 @@ def run(args, check):
         driver.find_element(By.LINK_TEXT, "Coordinations").click()
         Select(check.wait(expected_conditions.presence_of_element_located((By.NAME, "state")), "the state filter")).select_by_value("waiting")
         driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        check.wait(expected_conditions.url_contains("state=waiting"), "the filtered list")
         awaited = check.wait(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#coordinations-table td.awaited")), "a waiting coordination").text
         assert awaited, "a waiting coordination names no awaited consumer"
         driver.find_element(By.CSS_SELECTOR, "#coordinations-table a").click()
