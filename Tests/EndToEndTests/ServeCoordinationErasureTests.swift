@@ -7,7 +7,7 @@ import TestSupport
 /// HTTP and carried out by the service, its receipt, the page's sections and the metrics.
 @Suite("serve: coordinations and erasures", .serialized)
 struct ServeCoordinationErasureTests {
-    @Test("an ack over HTTP: idempotent, refused for an unknown id (404) or consumer (409, naming the expected ones), a heartbeat extends, the last awaited ack releases the held action and the file goes; a late ack is recorded")
+    @Test("an ack over HTTP: idempotent, refused for an unknown id (404) or consumer (409, naming the expected ones), a heartbeat extends, the last awaited ack releases the held action and the file goes; a late ack is recorded; a person cancels one and releases another")
     func ackOverHTTP() async throws {
         let world = try CoordinatedWorld()
         defer { world.folder.remove() }
@@ -102,6 +102,31 @@ struct ServeCoordinationErasureTests {
         #expect(page.status == 200 && page.text.contains(#"id="coordination-state">completed"#) && page.text.contains("counted"))
         #expect(try await server.request("/coordinations?state=bogus").status == 400)
         #expect(try await server.request("/coordinations/feedfacefeedface").status == 404)
+
+        // A person's decisions: one cancelled over the API (its file stays), one released from the page (its file goes).
+        let cancelID = try #require(views.dropFirst().first?["id"] as? String), releaseID = try #require(views.dropFirst(2).first?["id"] as? String)
+        let cancelled = try await server.request("/api/v1/coordinations/\(cancelID)/cancel", method: "POST").json
+        #expect(cancelled["reason"] as? String == "cancelled by a person", "\(cancelled)")
+        #expect((cancelled["actions"] as? [[String: Any]])?.first?["state"] as? String == "cancelled", "\(cancelled)")
+        let twice = try await server.request("/api/v1/coordinations/\(cancelID)/release", method: "POST")
+        #expect(twice.status == 409 && twice.errorField == "id", "\(twice.text)")
+        #expect(try await server.request("/api/v1/coordinations/\(cancelID)/cancel", method: "POST", token: nil).status == 401)
+        let form = try await server.request("/login", token: nil)
+        let formToken = try #require(ServeHTTPTests.hidden("csrf", form.text))
+        let signedIn = try await server.request("/login", method: "POST", token: nil, headers: ["Cookie": try #require(form.cookie("archiver_signin"))],
+                                                form: [("csrf", formToken), ("token", ServeProcess.token)])
+        let session = try #require(signedIn.cookie("archiver_session"))
+        let shownPage = try await server.request("/coordinations/\(releaseID)", token: nil, headers: ["Cookie": session])
+        let csrf = try #require(ServeHTTPTests.hidden("csrf", shownPage.text), "\(shownPage.text.prefix(2000))")
+        #expect(shownPage.text.contains(#"id="coordination-release""#))
+        let forged = try await server.request("/coordinations/\(releaseID)/release", method: "POST", token: nil, headers: ["Cookie": session], form: [("csrf", "x")])
+        #expect(forged.status == 403)
+        let released = try await server.request("/coordinations/\(releaseID)/release", method: "POST", token: nil, headers: ["Cookie": session], form: [("csrf", csrf)])
+        #expect(released.status == 303, "\(released.text)")
+        #expect(try await server.wait(seconds: 30) {
+            try await server.request("/api/v1/coordinations/\(releaseID)").json["state"] as? String == "completed"
+        })
+        #expect(try world.filesLeft() == world.count - 2)
         #expect(await server.stop().status == 0)
     }
 

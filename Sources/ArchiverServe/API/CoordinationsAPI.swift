@@ -6,7 +6,8 @@ import Logging
 
 /// Coordinated deletions: listed by state, one with who acked when, who is still awaited and the time left, and a
 /// consumer's acknowledgement (or heartbeat) over HTTP, with the same semantics as `archiver ack`: idempotent, an
-/// unknown coordination 404, a consumer it does not wait for 409 with the consumers it waits for, a late ack recorded.
+/// unknown coordination 404, a consumer it does not wait for 409 with the consumers it waits for, a late ack recorded;
+/// and a person's release or cancel of a waiting or parked one, as `archiver coordination release` / `cancel`.
 /// The coordinator itself (timeouts, releases, delivery of events) runs with the queue's workers.
 struct CoordinationsAPI: APIFeature {
     /// The longest `detail` an ack may carry.
@@ -26,6 +27,13 @@ struct CoordinationsAPI: APIFeature {
         routes.add(.get, "/coordinations/{id}") { request, requestContext, context in
             _ = try QueryParameters(request, allowed: [])
             return Response.json(try Self.store(context).show(try requestContext.pathParameter("id")).json(now: Date()))
+        }
+        for decision in Decision.allCases {
+            routes.add(.post, "/coordinations/{id}/\(decision.rawValue)") { request, requestContext, context in
+                _ = try QueryParameters(request, allowed: [])
+                let view = try Self.decide(context, decision, id: try requestContext.pathParameter("id"))
+                return Response.json(view.json(now: Date()))
+            }
         }
         routes.add(.post, "/coordinations/{id}/acks") { request, requestContext, context in
             _ = try QueryParameters(request, allowed: [])
@@ -66,6 +74,22 @@ struct CoordinationsAPI: APIFeature {
     static func list(_ context: ServeContext, state: CoordinationState?, limit: Int) throws -> (views: [CoordinationView], more: Bool) {
         let views = try store(context).list(state: state, limit: limit + 1)
         return (Array(views.prefix(limit)), views.count > limit)
+    }
+
+    /// A person's decision on a waiting or parked coordination, as `archiver coordination release` / `cancel`.
+    enum Decision: String, CaseIterable {
+        case release, cancel
+    }
+
+    /// Releases or cancels the coordination's held actions; the coordination afterwards. 409 naming its state when it
+    /// is neither waiting nor parked.
+    static func decide(_ context: ServeContext, _ decision: Decision, id: String) throws -> CoordinationView {
+        let store = store(context)
+        let view = try store.show(id)
+        _ = try store.resolve(view.id, release: decision == .release, now: Date())
+        context.logger.notice(decision == .release ? "a coordination was released by a person" : "a coordination's actions were cancelled by a person",
+                              metadata: ["coordination.id": "\(view.id)", "coordination.was": "\(view.state.rawValue)"])
+        return try store.show(view.id)
     }
 
     /// Counts per state and per consumer status, late acks, and each delivery target's progress.

@@ -15,6 +15,22 @@ enum CoordinationsOpenAPI {
               "responses": {"200": {"description": "The coordination.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Coordination"}}}},
                 "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                 "404": {"$ref": "#/components/responses/NotFound"}, "503": {"$ref": "#/components/responses/Unavailable"}}}},
+          "/coordinations/{id}/release": {
+            "parameters": [{"$ref": "#/components/parameters/CoordinationID"}],
+            "post": {"operationId": "releaseCoordination",
+              "summary": "Release a parked (or waiting) coordination's held actions anyway, as `archiver coordination release`.",
+              "responses": {"200": {"description": "The coordination now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Coordination"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"},
+                "503": {"$ref": "#/components/responses/Unavailable"}}}},
+          "/coordinations/{id}/cancel": {
+            "parameters": [{"$ref": "#/components/parameters/CoordinationID"}],
+            "post": {"operationId": "cancelCoordination",
+              "summary": "Cancel a parked (or waiting) coordination's held actions (nothing is deleted), as `archiver coordination cancel`.",
+              "responses": {"200": {"description": "The coordination now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Coordination"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"},
+                "503": {"$ref": "#/components/responses/Unavailable"}}}},
           "/coordinations/{id}/acks": {
             "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1},
               "description": "The coordination's id (the coordination_id of its deletion.requested event)."}],

@@ -59,7 +59,19 @@ struct CoordinationsSection: PageSection {
             }
             data["actions"] = view.actions.map { ["id": $0.id, "shortID": String($0.id.prefix(16)), "action": $0.action, "state": $0.state] }
             data["hasActions"] = !view.actions.isEmpty
+            data["decidable"] = view.state == .waiting || view.state == .parked
             return page.page(title: "Coordination \(view.id.prefix(16))", body: page.render("coordination", data))
+        }
+        Self.addDecisions(to: routes)
+    }
+
+    static func addDecisions(to routes: PageRoutes) {
+        for decision in CoordinationsAPI.Decision.allCases {
+            routes.post("/coordinations/:id/\(decision.rawValue)") { _, requestContext, page in
+                let view = try CoordinationsAPI.decide(page.context, decision, id: try requestContext.pathParameter("id"))
+                let done = decision == .release ? "was released: its actions are in the queue" : "was cancelled: its actions will not run"
+                return page.redirect("/coordinations/\(view.id)", notice: "Coordination \(view.id.prefix(16)) \(done).")
+            }
         }
     }
 
@@ -128,6 +140,10 @@ struct CoordinationsSection: PageSection {
                 </table>
                 {{/hasActions}}
                 {{^hasActions}}<p class="muted">No actions.</p>{{/hasActions}}
+                {{#decidable}}<p>
+                <form class="inline" method="post" action="/coordinations/{{id}}/release"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="coordination-release">Release its actions now</button></form>
+                <form class="inline" method="post" action="/coordinations/{{id}}/cancel"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="danger" id="coordination-cancel">Cancel its actions</button></form>
+                </p>{{/decidable}}
                 """,
         ]
     }
