@@ -331,6 +331,9 @@ def main():
     parser.add_argument("--erasure-records", type=int, default=1_000_000, help="records of the folder archive one subject's 100 are erased from")
     parser.add_argument("--erasure-s3-objects", type=int, default=100_000, help="objects of one subject erased on moto (and by the boto3 loop)")
     parser.add_argument("--only-erasure", action="store_true", help="run the erasure cases only")
+    parser.add_argument("--only-coordination", action="store_true",
+                        help="run the coordination cases only: the tail with a rule coordinated vs not (interleaved pairs), then --coordinations")
+    parser.add_argument("--pairs", type=int, default=3, help="with --only-coordination: interleaved pairs of the coordinated and plain tails")
     parser.add_argument("--binary", help="measure this archiver binary instead of building a release one")
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--json", help="also write the figures as JSON to this file")
@@ -358,6 +361,12 @@ def main():
         finally:
             if moto:
                 moto.stop()
+            shutil.rmtree(work, ignore_errors=True)
+        return
+    if args.only_coordination:
+        try:
+            coordination_cases_only(binary, work, args, table, comparisons)
+        finally:
             shutil.rmtree(work, ignore_errors=True)
         return
     try:
@@ -648,6 +657,31 @@ def queue_delete_cases(binary, work, args, table, comparisons, moto):
     s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "content", "loop/", str(n)], env=moto.env)
     table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, n, rss)
     comparisons["queue_vs_boto3_delete_loop"] = round(s_loop / s, 1)
+
+
+def coordination_cases_only(binary, work, args, table, comparisons):
+    """The tail with a rule for every app-main deletion, coordinated and not, in --pairs interleaved pairs (the ratio
+    of the medians, so a loaded machine weighs on both), then the coordinations/s case."""
+    feed = os.path.join(work, "feed.jsonl")
+    with open(feed, "wb") as f:
+        run([binary, "generate", "--records", str(args.records), "--seed", "7"], stdout=f)
+    every = rules_config(work + "/rules-every.yml", "app-main", work + "/owned-files")
+    coordinated = rules_config(work + "/rules-coordinated.yml", "app-main", work + "/owned-files", coordinate=True)
+    plain, held = [], []
+    for pair in range(args.pairs):
+        for config, times in ((every, plain), (coordinated, held)):
+            state = "%s/s-%s-%d" % (work, os.path.basename(config), pair)
+            s, _, _ = run([binary, "tail", "--once", "--source", "jsonl:" + feed, "--archive", "null:", "--state", state,
+                           "--config", config, "--no-queue", "--json"])
+            times.append(s)
+            shutil.rmtree(state, ignore_errors=True)
+    median = lambda xs: sorted(xs)[len(xs) // 2]
+    print("  tail, %d records, rule for every app-main deletion: plain %s s, coordinated %s s" %
+          (args.records, " ".join("%.2f" % t for t in plain), " ".join("%.2f" % t for t in held)), flush=True)
+    comparisons["coordination_on_vs_off_time_ratio"] = round(median(held) / median(plain), 3)
+    coordination_case(binary, work, args, table, comparisons)
+    for key, value in comparisons.items():
+        print("  %-40s %8s" % (key, value), flush=True)
 
 
 def coordination_case(binary, work, args, table, comparisons):

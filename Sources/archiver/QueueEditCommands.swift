@@ -8,7 +8,8 @@ extension Archiver.Queue {
             abstract: "Make entries available again now: by id, --parked, or everything a filter selects.",
             discussion: """
                 Parked, retrying, scheduled and cancelled entries are made available at once; one that used up its \
-                attempts gets one more, and keeps its error history. Completed and executing entries are left alone.
+                attempts gets one more, and keeps its error history. Completed, executing and held entries are left alone \
+                (a held entry has not failed: it waits for its coordination's consumers).
 
                 EXAMPLES:
                   archiver queue retry 3f2a9c0d41b7e655 --config archiver.yml
@@ -32,7 +33,8 @@ extension Archiver.Queue {
         func run() async throws {
             let queue = try folder.queue(config)
             let changed = try queue.retry(try filter.filter(ids: ids, extraStates: parked ? [.parked] : [], queue: queue), now: Date())
-            try QueueText.report(changed, verb: "retried", leftAlone: "completed or executing", json: output.json)
+            try QueueText.report(changed, verb: "retried", leftAlone: "completed, executing or held", json: output.json,
+                                 held: "a held entry has not failed: it waits for its coordination's consumers (`archiver coordination list --state waiting`)")
         }
     }
 
@@ -40,8 +42,9 @@ extension Archiver.Queue {
         static let configuration = CommandConfiguration(
             abstract: "Cancel entries that have not run to completion: they never will.",
             discussion: """
-                Acts on waiting and parked entries; completed and executing ones are left alone. A cancelled entry \
-                stays in the queue (`queue retry` brings it back) until `queue drop` or `queue prune`.
+                Acts on waiting, parked and held entries; completed and executing ones are left alone. A cancelled entry \
+                stays in the queue (`queue retry` brings it back) until `queue drop` or `queue prune`. A held entry's \
+                coordination still waits for its consumers, and its `deletion.completed` lists the action as cancelled.
 
                 EXAMPLES:
                   archiver queue cancel 3f2a9c0d41b7e655 --config archiver.yml
@@ -66,7 +69,7 @@ extension Archiver.Queue {
 
     struct Drop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete entries from the queue for good (not executing ones).",
+            abstract: "Delete entries from the queue for good (not executing or held ones).",
             discussion: """
                 EXAMPLES:
                   archiver queue drop 3f2a9c0d41b7e655 --config archiver.yml
@@ -85,7 +88,8 @@ extension Archiver.Queue {
         func run() async throws {
             let queue = try folder.queue(config)
             let changed = try queue.drop(try filter.filter(ids: ids, queue: queue))
-            try QueueText.report(changed, verb: "dropped", leftAlone: "executing", json: output.json)
+            try QueueText.report(changed, verb: "dropped", leftAlone: "executing or held", json: output.json,
+                                 held: "a held entry belongs to its coordination's record: `queue cancel` it, or `archiver coordination cancel <id>`, then drop it")
         }
     }
 
@@ -121,12 +125,18 @@ extension Archiver.Queue {
 
 extension QueueText {
     /// What a bulk command did.
-    static func report(_ changed: QueueStore.Changed, verb: String, leftAlone: String, json: Bool) throws {
+    /// - Parameter held: why held entries were left alone, and what to do instead (printed when some were).
+    static func report(_ changed: QueueStore.Changed, verb: String, leftAlone: String, json: Bool, held: String? = nil) throws {
         if json {
-            try Terminal.printJSON([verb: changed.changed, "left_alone": changed.leftAlone])
+            var object: [String: Int] = [verb: changed.changed, "left_alone": changed.leftAlone]
+            if held != nil { object["held_left_alone"] = changed.held }
+            try Terminal.printJSON(object)
             return
         }
         Terminal.print("\(verb) \(count(changed.changed)) entr\(changed.changed == 1 ? "y" : "ies")"
             + (changed.leftAlone > 0 ? "; left alone \(count(changed.leftAlone)) (\(leftAlone))" : ""))
+        if let held, changed.held > 0 {
+            Terminal.print("\(count(changed.held)) of them held: \(held)")
+        }
     }
 }

@@ -129,12 +129,20 @@ struct CoordinationTests {
             #expect(cloud.data["item_key"]?["PK"]?["S"]?.stringValue?.hasPrefix("U") == true)
             #expect(cloud.data["actions"].map { if case .array(let a) = $0 { a.count } else { 0 } } == 2)
             #expect(!event.envelope.contains("do-not-publish"), "never the item's attributes")
+            // The actions named are the held entries, by id (the envelope is built from the coordination's row).
+            var actionIDs: [String] = []
+            if case .array(let actions)? = cloud.data["actions"] { actionIDs = actions.compactMap { $0["id"]?.stringValue } }
+            #expect(Set(actionIDs) == Set(entries.filter { $0.hold == cloud.subject }.map(\.id)) && actionIDs.count == 2)
         }
+        // The outbox rows of deletion.requested hold no envelope: it is built when the outbox is read.
+        let stored = try await DatabaseQueue(path: setup.checkpoints.path).read { try Int.fetchAll($0, sql: "SELECT length(envelope) FROM outbox_events") }
+        #expect(stored == [0, 0, 0])
         // A replay after a crash before the checkpoint writes nothing new: same coordinations, same event ids.
         try await DatabaseQueue(path: setup.checkpoints.path).write { try $0.execute(sql: "DELETE FROM checkpoints") }
         setup.advance(60)
         _ = try await setup.tail()
         #expect(try setup.events().map(\.id) == events.map(\.id))
+        #expect(try setup.events().map(\.envelope) == events.map(\.envelope), "the same bytes on every read")
         #expect(try setup.store.list().count == 3)
     }
 

@@ -131,9 +131,7 @@ extension CoordinationStore {
     /// Outbox events after `seq`, in order.
     public func outbox(after seq: Int64 = 0, limit: Int = 10_000) throws -> [OutboxEvent] {
         try reading { db in
-            try Row.fetchAll(
-                db, sql: "SELECT seq, id, type, subject, time, envelope FROM outbox_events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]
-            ).map(OutboxEvent.init(row:))
+            try Outbox.events(db, after: seq, limit: limit)
         }
     }
 

@@ -12,6 +12,14 @@ import GRDB
 enum CoordinationSchema {
     static let migrationName = "coordinations"
 
+    static let detailMigrationName = "coordinations_detail"
+
+    /// `coordinations.detail`: what the `deletion.requested` event says besides the row (``RequestedEvent``), so its
+    /// outbox row need not hold the envelope (rows written before it keep theirs).
+    @Sendable static func addDetail(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE coordinations ADD COLUMN detail TEXT")
+    }
+
     @Sendable static func migrate(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE coordinations (

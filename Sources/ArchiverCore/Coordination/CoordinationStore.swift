@@ -78,15 +78,15 @@ public final class CoordinationStore: Sendable {
     }
 
     func ack(_ db: Database, _ id: String, consumer: String, status: AckStatus, detail: String?, heartbeat: Bool, now: Date) throws -> AckResult {
-        guard let coordination = try Row.fetchOne(db, sql: "SELECT state, cap_at FROM coordinations WHERE id = ?", arguments: [id]) else {
+        guard let coordination = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT state, cap_at FROM coordinations WHERE id = ?"), arguments: [id]) else {
             throw CoordinationError.unknown(id)
         }
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT status, timeout, deadline, detail FROM coordination_consumers WHERE coordination = ? AND consumer = ?",
-            arguments: [id, consumer])
+                db.cachedStatement(sql: "SELECT status, timeout, deadline, detail FROM coordination_consumers WHERE coordination = ? AND consumer = ?"), arguments: [id, consumer])
         else {
             let expected = try String.fetchAll(
-                db, sql: "SELECT consumer FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
+                db.cachedStatement(sql: "SELECT consumer FROM coordination_consumers WHERE coordination = ? ORDER BY position"), arguments: [id])
             throw CoordinationError.unexpectedConsumer(consumer, coordination: id, expected: expected)
         }
         let state: String = coordination["state"]
@@ -97,12 +97,10 @@ public final class CoordinationStore: Sendable {
                 return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
             }
             let deadline = min(coordination["cap_at"] as Double, stamp + (row["timeout"] as Double))
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     UPDATE coordination_consumers SET deadline = ?, heartbeats = heartbeats + 1, last_heartbeat_at = ?
                     WHERE coordination = ? AND consumer = ?
-                    """,
-                arguments: [max(deadline, row["deadline"] as Double), stamp, id, consumer])
+                    """).execute(arguments: [max(deadline, row["deadline"] as Double), stamp, id, consumer])
             try Self.updateNextDeadline(db, id)
             return AckResult(outcome: .heartbeat, state: .waiting, deadline: Date(timeIntervalSince1970: max(deadline, row["deadline"] as Double)))
         }
@@ -110,15 +108,11 @@ public final class CoordinationStore: Sendable {
             return AckResult(outcome: .duplicate, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
         }
         guard state == CoordinationState.waiting.rawValue, current == ConsumerStatus.waiting.rawValue else {
-            try db.execute(
-                sql: "UPDATE coordination_consumers SET late_status = ?, late_at = ?, late_detail = ? WHERE coordination = ? AND consumer = ?",
-                arguments: [status.rawValue, stamp, detail, id, consumer])
+            try db.cachedStatement(sql: "UPDATE coordination_consumers SET late_status = ?, late_at = ?, late_detail = ? WHERE coordination = ? AND consumer = ?").execute(arguments: [status.rawValue, stamp, detail, id, consumer])
             logger.notice("a late ack was recorded", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "ack.status": "\(status.rawValue)"])
             return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
         }
-        try db.execute(
-            sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?",
-            arguments: [status.rawValue, stamp, detail, id, consumer])
+        try db.cachedStatement(sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?").execute(arguments: [status.rawValue, stamp, detail, id, consumer])
         if status == .failed {
             logger.warning("a consumer reported failed", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "detail": "\(detail ?? "")"])
         }
@@ -133,8 +127,7 @@ public final class CoordinationStore: Sendable {
     /// (with its next deadline updated). Returns its state.
     func decide(_ db: Database, _ id: String, now: Date) throws -> CoordinationState {
         let consumers = try Row.fetchAll(
-            db, sql: "SELECT consumer, critical, on_timeout, status, detail FROM coordination_consumers WHERE coordination = ? ORDER BY position",
-            arguments: [id])
+                db.cachedStatement(sql: "SELECT consumer, critical, on_timeout, status, detail FROM coordination_consumers WHERE coordination = ? ORDER BY position"), arguments: [id])
         for row in consumers {
             let status: String = row["status"]
             let name: String = row["consumer"]
@@ -158,33 +151,25 @@ public final class CoordinationStore: Sendable {
     }
 
     private static func updateNextDeadline(_ db: Database, _ id: String) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE coordinations SET next_deadline =
                     (SELECT MIN(deadline) FROM coordination_consumers WHERE coordination = ? AND status = 'waiting')
                 WHERE id = ?
-                """,
-            arguments: [id, id])
+                """).execute(arguments: [id, id])
     }
 
     /// Hands the coordination's held actions to the queue.
     func release(_ db: Database, _ id: String, state: CoordinationState, reason: String?, now: Date) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE coordinations SET state = ?, reason = COALESCE(?, reason), released_at = ?, next_deadline = NULL
                 WHERE id = ? AND state IN ('waiting', 'parked')
-                """,
-            arguments: [state.rawValue, reason, now.timeIntervalSince1970, id])
+                """).execute(arguments: [state.rawValue, reason, now.timeIntervalSince1970, id])
         guard db.changesCount > 0 else { return }
-        try db.execute(
-            sql: "UPDATE queue_entries SET state = 'available', next_attempt_at = ? WHERE hold = ? AND state = 'held'",
-            arguments: [now.timeIntervalSince1970, id])
+        try db.cachedStatement(sql: "UPDATE queue_entries SET state = 'available', next_attempt_at = ? WHERE hold = ? AND state = 'held'").execute(arguments: [now.timeIntervalSince1970, id])
     }
 
     private func park(_ db: Database, _ id: String, reason: String, now: Date) throws {
-        try db.execute(
-            sql: "UPDATE coordinations SET state = 'parked', reason = ?, next_deadline = NULL WHERE id = ? AND state = 'waiting'",
-            arguments: [reason, id])
+        try db.cachedStatement(sql: "UPDATE coordinations SET state = 'parked', reason = ?, next_deadline = NULL WHERE id = ? AND state = 'waiting'").execute(arguments: [reason, id])
         guard db.changesCount > 0 else { return }
         logger.error("a coordination was parked; its actions wait for `archiver coordination release` or `coordination cancel`",
                      metadata: ["coordination.id": "\(id)", "reason": "\(reason)"])
@@ -201,19 +186,16 @@ public final class CoordinationStore: Sendable {
         var summary = TickSummary()
         try writing { db in
             let due = try String.fetchAll(
-                db, sql: "SELECT id FROM coordinations WHERE state = 'waiting' AND next_deadline <= ? ORDER BY next_deadline LIMIT ?",
-                arguments: [now.timeIntervalSince1970, limit])
+                db.cachedStatement(sql: "SELECT id FROM coordinations WHERE state = 'waiting' AND next_deadline <= ? ORDER BY next_deadline LIMIT ?"), arguments: [now.timeIntervalSince1970, limit])
             for id in due {
                 let late = try Row.fetchAll(
-                    db, sql: "SELECT consumer, critical FROM coordination_consumers WHERE coordination = ? AND status = 'waiting' AND deadline <= ?",
-                    arguments: [id, now.timeIntervalSince1970])
+                db.cachedStatement(sql: "SELECT consumer, critical FROM coordination_consumers WHERE coordination = ? AND status = 'waiting' AND deadline <= ?"), arguments: [id, now.timeIntervalSince1970])
                 for row in late {
                     let name: String = row["consumer"]
-                    try db.execute(
-                        sql: "UPDATE coordination_consumers SET status = 'timed-out' WHERE coordination = ? AND consumer = ?", arguments: [id, name])
+                    try db.cachedStatement(sql: "UPDATE coordination_consumers SET status = 'timed-out' WHERE coordination = ? AND consumer = ?").execute(arguments: [id, name])
                     summary.timedOutConsumers += 1
                     if !(row["critical"] as Bool) {
-                        try db.execute(sql: "UPDATE coordinations SET warnings = warnings + 1 WHERE id = ?", arguments: [id])
+                        try db.cachedStatement(sql: "UPDATE coordinations SET warnings = warnings + 1 WHERE id = ?").execute(arguments: [id])
                         logger.warning("a consumer did not answer in time; the deletion proceeds without it",
                                        metadata: ["coordination.id": "\(id)", "consumer": "\(name)"])
                     }
@@ -241,9 +223,7 @@ public final class CoordinationStore: Sendable {
                     """,
                 arguments: [limit])
             for id in done {
-                try db.execute(
-                    sql: "UPDATE coordinations SET state = 'completed', completed_at = ? WHERE id = ? AND state IN ('released', 'timed-out')",
-                    arguments: [now.timeIntervalSince1970, id])
+                try db.cachedStatement(sql: "UPDATE coordinations SET state = 'completed', completed_at = ? WHERE id = ? AND state IN ('released', 'timed-out')").execute(arguments: [now.timeIntervalSince1970, id])
                 guard db.changesCount > 0 else { continue }
                 try Outbox.append(db, CloudEvent(
                     id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
@@ -256,7 +236,8 @@ public final class CoordinationStore: Sendable {
     /// A person's decision on a parked (or waiting) coordination: release its actions anyway, or cancel them.
     public func resolve(_ id: String, release: Bool, now: Date) throws -> CoordinationState {
         try writing { db in
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM coordinations WHERE id = ?", arguments: [id]) else {
+            guard let state = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT state FROM coordinations WHERE id = ?"), arguments: [id]) else {
                 throw CoordinationError.unknown(id)
             }
             guard state == CoordinationState.parked.rawValue || state == CoordinationState.waiting.rawValue else {
@@ -266,20 +247,20 @@ public final class CoordinationStore: Sendable {
                 try self.release(db, id, state: .released, reason: "released by a person", now: now)
                 return .released
             }
-            try db.execute(sql: "UPDATE queue_entries SET state = 'cancelled' WHERE hold = ? AND state = 'held'", arguments: [id])
-            try db.execute(
-                sql: "UPDATE coordinations SET state = 'released', reason = 'cancelled by a person', released_at = ?, next_deadline = NULL WHERE id = ?",
-                arguments: [now.timeIntervalSince1970, id])
+            try db.cachedStatement(sql: "UPDATE queue_entries SET state = 'cancelled' WHERE hold = ? AND state = 'held'").execute(arguments: [id])
+            try db.cachedStatement(sql: "UPDATE coordinations SET state = 'released', reason = 'cancelled by a person', released_at = ?, next_deadline = NULL WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, id])
             return .released
         }
     }
 
     /// The data of `deletion.completed` and `deletion.parked`: the deletion, each consumer's answer, each action's outcome.
     static func summary(_ db: Database, _ id: String) throws -> JSONValue {
-        guard let coordination = try Row.fetchOne(db, sql: "SELECT * FROM coordinations WHERE id = ?", arguments: [id]) else { return .null }
-        let consumers = try Row.fetchAll(db, sql: "SELECT * FROM coordination_consumers WHERE coordination = ? ORDER BY position", arguments: [id])
+        guard let coordination = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM coordinations WHERE id = ?"), arguments: [id]) else { return .null }
+        let consumers = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM coordination_consumers WHERE coordination = ? ORDER BY position"), arguments: [id])
         let actions = try Row.fetchAll(
-            db, sql: "SELECT id, action, state, outcome, last_error, last_error_code FROM queue_entries WHERE hold = ? ORDER BY action_index", arguments: [id])
+                db.cachedStatement(sql: "SELECT id, action, state, outcome, last_error, last_error_code FROM queue_entries WHERE hold = ? ORDER BY action_index"), arguments: [id])
         func time(_ value: Double?) -> JSONValue { value.map { .string(QueueTime.text(Date(timeIntervalSince1970: $0))) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         let consumerList: [JSONValue] = consumers.map { row in

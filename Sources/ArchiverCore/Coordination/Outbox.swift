@@ -43,6 +43,28 @@ public enum Outbox {
     }
 }
 
+extension Outbox {
+    /// Events after `seq`, in order, each with its envelope (a `deletion.requested` row holds none: it is built from
+    /// its coordination's row, ``RequestedEvent``).
+    static func events(_ db: Database, after seq: Int64, limit: Int) throws -> [OutboxEvent] {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: """
+                SELECT e.seq, e.id, e.type, e.subject, e.time, e.envelope, c.id AS c_id, c.rule, c.source, c.table_name, c.item_key,
+                    c.deleted_at, c.deletion_kind, c.archive_key, c.detail
+                FROM outbox_events e LEFT JOIN coordinations c ON e.envelope = '' AND c.id = e.subject
+                WHERE e.seq > ? ORDER BY e.seq LIMIT ?
+                """),
+            arguments: [seq, limit])
+        return rows.map { row in
+            var event = OutboxEvent(row: row)
+            if event.envelope.isEmpty, (row["c_id"] as String?) != nil {
+                event.envelope = RequestedEvent.envelope(eventID: event.id, time: event.time, coordination: row, id: row["c_id"])
+            }
+            return event
+        }
+    }
+}
+
 /// An event as the outbox holds it.
 public struct OutboxEvent: Sendable, Equatable {
     /// Its place in the outbox (delivery order).

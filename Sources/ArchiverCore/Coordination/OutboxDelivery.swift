@@ -106,9 +106,7 @@ public final class OutboxDelivery: Sendable {
             let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox_targets WHERE target = ?", arguments: [target])!
             if (row["disabled"] as String?) != nil || (row["next_attempt_at"] as Double) > now.timeIntervalSince1970 { return ([], 0) }
             let cursor: Int64 = row["delivered_seq"]
-            let events = try Row.fetchAll(
-                db, sql: "SELECT seq, id, type, subject, time, envelope FROM outbox_events WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [cursor, batchSize]).map(OutboxEvent.init(row:))
+            let events = try Outbox.events(db, after: cursor, limit: batchSize)
             return (events, row["attempts"])
         }
     }

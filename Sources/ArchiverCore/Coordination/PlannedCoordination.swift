@@ -18,8 +18,9 @@ public struct PlannedCoordination: Sendable, Equatable {
     /// When the item was deleted (the record's event time), RFC 3339.
     public var deletedAt: String
     public var policy: CoordinationPolicy
-    /// The `deletion.requested` envelope, serialized.
-    public var requested: String
+    /// What the `deletion.requested` event says besides the coordination's row, serialized: the events' source, the
+    /// consumers awaited and the actions held (``RequestedEvent``). The envelope is built from it at delivery.
+    public var detail: String
 
     public static func id(source: String, archiveKey: String, rule: String) -> String {
         hex(SHA256Hex.digest("coordination\n\(source)\n\(archiveKey)\n\(rule)"))
@@ -30,25 +31,53 @@ public struct PlannedCoordination: Sendable, Equatable {
                      archiveKey: String, itemKey: JSONValue, kind: DeletionKind, deletedAt: String, eventSource: String) {
         let id = Self.id(source: source, archiveKey: archiveKey, rule: rule.name)
         for index in entries.indices { entries[index].hold = id }
-        let data: JSONValue = .object([
-            ("coordination_id", .string(id)), ("rule", .string(rule.name)), ("source", .string(source)),
-            ("table", table.map(JSONValue.string) ?? .null), ("item_key", itemKey), ("deleted_at", .string(deletedAt)),
-            ("deletion_kind", .string(kind.rawValue)), ("archive_key", .string(archiveKey)),
+        let detail: JSONValue = .object([
+            ("source", .string(eventSource)),
             ("consumers", .array(policy.consumers.map { .object([("name", .string($0.name)), ("critical", .bool($0.critical)), ("timeout", .string($0.timeout.text))]) })),
             ("actions", .array(entries.map { entry in
                 .object([
-                    ("id", .string(entry.id)), ("action", .string(entry.kind.rawValue)), ("root", .string(entry.root)),
+                    ("action", .string(entry.kind.rawValue)), ("root", .string(entry.root)),
                     ("target", entry.target["key"] ?? entry.target["prefix"] ?? .null), ("will_run", .bool(entry.unsafe == nil)),
                 ])
             })),
         ])
-        let event = CloudEvent(
-            id: CloudEvent.id(subject: id, type: CoordinationEvents.requested), source: eventSource, type: CoordinationEvents.requested,
-            subject: id, time: deletedAt, data: data)
         let planned = PlannedCoordination(
             id: id, rule: rule.name, source: source, table: table, archiveKey: archiveKey, itemKey: itemKey.serialized, deletionKind: kind,
-            deletedAt: deletedAt, policy: policy, requested: event.envelope.serialized)
+            deletedAt: deletedAt, policy: policy, detail: detail.serialized)
         if !entries.isEmpty { entries[0].coordination = planned }
+    }
+}
+
+/// The `deletion.requested` event, built from its coordination's row when it is read from the outbox (its outbox row
+/// holds no envelope): the same row gives the same bytes, so a delivery again, or a replayed batch, sends what was
+/// sent the first time.
+enum RequestedEvent {
+    /// The envelope of coordination `id` from its `row` (`rule`, `source`, `table_name`, `item_key`, `deleted_at`,
+    /// `deletion_kind`, `archive_key`, `detail`), with the event's `id`, `time` and `subject` from the outbox.
+    static func envelope(eventID: String, time: String, coordination row: Row, id: String) -> String {
+        let rule: String = row["rule"]
+        let source: String = row["source"]
+        let archiveKey: String = row["archive_key"]
+        let detail = (row["detail"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
+        let itemKey = (row["item_key"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
+        var actions: [JSONValue] = []
+        if case .array(let planned)? = detail["actions"] {
+            for (index, action) in planned.enumerated() {
+                guard case .object(let members) = action else { continue }
+                let entryID = PlannedEntry.id(source: source, archiveKey: archiveKey, rule: rule, actionIndex: index)
+                actions.append(.object([("id", .string(entryID))] + members))
+            }
+        }
+        let data: JSONValue = .object([
+            ("coordination_id", .string(id)), ("rule", .string(rule)), ("source", .string(source)),
+            ("table", (row["table_name"] as String?).map(JSONValue.string) ?? .null), ("item_key", itemKey),
+            ("deleted_at", .string(row["deleted_at"])), ("deletion_kind", .string(row["deletion_kind"])), ("archive_key", .string(archiveKey)),
+            ("consumers", detail["consumers"] ?? .array([])), ("actions", .array(actions)),
+        ])
+        return CloudEvent(
+            id: eventID, source: detail["source"]?.stringValue ?? EventsConfiguration().source, type: CoordinationEvents.requested,
+            subject: id, time: time, data: data
+        ).envelope.serialized
     }
 }
 
@@ -65,7 +94,8 @@ public enum CoordinationEvents {
 }
 
 /// A batch's coordinations, written in its commit transaction (``CommitWrite``): each with its consumers (waiting,
-/// with their first deadline) and its `deletion.requested` event in the outbox. A coordination whose id is there
+/// with their first deadline) and its `deletion.requested` event in the outbox (a row without an envelope: the
+/// envelope is built from the coordination's row when the event is read, ``RequestedEvent``). A coordination whose id is there
 /// already (a replayed batch) is left as it is.
 public struct CoordinationWrite: CommitWrite {
     public var coordinations: [PlannedCoordination]
@@ -75,8 +105,8 @@ public struct CoordinationWrite: CommitWrite {
     public func write(_ db: Database, at date: Date) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO coordinations (id, rule, source, table_name, archive_key, item_key, deletion_kind, deleted_at, state,
-                created_at, cap_at, next_deadline)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+                created_at, cap_at, next_deadline, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """)
         let consumer = try db.cachedStatement(sql: """
@@ -89,7 +119,7 @@ public struct CoordinationWrite: CommitWrite {
             let deadlines = planned.policy.consumers.map { min(cap, now + $0.timeout.seconds) }
             try insert.execute(arguments: [
                 planned.id, planned.rule, planned.source, planned.table, planned.archiveKey, planned.itemKey, planned.deletionKind.rawValue,
-                planned.deletedAt, now, cap, deadlines.min(),
+                planned.deletedAt, now, cap, deadlines.min(), planned.detail,
             ])
             guard db.changesCount > 0 else { continue }
             for (position, expected) in planned.policy.consumers.enumerated() {
@@ -99,7 +129,7 @@ public struct CoordinationWrite: CommitWrite {
             }
             try Outbox.append(
                 db, id: CloudEvent.id(subject: planned.id, type: CoordinationEvents.requested), type: CoordinationEvents.requested,
-                subject: planned.id, time: planned.deletedAt, envelope: planned.requested, at: date)
+                subject: planned.id, time: planned.deletedAt, envelope: "", at: date)
         }
     }
 }

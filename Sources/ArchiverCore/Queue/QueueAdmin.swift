@@ -176,10 +176,14 @@ extension QueueStore {
     public struct Changed: Sendable, Equatable {
         public var changed: Int
         public var leftAlone: Int
+        /// Of those left alone, the entries `held` by a coordination (they wait for its consumers; the coordination's
+        /// commands decide them).
+        public var held: Int
 
-        public init(changed: Int, leftAlone: Int) {
+        public init(changed: Int, leftAlone: Int, held: Int = 0) {
             self.changed = changed
             self.leftAlone = leftAlone
+            self.held = held
         }
     }
 
@@ -187,14 +191,17 @@ extension QueueStore {
         let (condition, arguments) = filter.condition
         return try writing { db in
             let selected = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue_entries WHERE \(condition)", arguments: arguments) ?? 0
+            let held = allowed.contains(.held) ? 0
+                : try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM queue_entries WHERE (\(condition)) AND state = 'held'", arguments: arguments) ?? 0
             let states = allowed.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             try body(db, "(\(condition)) AND state IN (\(states))", arguments)
-            return Changed(changed: db.changesCount, leftAlone: selected - db.changesCount)
+            return Changed(changed: db.changesCount, leftAlone: selected - db.changesCount, held: held)
         }
     }
 
     /// Makes entries available now (parked, retrying, scheduled or cancelled ones; not completed, executing or
-    /// held). An entry that used up its attempts gets one more, as Oban's retry does; its error history stays.
+    /// held: a held entry has not failed, it waits for its coordination's consumers). An entry that used up its
+    /// attempts gets one more, as Oban's retry does; its error history stays.
     public func retry(_ filter: QueueFilter, now: Date) throws -> Changed {
         try change(filter, allowed: [.parked, .retryable, .scheduled, .cancelled]) { db, condition, arguments in
             try db.execute(
@@ -207,7 +214,9 @@ extension QueueStore {
         }
     }
 
-    /// Cancels entries that have not run to completion and are not running (they never will).
+    /// Cancels entries that have not run to completion and are not running (they never will). A held entry is
+    /// cancelled too: its coordination still waits for its consumers and completes as before, and its
+    /// `deletion.completed` lists the action as `cancelled`.
     public func cancel(_ filter: QueueFilter, now: Date) throws -> Changed {
         try change(filter, allowed: [.scheduled, .available, .retryable, .parked, .held]) { db, condition, arguments in
             try db.execute(
@@ -216,9 +225,10 @@ extension QueueStore {
         }
     }
 
-    /// Deletes entries for good (not executing ones).
+    /// Deletes entries for good (not executing ones, nor held ones: their coordination reports every action it held,
+    /// so a held entry is cancelled first, or its coordination cancelled).
     public func drop(_ filter: QueueFilter) throws -> Changed {
-        try change(filter, allowed: QueueState.settled) { db, condition, arguments in
+        try change(filter, allowed: QueueState.settled.filter { $0 != .held }) { db, condition, arguments in
             try db.execute(sql: "DELETE FROM queue_entries WHERE \(condition)", arguments: arguments)
         }
     }

@@ -148,9 +148,42 @@ public struct QueueEntry: Sendable, Equatable {
 
 /// Times of the queue as people and JSON read them: ISO 8601 in UTC, to the millisecond.
 public enum QueueTime {
+    /// `2024-01-31T09:05:07.250Z`: the date in UTC, to the nearest millisecond (as `ISO8601DateFormatter` with
+    /// `.withInternetDateTime` and `.withFractionalSeconds` writes it), without making a formatter each time.
     public static func text(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (days, dayMillis) = floorDivision(millis, 86_400_000)
+        // Civil date from days since 1970-01-01 (proleptic Gregorian; Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int64, _ count: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(year, 4); bytes.append(45); digits(month, 2); bytes.append(45); digits(day, 2); bytes.append(84)
+        digits(dayMillis / 3_600_000, 2); bytes.append(58); digits(dayMillis / 60_000 % 60, 2); bytes.append(58)
+        digits(dayMillis / 1000 % 60, 2); bytes.append(46); digits(dayMillis % 1000, 3); bytes.append(90)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
+        let quotient = value / divisor
+        let remainder = value % divisor
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 }
