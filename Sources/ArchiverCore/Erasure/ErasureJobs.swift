@@ -370,6 +370,11 @@ enum ErasureJobs {
 }
 
 extension CheckpointStore {
+    /// Whether any subject is erased and not lifted (most state databases: none, and a batch's check stops here).
+    public func anySuppressed() throws -> Bool {
+        try reading { db in try ErasureJobs.anySuppressed(db) }
+    }
+
     /// The subjects among `subjects` (HMACs) that are erased and not lifted: their records are not archived.
     public func suppressed(among subjects: Set<String>) throws -> Set<String> {
         guard !subjects.isEmpty else { return [] }

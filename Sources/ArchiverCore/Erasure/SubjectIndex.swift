@@ -176,26 +176,27 @@ struct SubjectID: Hashable, Comparable, Sendable {
     var words: (UInt64, UInt64, UInt64, UInt64)
 
     init?(hex text: String) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var high: UInt8?
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
         for character in text.utf8 {
-            let value: UInt8
+            let value: UInt64
             switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = character - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = character - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = character - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(character - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(character - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = UInt64(character - UInt8(ascii: "A") + 10)
             default: return nil
             }
-            if let first = high {
-                bytes.append(first << 4 | value)
-                high = nil
-            } else {
-                high = value
+            switch count >> 4 {
+            case 0: words.0 = words.0 << 4 | value
+            case 1: words.1 = words.1 << 4 | value
+            case 2: words.2 = words.2 << 4 | value
+            case 3: words.3 = words.3 << 4 | value
+            default: return nil
             }
+            count += 1
         }
-        guard bytes.count == 32, high == nil else { return nil }
-        self.init(bytes: bytes[...])
+        guard count == 64 else { return nil }
+        self.words = words
     }
 
     init?(data: Data) {
@@ -241,7 +242,9 @@ struct Packed {
     var bytes: [UInt8] = []
 
     mutating func append(subject: SubjectID, archivedAt: Double, archiveKey: String, objectKey: String?) {
-        bytes += subject.bytes
+        for word in [subject.words.0, subject.words.1, subject.words.2, subject.words.3] {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
+        }
         appendEntry(archivedAt: archivedAt, archiveKey: archiveKey, objectKey: objectKey)
     }
 
@@ -253,10 +256,10 @@ struct Packed {
     }
 
     private mutating func appendText(_ text: String) {
-        let utf8 = Array(text.utf8.prefix(0xFFFE))
-        bytes.append(UInt8(truncatingIfNeeded: utf8.count))
-        bytes.append(UInt8(truncatingIfNeeded: utf8.count >> 8))
-        bytes += utf8
+        let count = min(text.utf8.count, 0xFFFE)
+        bytes.append(UInt8(truncatingIfNeeded: count))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 8))
+        if count == text.utf8.count { bytes.append(contentsOf: text.utf8) } else { bytes.append(contentsOf: text.utf8.prefix(count)) }
     }
 
     /// Calls `body` with each entry's subject (log bodies only) and its bytes without the subject. A body cut short

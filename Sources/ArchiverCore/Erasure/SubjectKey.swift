@@ -74,7 +74,17 @@ public struct SubjectKey: Sendable {
         var code = keyed.state
         var subject = subject
         subject.withUTF8 { code.update(data: UnsafeRawBufferPointer($0)) }
-        return hex(code.finalize())
+        return code.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: digest.count * 2) { out in
+                let digits: StaticString = "0123456789abcdef"
+                let table = digits.utf8Start
+                for (index, byte) in digest.enumerated() {
+                    out[2 * index] = table[Int(byte >> 4)]
+                    out[2 * index + 1] = table[Int(byte & 0xF)]
+                }
+                return digest.count * 2
+            }
+        }
     }
 }
 
