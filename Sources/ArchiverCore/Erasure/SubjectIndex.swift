@@ -176,27 +176,29 @@ struct SubjectID: Hashable, Comparable, Sendable {
     var words: (UInt64, UInt64, UInt64, UInt64)
 
     init?(hex text: String) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var count = 0
-        for character in text.utf8 {
-            let value: UInt64
-            switch character {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = UInt64(character - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = UInt64(character - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = UInt64(character - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-            switch count >> 4 {
-            case 0: words.0 = words.0 << 4 | value
-            case 1: words.1 = words.1 << 4 | value
-            case 2: words.2 = words.2 << 4 | value
-            case 3: words.3 = words.3 << 4 | value
-            default: return nil
-            }
-            count += 1
-        }
-        guard count == 64 else { return nil }
+        var text = text
+        guard let words = text.withUTF8({ Self.words(hex: $0) }) else { return nil }
         self.words = words
+    }
+
+    private static func words(hex utf8: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64, UInt64, UInt64)? {
+        guard utf8.count == 64 else { return nil }
+        var words: [UInt64] = [0, 0, 0, 0]
+        var valid = true
+        for index in 0..<64 {
+            let character = utf8[index]
+            let value: UInt8
+            if character &- UInt8(ascii: "0") < 10 {
+                value = character &- UInt8(ascii: "0")
+            } else if character | 0x20 &- UInt8(ascii: "a") < 6 {
+                value = (character | 0x20) &- UInt8(ascii: "a") &+ 10
+            } else {
+                valid = false
+                value = 0
+            }
+            words[index >> 4] = words[index >> 4] << 4 | UInt64(value)
+        }
+        return valid ? (words[0], words[1], words[2], words[3]) : nil
     }
 
     init?(data: Data) {
