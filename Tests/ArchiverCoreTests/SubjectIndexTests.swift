@@ -48,4 +48,29 @@ struct SubjectIndexTests {
         #expect(try erasures.indexed(subjectHMAC: Self.hmac(1)).map(\.archiveKey) == ["2024/01/k50.json.gz"])
         #expect(try erasures.indexCounts() == (records: 5, subjects: 2))
     }
+
+    @Test func aStateDatabaseOfTheFirstLayoutIsCarriedOverWhenOpened() throws {
+        let folder = TemporaryFolder("subject-index-migration")
+        defer { folder.remove() }
+        let path = try CheckpointStore(stateFolder: folder("state")).path
+        // The state database as the first layout left it: one row per record in subject_index.
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                DROP TABLE subject_log; DROP TABLE subject_groups;
+                DELETE FROM grdb_migrations WHERE identifier = 'subject-index-packed';
+                CREATE TABLE subject_index (subject_hmac TEXT NOT NULL, archive_key TEXT NOT NULL, object_key TEXT,
+                    archived_at REAL NOT NULL, PRIMARY KEY (subject_hmac, archive_key)) WITHOUT ROWID;
+                """)
+            for (subject, key, object) in [(1, "a", nil), (1, "b", "idx/1"), (2, "c", nil)] as [(Int, String, String?)] {
+                try db.execute(sql: "INSERT INTO subject_index VALUES (?, ?, ?, ?)", arguments: [Self.hmac(subject), key, object, 1_706_000_000.5])
+            }
+        }
+        let erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: folder("state")))
+        let found = try erasures.indexed(subjectHMAC: Self.hmac(1))
+        #expect(found.map(\.archiveKey) == ["a", "b"] && found.map(\.objectKey) == [nil, "idx/1"])
+        #expect(found.allSatisfy { $0.archivedAt == Date(timeIntervalSince1970: 1_706_000_000.5) })
+        #expect(try erasures.indexCounts() == (records: 3, subjects: 2))
+        let old = try DatabaseQueue(path: path).read { db in try db.tableExists("subject_index") }
+        #expect(!old)
+    }
 }
