@@ -1,3 +1,4 @@
+import ArchiverCore
 import Foundation
 import Testing
 import TestSupport
@@ -60,5 +61,28 @@ import TestSupport
         #expect(carried.status == 0, "\(carried.stderr)")
         #expect(EraseEndToEndTests.archived(folder) == before.filter { EraseEndToEndTests.user($0) != "u1" })
         #expect(!before.filter { EraseEndToEndTests.user($0) == "u1" }.isEmpty)
+    }
+
+    @Test func aRecordArchivedByDLQRetryIsIndexedUnderItsSubject() async throws {
+        let folder = TemporaryFolder("erase-dlq-e2e")
+        defer { folder.remove() }
+        try EraseEndToEndTests.setUp(folder)
+        try EraseEndToEndTests.append(0..<40, to: folder("feed.jsonl"))
+        let tail = try await BuiltBinary.run(["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--once"], in: folder.path)
+        #expect(tail.status == 0, "\(tail.stderr)")
+        // A record of the subject that had been dead-lettered (the store refused it, say), retried now.
+        let letter = DeadLetter(
+            source: "jsonl:feed.jsonl", partition: "", position: "line 43", reason: "the archive store refused the object", code: "write-failed",
+            raw: Array(EraseEndToEndTests.line(42).utf8), at: Date())
+        try await DeadLetterFolder(stateFolder: folder("state")).write([letter])
+        let retry = try await BuiltBinary.run(["dlq", "retry", "--config", "archiver.yml", "--json"], in: folder.path)
+        #expect(retry.status == 0 && retry.stdout.contains("\"archived\" : 1"), "\(retry.stdout)\(retry.stderr)")
+
+        let dry = try await BuiltBinary.run(["erase", "--subject", "victim", "--dry-run", "--json", "--config", "archiver.yml"], in: folder.path)
+        let manifest = try #require(try Self.json(dry.stdout) as? [String: Any], "\(dry.stdout)\(dry.stderr)")
+        #expect(manifest["records"] as? Int == 21, "the 20 tailed records and the retried one")
+        let real = try await BuiltBinary.run(["erase", "--subject", "victim", "--config", "archiver.yml"], in: folder.path)
+        #expect(real.status == 0, "\(real.stderr)")
+        #expect(!EraseEndToEndTests.archived(folder).contains { EraseEndToEndTests.user($0) == "victim" }, "the retried record is erased too")
     }
 }
