@@ -134,6 +134,9 @@ extension Archiver {
                     retry.actions = (
                         DeletionActions(rules: try configuration.ruleSet(stateFolder: stateFolder), queue: configuration.queue),
                         QueueStore(checkpoints: try CheckpointStore(stateFolder: stateFolder)))
+                    if configuration.indexesSubjects {
+                        retry.subjectIndex = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
+                    }
                 }
                 let summary = try await retry.run(ids: ids)
                 if output.json { try Terminal.printJSON(summary) } else { Terminal.print(summary.text) }

@@ -145,6 +145,11 @@ struct QueueFolderOption: ParsableArguments {
     func queue(_ config: ConfigOption) throws -> QueueStore {
         try QueueStore.open(stateFolder: folder(try config.load()))
     }
+
+    /// The erasure jobs of the folder (queued with the queue's entries: `queue run` carries them out).
+    func erasures(_ config: ConfigOption) throws -> ErasureStore {
+        ErasureStore(checkpoints: try CheckpointStore(stateFolder: folder(try config.load()), verify: false))
+    }
 }
 
 /// `--state S…`, `--rule R`, `--parked` and ids: which entries a queue command acts on.

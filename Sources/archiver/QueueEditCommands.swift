@@ -1,6 +1,7 @@
 import ArchiverCore
 import ArgumentParser
 import Foundation
+import JSONToolkit
 
 extension Archiver.Queue {
     struct Retry: AsyncParsableCommand {
@@ -45,9 +46,12 @@ extension Archiver.Queue {
                 Acts on waiting, parked and held entries; completed and executing ones are left alone. A cancelled entry \
                 stays in the queue (`queue retry` brings it back) until `queue drop` or `queue prune`. A held entry's \
                 coordination still waits for its consumers, and its `deletion.completed` lists the action as cancelled.
+                An erasure job's id (er-…, as `queue list` shows it) cancels the job as `erase cancel` does: a \
+                scheduled or due job at once, a running one at its next clean point (`erase resume` continues it).
 
                 EXAMPLES:
                   archiver queue cancel 3f2a9c0d41b7e655 --config archiver.yml
+                  archiver queue cancel er-5d0c2e9a17b34f61 --config archiver.yml
                   archiver queue cancel --state parked --rule avatars --config archiver.yml
                 """)
         @Argument(help: "Entry ids (or their first characters).") var ids: [String] = []
@@ -62,8 +66,41 @@ extension Archiver.Queue {
 
         func run() async throws {
             let queue = try folder.queue(config)
-            let changed = try queue.cancel(try filter.filter(ids: ids, queue: queue), now: Date())
-            try QueueText.report(changed, verb: "cancelled", leftAlone: "completed, cancelled or executing", json: output.json)
+            let jobPrefixes = ids.filter { $0.hasPrefix("er-") }
+            let entryIDs = ids.filter { !$0.hasPrefix("er-") }
+            var jobs: [ErasureJob] = []
+            if !jobPrefixes.isEmpty {
+                let erasures = try folder.erasures(config)
+                for prefix in jobPrefixes {
+                    let matches = try erasures.jobIDs(startingWith: prefix)
+                    guard matches.count == 1 else {
+                        throw ValidationError(matches.isEmpty
+                            ? "no erasure job '\(prefix)' in the state folder; `archiver erase list` shows them"
+                            : "'\(prefix)' names \(matches.count) erasure jobs; give more of the id")
+                    }
+                    jobs.append(try erasures.cancel(matches[0], at: Date()))
+                }
+            }
+            var changed = QueueStore.Changed(changed: 0, leftAlone: 0)
+            if !entryIDs.isEmpty || jobPrefixes.isEmpty {
+                changed = try queue.cancel(try filter.filter(ids: entryIDs, queue: queue), now: Date())
+            }
+            if output.json && !jobs.isEmpty {
+                let members: [(String, JSONValue)] = [
+                    ("cancelled", .integer(changed.changed)), ("left_alone", .integer(changed.leftAlone)),
+                    ("erasure_jobs", .array(jobs.map { .object([("job", .string($0.id)), ("state", .string($0.state.rawValue)), ("cancel_requested", .bool($0.cancelRequested))]) })),
+                ]
+                Terminal.print(JSONValue.object(members).formatted(indent: 2))
+                return
+            }
+            if !entryIDs.isEmpty || jobs.isEmpty {
+                try QueueText.report(changed, verb: "cancelled", leftAlone: "completed, cancelled or executing", json: output.json)
+            }
+            for job in jobs {
+                Terminal.print(job.state == .cancelled
+                    ? "cancelled erasure job \(job.id)"
+                    : "erasure job \(job.id) is \(job.state.rawValue): it stops at its next clean point (archiver erase status \(job.id))")
+            }
         }
     }
 

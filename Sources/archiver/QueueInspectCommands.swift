@@ -23,9 +23,15 @@ extension Archiver.Queue {
             let stats = try queue.stats()
             let coordinations = try CoordinationStore(queue: queue).counts()
             let now = Date()
+            var erasures: [QueueState: Int] = [:]
+            for job in try folder.erasures(config).waitingJobs() {
+                if let state = ErasureQueueView.queueState(job, now: now) { erasures[state, default: 0] += 1 }
+            }
+            let erasureStates: [QueueState] = [.scheduled, .available, .executing]
             if output.json {
                 let counts = JSONValue.object(CoordinationState.allCases.map { ($0.rawValue, .integer(coordinations[$0] ?? 0)) })
-                Terminal.print(stats.json(now: now).appendingMember(("coordinations", counts)).formatted(indent: 2))
+                let jobs = JSONValue.object(erasureStates.map { ($0.rawValue, .integer(erasures[$0] ?? 0)) })
+                Terminal.print(stats.json(now: now).appendingMember(("coordinations", counts)).appendingMember(("erasure_jobs", jobs)).formatted(indent: 2))
                 return
             }
             var rows: [(String, String)] = [("entries", QueueText.count(stats.total))]
@@ -38,6 +44,10 @@ extension Archiver.Queue {
                 rows.append(("coordinations", QueueText.count(coordinations.values.reduce(0, +))))
                 for state in CoordinationState.allCases { rows.append(("  " + state.rawValue, QueueText.count(coordinations[state] ?? 0))) }
             }
+            if !erasures.isEmpty {
+                rows.append(("erasure jobs", QueueText.count(erasures.values.reduce(0, +)) + "  (archiver erase list)"))
+                for state in erasureStates { rows.append(("  " + state.rawValue, QueueText.count(erasures[state] ?? 0))) }
+            }
             Terminal.print(alignedRows(rows))
         }
     }
@@ -48,6 +58,8 @@ extension Archiver.Queue {
             abstract: "List entries: id, state, attempts, rule, action, target, last error.",
             discussion: """
                 Oldest first; at most --limit (100 unless given; 0 for all). --json prints every field of each entry.
+                Erasure jobs that have not ended (scheduled with --at / --after, due, or running) follow the entries, \
+                unless --rule is given: `queue run` carries them out and `queue cancel <job>` cancels one.
 
                 EXAMPLES:
                   archiver queue list --config archiver.yml
@@ -70,12 +82,24 @@ extension Archiver.Queue {
         func run() async throws {
             let queue = try folder.queue(config)
             let selected = try filter.filter(queue: queue)
+            let now = Date()
+            let jobs: [(job: ErasureJob, state: QueueState)] = filter.rule != nil ? [] : try folder.erasures(config).waitingJobs().compactMap { job in
+                guard let state = ErasureQueueView.queueState(job, now: now), selected.states.isEmpty || selected.states.contains(state) else { return nil }
+                return (job, state)
+            }
             if output.json {
                 // One entry a line would not be JSON: stream an array.
                 Terminal.print("[")
                 var first = true
                 try queue.each(selected, limit: limit) { entry in
                     Terminal.print((first ? "  " : "  ,") + entry.json.serialized)
+                    first = false
+                }
+                for (job, state) in jobs {
+                    let member: JSONValue = .object(
+                        [("erasure_job", .string(job.id)), ("state", .string(state.rawValue)), ("job_state", .string(job.state.rawValue))]
+                            + (job.json.objectMembers ?? []).filter { $0.0 != "job" && $0.0 != "state" })
+                    Terminal.print((first ? "  " : "  ,") + member.serialized)
                     first = false
                 }
                 Terminal.print("]")
@@ -88,10 +112,17 @@ extension Archiver.Queue {
                     TargetCheck.quoted(entry.place, limit: 60), entry.lastError.map { TargetCheck.printable($0, limit: 100) } ?? "",
                 ])
             }
-            if rows.isEmpty {
+            if rows.isEmpty && jobs.isEmpty {
                 Terminal.print("no entries\(filter.isEmpty ? "" : " match")")
-            } else {
+            } else if !rows.isEmpty {
                 TextTable().lines(rows).forEach(Terminal.print)
+            }
+            if !jobs.isEmpty {
+                if !rows.isEmpty { Terminal.print("") }
+                Terminal.print("erasure jobs (archiver erase status <job>):")
+                TextTable().lines(jobs.map { job, state in
+                    [job.id, state.rawValue, job.state.rawValue, "not before " + QueueTime.text(job.notBefore), "subject " + String(job.subjectHMAC.prefix(12)) + "…"]
+                }).forEach(Terminal.print)
             }
         }
     }

@@ -118,10 +118,7 @@ public final class ErasureStore: Sendable {
     /// The archived records of a subject the index holds: (archive key, index key of its batched object or nil).
     public func indexed(subjectHMAC: String) throws -> [(archiveKey: String, objectKey: String?, archivedAt: Date)] {
         try reading { db in
-            try Row.fetchAll(
-                db, sql: "SELECT archive_key, object_key, archived_at FROM subject_index WHERE subject_hmac = ? ORDER BY archive_key",
-                arguments: [subjectHMAC]
-            ).map { (archiveKey: $0["archive_key"], objectKey: $0["object_key"], archivedAt: Date(timeIntervalSince1970: $0["archived_at"])) }
+            try SubjectIndex.records(db, subjectHMAC: subjectHMAC).map { (archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: $0.archivedAt) }
         }
     }
 
@@ -307,8 +304,7 @@ public final class ErasureStore: Sendable {
                 try insert.execute(arguments: [id, event.at.timeIntervalSince1970, event.store, event.operation, event.key, event.storageClass,
                                                event.outcome, event.detail, event.requestID, event.size, event.earlyDeletionUSD])
             }
-            let delete = try db.cachedStatement(sql: "DELETE FROM subject_index WHERE subject_hmac = ? AND archive_key = ?")
-            for key in erasedKeys { try delete.execute(arguments: [subjectHMAC, key]) }
+            try SubjectIndex.remove(db, subjectHMAC: subjectHMAC, keys: Set(erasedKeys))
             var counts = (try Row.fetchOne(db, sql: "SELECT counts FROM erasure_jobs WHERE id = ?", arguments: [id]))
                 .flatMap { try? JSONValue.parse($0["counts"] as String) }?.objectMembers ?? []
             for event in events {
@@ -338,7 +334,7 @@ public final class ErasureStore: Sendable {
     /// stays running and the caller goes round again. Returns whether it ended.
     public func finish(_ id: String, subjectHMAC: String, state: ErasureJobState, error: String?, at date: Date) throws -> Bool {
         try writing { db in
-            if state.isFinished, try Bool.fetchOne(db, sql: "SELECT 1 FROM subject_index WHERE subject_hmac = ? LIMIT 1", arguments: [subjectHMAC]) ?? false,
+            if state.isFinished, try SubjectIndex.contains(db, subjectHMAC: subjectHMAC),
                state == .completed {
                 return false
             }
@@ -352,6 +348,11 @@ public final class ErasureStore: Sendable {
 
 /// Erasure's writes in the commit transaction.
 enum ErasureJobs {
+    /// Whether any subject is suppressed (most state databases: none, and the per-batch checks stop here).
+    static func anySuppressed(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM erasure_suppressions WHERE lifted_at IS NULL)")) ?? false
+    }
+
     /// Queues a follow-up job for a subject whose record was archived after its erasure began (unless one is queued
     /// or running): it erases the late record.
     static func insertFollowUp(_ db: Database, subject: String, at date: Date) throws {
@@ -369,11 +370,17 @@ enum ErasureJobs {
 }
 
 extension CheckpointStore {
+    /// Whether any subject is erased and not lifted (most state databases: none, and a batch's check stops here).
+    public func anySuppressed() throws -> Bool {
+        try reading { db in try ErasureJobs.anySuppressed(db) }
+    }
+
     /// The subjects among `subjects` (HMACs) that are erased and not lifted: their records are not archived.
     public func suppressed(among subjects: Set<String>) throws -> Set<String> {
         guard !subjects.isEmpty else { return [] }
         let list = Array(subjects)
         return try reading { db in
+            guard try ErasureJobs.anySuppressed(db) else { return [] }
             var found: Set<String> = []
             for start in stride(from: 0, to: list.count, by: 500) {
                 let chunk = Array(list[start..<min(list.count, start + 500)])

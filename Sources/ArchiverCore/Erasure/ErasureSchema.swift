@@ -3,9 +3,10 @@ import GRDB
 
 /// Erasure's tables in the state database (`archiver.sqlite`).
 ///
-/// - `subject_index`: one row per archived record whose rule names a subject: the subject's HMAC (never the
-///   subject), the record's archive key, and for a batched archive the key of the index of the object holding it
-///   (stable across rewrites). Written in the commit transaction; a row is deleted once its record is erased.
+/// - `subject_index` (first layout, replaced by `subject_log` and `subject_groups`: see ``SubjectIndex``): for each
+///   archived record whose rule names a subject, the subject's HMAC (never the subject), the record's archive key,
+///   and for a batched archive the key of the index of the object holding it (stable across rewrites). Written in
+///   the commit transaction; an entry is removed once its record is erased.
 /// - `erasure_suppressions`: subjects erased, whose later records are not archived (until lifted, recorded).
 /// - `erasure_jobs`: one row per erasure job, with its state, plan and counts.
 /// - `erasure_events`: one row per object changed or failed, per job.
@@ -108,19 +109,17 @@ public struct SubjectIndexWrite: CommitWrite {
     public init(marks: [SubjectMark]) { self.marks = marks }
 
     public func write(_ db: Database, at date: Date) throws {
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO subject_index (subject_hmac, archive_key, object_key, archived_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (subject_hmac, archive_key) DO NOTHING
-            """)
-        let now = date.timeIntervalSince1970
-        for mark in marks {
-            try insert.execute(arguments: [mark.hmac, mark.archiveKey, mark.objectKey, now])
-        }
+        try SubjectIndex.append(db, marks, at: date)
+        guard try ErasureJobs.anySuppressed(db) else { return }
         let subjects = Array(Set(marks.map(\.hmac)))
         guard !subjects.isEmpty else { return }
-        let late = try String.fetchAll(
-            db, sql: "SELECT subject_hmac FROM erasure_suppressions WHERE lifted_at IS NULL AND subject_hmac IN (\(databaseQuestionMarks(count: subjects.count)))",
-            arguments: StatementArguments(subjects))
+        var late: [String] = []
+        for start in stride(from: 0, to: subjects.count, by: 500) {
+            let chunk = Array(subjects[start..<min(subjects.count, start + 500)])
+            late += try String.fetchAll(
+                db, sql: "SELECT subject_hmac FROM erasure_suppressions WHERE lifted_at IS NULL AND subject_hmac IN (\(databaseQuestionMarks(count: chunk.count)))",
+                arguments: StatementArguments(chunk))
+        }
         for subject in late {
             try ErasureJobs.insertFollowUp(db, subject: subject, at: date)
         }

@@ -11,6 +11,8 @@ import Foundation
 public struct SubjectKey: Sendable {
     /// The key's 32 bytes.
     let bytes: [UInt8]
+    /// HMAC state with the key already absorbed: each subject's code starts from a copy of it.
+    private let keyed: KeyedHMAC
     /// The file it was read from.
     public let path: String
 
@@ -51,6 +53,7 @@ public struct SubjectKey: Sendable {
         }
         FileSystem.restrictToOwner(path)
         self.bytes = bytes
+        keyed = KeyedHMAC(state: HMAC<SHA256>(key: SymmetricKey(data: bytes)))
     }
 
     /// The key of a state folder, at `file` when the configuration names one.
@@ -62,13 +65,33 @@ public struct SubjectKey: Sendable {
     public init(bytes: [UInt8]) {
         self.bytes = bytes
         path = ""
+        keyed = KeyedHMAC(state: HMAC<SHA256>(key: SymmetricKey(data: bytes)))
     }
 
     /// HMAC-SHA256 of the subject's UTF-8 bytes, as they are (no normalisation: `ｕser` and `user` are two
     /// subjects), in lowercase hex.
     public func hmac(_ subject: String) -> String {
-        hex(HMAC<SHA256>.authenticationCode(for: Array(subject.utf8), using: SymmetricKey(data: bytes)))
+        var code = keyed.state
+        var subject = subject
+        subject.withUTF8 { code.update(data: UnsafeRawBufferPointer($0)) }
+        return code.finalize().withUnsafeBytes { digest in
+            String(unsafeUninitializedCapacity: digest.count * 2) { out in
+                let digits: StaticString = "0123456789abcdef"
+                let table = digits.utf8Start
+                for (index, byte) in digest.enumerated() {
+                    out[2 * index] = table[Int(byte >> 4)]
+                    out[2 * index + 1] = table[Int(byte & 0xF)]
+                }
+                return digest.count * 2
+            }
+        }
     }
+}
+
+/// The keyed HMAC state, shared read-only: it is never mutated in place, only copied (its digest state is a value
+/// with copy-on-write storage), so threads that copy it at once each get their own.
+private struct KeyedHMAC: @unchecked Sendable {
+    let state: HMAC<SHA256>
 }
 
 /// Checks a subject given on the command line (or through the API) before it is hashed.

@@ -129,8 +129,7 @@ extension ErasureStore {
     /// How many records the index holds, and of how many subjects.
     public func indexCounts() throws -> (records: Int, subjects: Int) {
         try reading { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS records, COUNT(DISTINCT subject_hmac) AS subjects FROM subject_index")
-            return (row?["records"] ?? 0, row?["subjects"] ?? 0)
+            try SubjectIndex.counts(db)
         }
     }
 }

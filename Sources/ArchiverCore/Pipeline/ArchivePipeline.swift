@@ -303,7 +303,7 @@ public final class ArchivePipeline: Sendable {
     /// The records of a batch whose subject is erased (suppressed): they are not archived. Read in one query, and
     /// only for a batch holding records of subjects.
     func suppressedRecords(_ item: ProcessedBatch) throws -> Set<Int> {
-        guard !item.subjects.isEmpty else { return [] }
+        guard !item.subjects.isEmpty, try checkpoints.anySuppressed() else { return [] }
         let erased = try checkpoints.suppressed(among: Set(item.subjects.values))
         guard !erased.isEmpty else { return [] }
         return Set(item.subjects.filter { erased.contains($0.value) }.keys)

@@ -39,6 +39,9 @@ public struct DeadLetterRetry: Sendable {
     public var actions: (rules: DeletionActions, queue: QueueStore)?
     /// How records are cut into objects in a batched archive.
     public var batching = BatchLimits()
+    /// Where a record archived now is indexed under its subject (a rule with `subject:` takes it), before its entry
+    /// leaves the folder, as the tail would have indexed it; nil: not indexed.
+    public var subjectIndex: ErasureStore?
 
     public init(folder: DeadLetterFolder, store: any ArchiveStore) {
         self.folder = folder
@@ -60,6 +63,7 @@ public struct DeadLetterRetry: Sendable {
         var failing: [DeadLetter] = []
         var objects: [(ArchiveObject, DeadLetter, DeletionKind)] = []
         var planned: [String: [PlannedEntry]] = [:]
+        var subjects: [String: String] = [:]
         for entry in entries {
             summary.tried += 1
             if entry.isCut {
@@ -71,11 +75,12 @@ public struct DeadLetterRetry: Sendable {
                 continue
             }
             let context = actions.map { RuleContext(rules: $0.rules.rules, source: entry.source, sourceTable: tableName(fromARN: entry.source)) }
-            let (outcome, entries) = entry.raw.withUnsafeBytes { processor.process($0, rules: context) }
+            let (outcome, entries, subject) = entry.raw.withUnsafeBytes { processor.processWithSubject($0, rules: context) }
             switch outcome {
             case .archive(let object, let kind):
                 objects.append((object, entry, kind))
                 if !entries.isEmpty { planned[entry.id] = entries }
+                if let subject { subjects[entry.id] = subject }
             case .passOver:
                 summary.passedOver += 1
                 done.append(entry.id)
@@ -89,11 +94,13 @@ public struct DeadLetterRetry: Sendable {
             }
         }
         let failures: [Int: ArchiveStoreError]
+        var indexKeys: [Int: String] = [:]
         if try await LayoutManifest.layout(of: store) == .batched {
-            failures = try await putBatched(objects.map { ($0.0, $0.2) })
+            (failures, indexKeys) = try await putBatched(objects.map { ($0.0, $0.2) })
         } else {
             failures = await store.put(objects.map(\.0))
         }
+        var marks: [SubjectMark] = []
         for (index, (_, entry, _)) in objects.enumerated() {
             if let error = failures[index] {
                 if error.isFailed { throw error }
@@ -106,8 +113,12 @@ public struct DeadLetterRetry: Sendable {
             } else {
                 summary.archived += 1
                 done.append(entry.id)
+                if let subject = subjects[entry.id] {
+                    marks.append(SubjectMark(hmac: subject, archiveKey: objects[index].0.key, objectKey: indexKeys[index]))
+                }
             }
         }
+        if let subjectIndex, !marks.isEmpty { try subjectIndex.index(marks) }
         summary.stillFailing = failing.count
         if let actions {
             let entries = done.flatMap { planned[$0] ?? [] }
@@ -123,8 +134,9 @@ public struct DeadLetterRetry: Sendable {
 
 extension DeadLetterRetry {
     /// Writes records into a batched archive: cut into objects as a tail cuts them, each object then its index.
-    /// Returns the records whose object could not be written, by index into `records`.
-    func putBatched(_ records: [(object: ArchiveObject, kind: DeletionKind)]) async throws -> [Int: ArchiveStoreError] {
+    /// Returns the records whose object could not be written, by index into `records`, and the index key of the
+    /// object holding each record.
+    func putBatched(_ records: [(object: ArchiveObject, kind: DeletionKind)]) async throws -> (failures: [Int: ArchiveStoreError], indexKeys: [Int: String]) {
         let objects = batching.objects(records, gzipLevel: gzipLevel)
         var refused = await store.put(objects.map(\.object.data))
         let written = objects.indices.filter { refused[$0] == nil }
@@ -137,7 +149,11 @@ extension DeadLetterRetry {
             if error.isFailed { throw error }
             for member in objects[index].members { failures[member] = error }
         }
-        return failures
+        var indexKeys: [Int: String] = [:]
+        for object in objects {
+            for member in object.members { indexKeys[member] = object.object.index.key }
+        }
+        return (failures, indexKeys)
     }
 }
 
