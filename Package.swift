@@ -173,6 +173,6 @@ let package = Package(
             ]),
         .testTarget(name: "FeedGeneratorTests", dependencies: ["FeedGenerator", "JSONToolkit", "TestSupport"]),
         .testTarget(name: "ArchiverCommandTests", dependencies: ["archiver", "ArchiverAWS", "ArchiverCore", "AWSClients", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS", "JSONToolkit"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["archiver", "TestSupport", "ArchiverCore", "ArchiverSQLite", "ArchiverAWS", "JSONToolkit", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

@@ -2,6 +2,7 @@ import ArchiverCore
 import ArgumentParser
 import Foundation
 import JSONToolkit
+import Logging
 
 /// What the erase commands share: the configuration, the state folder's erasure store and receipts, the key.
 struct EraseSetup {
@@ -25,6 +26,12 @@ struct EraseSetup {
         key = needsKey ? try SubjectKey(stateFolder: stateFolder, file: configuration.erasure.keyFile) : SubjectKey(bytes: [])
     }
 
+    /// The events and acks erasure jobs of `configuration` go through (``ErasureEvents``).
+    static func events(_ configuration: ArchiverConfiguration, stateFolder: String, logger: Logger) throws -> ErasureEvents {
+        ErasureEvents(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false), eventSource: configuration.events.source,
+                      policy: configuration.erasure.coordinate, logger: logger)
+    }
+
     static func date(_ text: String) -> Date? {
         let format = ISO8601DateFormatter()
         if let date = format.date(from: text) { return date }
@@ -42,7 +49,8 @@ struct EraseSetup {
         let runner = ErasureRunner(
             erasures: erasures, store: store, eraser: wiring.eraser(location, store: store),
             executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
-            roots: configuration.roots, receipts: receipts, logger: logger)
+            roots: configuration.roots, receipts: receipts, logger: logger,
+            events: try Self.events(configuration, stateFolder: stateFolder, logger: logger))
         let progress = ProgressLine(enabled: !json)
         let summary = try await runner.run(id) { state in
             let rate = state.seconds > 0 ? Double(state.done) / state.seconds : 0
@@ -80,6 +88,7 @@ enum EraseText {
         if let started = job.startedAt { rows.append(("started", format.string(from: started))) }
         if let finished = job.finishedAt { rows.append(("finished", format.string(from: finished))) }
         for (name, count) in job.counts.sorted(by: { $0.key < $1.key }) { rows.append((name, "\(count)")) }
+        if let error = job.error { rows.append((job.state == .queued ? "waiting" : "error", error)) }
         if job.state.isFinished { rows.append(("receipt", "archiver erase receipt \(job.id)")) }
         return alignedRows(rows)
     }

@@ -108,7 +108,8 @@ extension Archiver {
                     let erased = try await ErasureRunner(
                         erasures: erasures, store: archiveStore.store, eraser: wiring.eraser(archiveStore.location, store: archiveStore.store),
                         executors: try wiring.executors(roots: configuration.roots, archive: archiveStore.store, concurrency: settings.concurrency),
-                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger
+                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger,
+                        events: try EraseSetup.events(configuration, stateFolder: stateFolder, logger: logger)
                     ).run(nil)
                     if !erased.jobs.isEmpty && !output.json {
                         Terminal.print("erasures carried out: \(erased.jobs.joined(separator: ", ")) (archiver erase status <job>)")

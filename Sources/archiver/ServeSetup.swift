@@ -141,7 +141,8 @@ struct ServeSetup {
                         erasures: erasures, store: store,
                         eraser: wiring.eraser(location, store: store),
                         executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
-                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger)
+                        roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger,
+                        events: try EraseSetup.events(configuration, stateFolder: stateFolder, logger: logger))
                     while !stop.isStopped {
                         // A read first: claiming is a write, and most turns find nothing to do.
                         guard try erasures.hasUnfinished() else {

@@ -16,9 +16,12 @@ public struct ErasureConfiguration: Sendable {
     public var actions: [ActionTemplate] = []
     /// `rate:` objects a second, for a dry run's time estimate.
     public var rate: Double = ErasureConfiguration.defaultRate
+    /// `coordinate:` the consumers that ack an erasure before anything is erased (nil: nobody is waited for; the
+    /// `erasure.requested` and `erasure.completed` events are written all the same).
+    public var coordinate: CoordinationPolicy?
 
     public static let defaultRate = 2000.0
-    static let keys = ["key-file", "actions", "rate"]
+    static let keys = ["key-file", "actions", "rate", "coordinate"]
 
     public init() {}
 
@@ -33,6 +36,7 @@ public struct ErasureConfiguration: Sendable {
         if let rateValue = section.value("rate") {
             rate = Double(try rateValue.int(in: 1...10_000_000))
         }
+        coordinate = try section.value("coordinate").map(CoordinationPolicy.init(reading:))
         try section.finish()
     }
 
@@ -48,6 +52,7 @@ public struct ErasureConfiguration: Sendable {
             ("key-file", keyFile.map(JSONValue.string) ?? .string("<state>/\(SubjectKey.defaultFileName) (default)")),
             ("actions", Self.actionsDescribed(actions, roots: roots)),
             ("rate", .integer(Int(rate))),
+            ("coordinate", coordinate?.described ?? .null),
         ])
     }
 }

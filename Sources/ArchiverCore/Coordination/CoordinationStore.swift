@@ -166,6 +166,7 @@ public final class CoordinationStore: Sendable {
                 """).execute(arguments: [state.rawValue, reason, now.timeIntervalSince1970, id])
         guard db.changesCount > 0 else { return }
         try db.cachedStatement(sql: "UPDATE queue_entries SET state = 'available', next_attempt_at = ? WHERE hold = ? AND state = 'held'").execute(arguments: [now.timeIntervalSince1970, id])
+        try ErasureEvents.released(db, coordination: id, now: now)
     }
 
     private func park(_ db: Database, _ id: String, reason: String, now: Date) throws {
@@ -174,8 +175,9 @@ public final class CoordinationStore: Sendable {
         logger.error("a coordination was parked; its actions wait for `archiver coordination release` or `coordination cancel`",
                      metadata: ["coordination.id": "\(id)", "reason": "\(reason)"])
         let summary = try Self.summary(db, id)
+        let type = summary["source"]?.stringValue == ErasureEvents.coordinationSource ? ErasureEvents.parked : CoordinationEvents.parked
         try Outbox.append(db, CloudEvent(
-            id: CloudEvent.id(subject: id, type: CoordinationEvents.parked), source: eventSource, type: CoordinationEvents.parked,
+            id: CloudEvent.id(subject: id, type: type), source: eventSource, type: type,
             subject: id, time: QueueTime.text(now), data: summary.appending(("reason", .string(reason)))), at: now)
     }
 
@@ -217,7 +219,7 @@ public final class CoordinationStore: Sendable {
             let done = try String.fetchAll(
                 db,
                 sql: """
-                    SELECT id FROM coordinations c WHERE state IN ('released', 'timed-out')
+                    SELECT id FROM coordinations c WHERE state IN ('released', 'timed-out') AND source != '\(ErasureEvents.coordinationSource)'
                     AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
                     LIMIT ?
                     """,
@@ -232,6 +234,9 @@ public final class CoordinationStore: Sendable {
             return done.count
         }
     }
+
+    /// The reason a coordination cancelled by `coordination cancel` keeps.
+    static let cancelledByAPerson = "cancelled by a person"
 
     /// A person's decision on a parked (or waiting) coordination: release its actions anyway, or cancel them.
     public func resolve(_ id: String, release: Bool, now: Date) throws -> CoordinationState {
@@ -248,7 +253,8 @@ public final class CoordinationStore: Sendable {
                 return .released
             }
             try db.cachedStatement(sql: "UPDATE queue_entries SET state = 'cancelled' WHERE hold = ? AND state = 'held'").execute(arguments: [id])
-            try db.cachedStatement(sql: "UPDATE coordinations SET state = 'released', reason = 'cancelled by a person', released_at = ?, next_deadline = NULL WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, id])
+            try db.cachedStatement(sql: "UPDATE coordinations SET state = 'released', reason = '\(Self.cancelledByAPerson)', released_at = ?, next_deadline = NULL WHERE id = ?").execute(arguments: [now.timeIntervalSince1970, id])
+            try ErasureEvents.released(db, coordination: id, now: now)
             return .released
         }
     }

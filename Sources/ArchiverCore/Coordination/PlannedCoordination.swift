@@ -21,6 +21,9 @@ public struct PlannedCoordination: Sendable, Equatable {
     /// What the `deletion.requested` event says besides the coordination's row, serialized: the events' source, the
     /// consumers awaited and the actions held (``RequestedEvent``). The envelope is built from it at delivery.
     public var detail: String
+    /// The event announcing it, when it is not a deletion's (an erasure's `erasure.requested`): written as it is,
+    /// instead of the `deletion.requested` built from the row.
+    public var requested: CloudEvent? = nil
 
     public static func id(source: String, archiveKey: String, rule: String) -> String {
         hex(SHA256Hex.digest("coordination\n\(source)\n\(archiveKey)\n\(rule)"))
@@ -126,6 +129,10 @@ public struct CoordinationWrite: CommitWrite {
                 try consumer.execute(arguments: [
                     planned.id, expected.name, position, expected.critical, expected.timeout.seconds, expected.onTimeout.rawValue, deadlines[position],
                 ])
+            }
+            if let requested = planned.requested {
+                try Outbox.append(db, requested, at: date)
+                continue
             }
             try Outbox.append(
                 db, id: CloudEvent.id(subject: planned.id, type: CoordinationEvents.requested), type: CoordinationEvents.requested,
