@@ -47,7 +47,7 @@ public struct ErasureEvents: ErasureEventHook {
         let now = clock.now()
         let coordination = Self.coordinationID(job: job.id)
         let found: (state: String, reason: String?)? = try await database.write { db in
-            let indexed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index WHERE subject_hmac = ?", arguments: [job.subjectHMAC]) ?? 0
+            let indexed = try SubjectIndex.records(db, subjectHMAC: job.subjectHMAC).count
             let event = CloudEvent(
                 id: CloudEvent.id(subject: job.id, type: Self.requested), source: eventSource, type: Self.requested, subject: job.id,
                 time: QueueTime.text(job.requestedAt),

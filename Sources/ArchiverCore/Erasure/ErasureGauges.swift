@@ -31,7 +31,7 @@ extension ErasureStore {
 
     /// The subject's records the index still holds (what a running job has left to erase).
     public func indexedCount(subjectHMAC: String) throws -> Int {
-        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM subject_index WHERE subject_hmac = ?", arguments: [subjectHMAC]) ?? 0 }
+        try reading { db in try SubjectIndex.records(db, subjectHMAC: subjectHMAC).count }
     }
 }
 
