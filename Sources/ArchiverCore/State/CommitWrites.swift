@@ -49,5 +49,6 @@ public enum StateTables {
         ("batch_positions", { db in try CheckpointStore.createBatchPositions(db) }),
         (CoordinationSchema.migrationName, CoordinationSchema.migrate),
         (ErasureSchema.migrationName, ErasureSchema.migrate),
+        (BatchCatalogue.migrationName, BatchCatalogue.migrate),
     ]
 }
