@@ -31,13 +31,22 @@ final class BatchBuilder {
     /// Its records' subjects (archive key, subject HMAC): indexed, with the object's index key, in the same transaction.
     var subjects: [(key: String, hmac: String)] = []
 
-    init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int) {
+    /// - Parameter buffer: an empty buffer to fill (one a written object gave back, its pages already mapped), or nil.
+    init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int, buffer: [UInt8]? = nil) {
         self.day = day
         self.dayNumber = dayNumber
         self.lastWindow = window
         self.openedAt = openedAt
         self.newline = newline
-        body.reserveCapacity(reserve)
+        if let buffer, buffer.isEmpty, buffer.capacity >= reserve { body = buffer } else { body.reserveCapacity(reserve) }
+    }
+
+    /// Gives the body's buffer back, emptied, once the object is written (nothing else holds it then).
+    func takeBuffer() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &body)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
     }
 
     var count: Int { keys.count }

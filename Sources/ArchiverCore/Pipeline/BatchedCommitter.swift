@@ -29,6 +29,16 @@ final class BatchedCommitter: @unchecked Sendable {
     private var writer: BatchedWriter!
     /// Each partition's skip as last saved in the state folder (the writer's alone once reading began).
     private var savedSkip: [String: Int] = [:]
+    /// A written object's buffer, kept for the next object (its pages stay mapped: no faults, no unmapping).
+    private let spareLock = NSLock()
+    private var spare: [UInt8]?
+
+    /// Keeps the buffer of one written object for the next.
+    private func recycle(_ group: [Settlement]) {
+        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder else { return }
+        let buffer = builder.takeBuffer()
+        spareLock.withLock { if spare == nil { spare = buffer } }
+    }
 
     /// Where one partition stands.
     final class Partition {
@@ -62,7 +72,11 @@ final class BatchedCommitter: @unchecked Sendable {
         manifestWritten = pipeline.clock.now().timeIntervalSince1970
         // Objects over half the largest size are written before the commit goes on, so that memory stays as it was
         // with the largest objects; smaller ones are written while the next are filled.
-        writer = BatchedWriter(backlog: BatchLimits.largestMaxBytes / 2) { [unowned self] group in try await self.write(group) }
+        writer = BatchedWriter(backlog: BatchLimits.largestMaxBytes / 2) { [unowned self] group in
+            let summary = try await self.write(group)
+            self.recycle(group)
+            return summary
+        }
     }
 
     private var source: any ChangeSource { pipeline.source }
@@ -139,7 +153,7 @@ final class BatchedCommitter: @unchecked Sendable {
                 if partition.open == nil {
                     partition.open = BatchBuilder(
                         day: parts.day, dayNumber: parts.dayNumber, window: window, openedAt: now.timeIntervalSince1970, newline: newline,
-                        reserve: limits.maxBytes + 64 * 1024)
+                        reserve: limits.maxBytes + 64 * 1024, buffer: spareLock.withLock { defer { spare = nil }; return spare })
                     partition.openStart = base + i
                     partition.openAnchor = partition.lastEnd
                 }
