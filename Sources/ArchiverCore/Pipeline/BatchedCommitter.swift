@@ -33,9 +33,14 @@ final class BatchedCommitter: @unchecked Sendable {
     private let spareLock = NSLock()
     private var spare: [UInt8]?
 
-    /// Keeps the buffer of one written object for the next.
+    /// The most bytes of closed objects held for the writer before the commit waits.
+    static let backlog = 8 << 20
+    /// The largest written object whose buffer is kept for the next: a kept buffer's pages stay resident.
+    static let recycledBytes = 4 << 20
+
+    /// Keeps the buffer of one written object for the next (a small one: its pages stay in memory).
     private func recycle(_ group: [Settlement]) {
-        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder else { return }
+        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder, builder.bytes <= Self.recycledBytes else { return }
         let buffer = builder.takeBuffer()
         spareLock.withLock { if spare == nil { spare = buffer } }
     }
@@ -70,9 +75,10 @@ final class BatchedCommitter: @unchecked Sendable {
         self.limits = limits
         newline = newlineMember(gzipLevel: pipeline.options.gzipLevel)
         manifestWritten = pipeline.clock.now().timeIntervalSince1970
-        // Objects over half the largest size are written before the commit goes on, so that memory stays as it was
-        // with the largest objects; smaller ones are written while the next are filled.
-        writer = BatchedWriter(backlog: BatchLimits.largestMaxBytes / 2) { [unowned self] group in
+        // Objects are written while the next are filled until 8 MiB wait to be written; then the commit waits, so that
+        // memory stays near what it was when each object was written before the next began (large objects overlap
+        // nothing, and their cost per byte is small anyway).
+        writer = BatchedWriter(backlog: Self.backlog) { [unowned self] group in
             let summary = try await self.write(group)
             self.recycle(group)
             return summary
