@@ -508,8 +508,10 @@ def main():
                    ("s3_vs_boto3_loop", "jsonl → S3, × the boto3 loop's records/s", "≥ 2"),
                    ("batched_s3_vs_boto3_loop", "jsonl → S3 batched, × the boto3 loop's records/s", "≥ 20"),
                    ("batched_s3_objects_per_million_records", "batched S3 objects (data + index) per million records", ""),
-                   ("batched_restore_requests", "restore one key from batched S3: requests", "2 reads"),
-                   ("batched_restore_seconds", "restore one key from batched S3: seconds", ""),
+                   ("batched_restore_requests_with_state", "restore one key from batched S3 with the state folder: requests", "2"),
+                   ("batched_restore_seconds_with_state", "restore one key from batched S3 with the state folder: seconds", ""),
+                   ("batched_restore_requests", "restore one key from batched S3 without a state folder: requests", "2 reads"),
+                   ("batched_restore_seconds", "restore one key from batched S3 without a state folder: seconds", ""),
                    ("sync_vs_aws_s3_sync", "sync time ÷ aws s3 sync time", "≤ 1"),
                    ("rules_other_table_time_ratio", "tail time with a rule for another table ÷ without rules", "≈ 1"),
                    ("rules_every_deletion_time_ratio", "tail time with a rule for every app-main deletion ÷ without", ""),
@@ -747,26 +749,27 @@ def queue_stats_case(binary, work, args, table, comparisons):
 
 def restore_one(binary, work, moto, table, comparisons):
     """Restore of one record by key from the batched S3 archive, through scripts/fault-proxy.py with no faults,
-    which counts the requests."""
+    which counts the requests: with the tail's state folder (its catalogue names the object), and without it."""
+    import urllib.request
     listing = subprocess.run([binary, "ls", "--archive", "s3://bench/batched"], env=moto.env, check=True, capture_output=True, text=True).stdout.split("\n")
     key = listing[len(listing) // 2].split()[-1]
-    proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "fault-proxy.py"), "--upstream", moto.url, "--faults", ""],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        port = int(proxy.stdout.readline().split()[-1])
-        env = dict(moto.env, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port)
-        s, rss, _ = run([binary, "restore", key, "--archive", "s3://bench/batched", "--to", "-"], env=env)
-        import urllib.request
-        stats = json.load(urllib.request.urlopen("http://127.0.0.1:%d/__fault/stats" % port))
-        kinds = sorted(("list" if path.count("/") == 1 else "manifest" if path.endswith("_archiver-layout.json") else
-                        "index" if path.endswith(".index.gz") else "range" if path.endswith(".jsonl.gz") else path)
-                       for path in stats["by_request"])
-        table.add("restore one key from batched S3 (%s)" % ", ".join(kinds), s, None, None, None, rss, "%d requests" % stats["requests"])
-        comparisons["batched_restore_requests"] = "%d (%s)" % (stats["requests"], "+".join(kinds))
-        comparisons["batched_restore_seconds"] = round(s, 3)
-    finally:
-        proxy.kill()
-        proxy.wait()
+    for label, state, suffix in (("with the state folder", work + "/s-s3-batched", "_with_state"), ("without a state folder", work + "/no-state", "")):
+        proxy = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "fault-proxy.py"), "--upstream", moto.url, "--faults", ""],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            port = int(proxy.stdout.readline().split()[-1])
+            env = dict(moto.env, AWS_ENDPOINT_URL="http://127.0.0.1:%d" % port)
+            s, rss, _ = run([binary, "restore", key, "--archive", "s3://bench/batched", "--state", state, "--to", "-"], env=env)
+            stats = json.load(urllib.request.urlopen("http://127.0.0.1:%d/__fault/stats" % port))
+            kinds = sorted(("list" if path.count("/") == 1 else "manifest" if path.endswith("_archiver-layout.json") else
+                            "index" if path.endswith(".index.gz") else "range" if path.endswith(".jsonl.gz") else path)
+                           for path in stats["by_request"])
+            table.add("restore one key from batched S3, %s (%s)" % (label, ", ".join(kinds)), s, None, None, None, rss, "%d requests" % stats["requests"])
+            comparisons["batched_restore_requests" + suffix] = "%d (%s)" % (stats["requests"], "+".join(kinds))
+            comparisons["batched_restore_seconds" + suffix] = round(s, 3)
+        finally:
+            proxy.kill()
+            proxy.wait()
 
 
 if __name__ == "__main__":

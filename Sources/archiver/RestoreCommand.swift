@@ -85,6 +85,12 @@ extension Archiver {
                 }
             }
             if let key {
+                // A batched tail's state folder names the object holding the key (its catalogue): no manifest, no listing.
+                let stateFolder = config.path != nil ? state.folder(try config.load()) : state.state
+                if FileSystem.exists(stateFolder + "/archiver.sqlite"), let checkpoints = try? CheckpointStore(stateFolder: stateFolder, verify: false) {
+                    let location = restorer.store.location
+                    restorer.catalogue = { key in (try? checkpoints.catalogueCandidates(archive: location, key: key)) ?? nil }
+                }
                 let outcome: RestoreOutcome
                 do {
                     outcome = try await restorer.restore(key: key)

@@ -109,7 +109,7 @@ struct BatchedEndToEndTests {
         #expect(typo.status != 0 && typo.stderr.contains("max-records"), "\(typo.stderr)")
     }
 
-    @Test func restoringOneKeyFromS3ReadsTheManifestListsTheDayAndMakesTwoReads() async throws {
+    @Test func restoringOneKeyFromS3WithTheStateFolderMakesTwoRequestsAndWithoutItListsTheDay() async throws {
         let s = try Setup(records: 3000)
         defer { s.folder.remove() }
         let server = try await MotoServer.shared()
@@ -122,12 +122,29 @@ struct BatchedEndToEndTests {
         let key = try #require(try s.ok(["ls", "--archive", archive], environment: server.binaryEnvironment()).split(separator: "\n").dropFirst(400).first?
             .split(separator: " ").last.map(String.init))
 
+        // With the tail's state folder: its catalogue names the one index that can hold the key.
+        let catalogued = try FaultProxy(frontOf: server)
+        defer { catalogued.stop() }
+        var direct = server.binaryEnvironment()
+        direct["AWS_ENDPOINT_URL"] = catalogued.endpoint.absoluteString
+        let startedDirect = Date()
+        let restoredDirect = try s.ok(["restore", key, "--archive", archive, "--state", "state-svc", "--to", "-"], environment: direct)
+        let secondsDirect = Date().timeIntervalSince(startedDirect)
+        let directStats = try await catalogued.stats()
+        let directRequests = directStats.byRequest.sorted { $0.key < $1.key }
+        #expect(directStats.requests == 2, "only the index and the record's range: \(directRequests)")
+        #expect(directStats.byRequest.keys.filter { $0.hasSuffix(".index.gz") }.count == 1, "\(directRequests)")
+        #expect(directStats.byRequest.keys.filter { $0.hasSuffix(".jsonl.gz") }.count == 1, "\(directRequests)")
+        CrashReport.line("restore one key from batched S3 with the state folder", "\(directStats.requests) requests, \(String(format: "%.2f", secondsDirect)) s")
+
+        // Without it (another machine): the manifest, a listing of the day, then the same two reads.
         let proxy = try FaultProxy(frontOf: server)
         defer { proxy.stop() }
         var environment = server.binaryEnvironment()
         environment["AWS_ENDPOINT_URL"] = proxy.endpoint.absoluteString
         let started = Date()
         let restored = try s.ok(["restore", key, "--archive", archive, "--to", "-"], environment: environment)
+        #expect(restored == restoredDirect)
         let seconds = Date().timeIntervalSince(started)
         #expect(restored.contains("\"PK\""))
         let stats = try await proxy.stats()

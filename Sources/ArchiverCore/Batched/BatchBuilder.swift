@@ -31,13 +31,22 @@ final class BatchBuilder {
     /// Its records' subjects (archive key, subject HMAC): indexed, with the object's index key, in the same transaction.
     var subjects: [(key: String, hmac: String)] = []
 
-    init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int) {
+    /// - Parameter buffer: an empty buffer to fill (one a written object gave back, its pages already mapped), or nil.
+    init(day: String, dayNumber: Int, window: Int, openedAt: Double, newline: [UInt8], reserve: Int, buffer: [UInt8]? = nil) {
         self.day = day
         self.dayNumber = dayNumber
         self.lastWindow = window
         self.openedAt = openedAt
         self.newline = newline
-        body.reserveCapacity(reserve)
+        if let buffer, buffer.isEmpty, buffer.capacity >= reserve { body = buffer } else { body.reserveCapacity(reserve) }
+    }
+
+    /// Gives the body's buffer back, emptied, once the object is written (nothing else holds it then).
+    func takeBuffer() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &body)
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
     }
 
     var count: Int { keys.count }
@@ -74,18 +83,30 @@ final class BatchBuilder {
     func finish(gzipLevel: Int) -> BatchedObject {
         let name = self.name
         var text = IndexText(object: name.dataKey, objectBytes: Int64(body.count), records: count, replaces: nil, gzipLevel: gzipLevel)
+        // The lowest and highest sequence numbers, for the state folder's catalogue (nil once one is not a number).
+        var low: [UInt8] = []
+        var high: [UInt8] = []
+        var numeric = true
         for i in keys.indices {
             var key = keys[i]
             key.withUTF8 { bytes in
                 guard let parts = RecordKeyParts.parse(bytes) else { return }
                 text.append(key: bytes, parts: (parts.0, parts.1, parts.2), kind: kinds[i], offset: offsets[i], length: Int64(lengths[i]))
+                guard numeric else { return }
+                let sequence = bytes[parts.1]
+                guard !sequence.isEmpty, sequence.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { numeric = false; return }
+                if low.isEmpty || BatchCatalogue.less(sequence, low) { low = Array(sequence) }
+                if high.isEmpty || BatchCatalogue.less(high, sequence) { high = Array(sequence) }
             }
         }
+        let (firstSequence, lastSequence) = numeric ? (BatchCatalogue.padded(low), BatchCatalogue.padded(high)) : (nil, nil)
         return BatchedObject(
             name: name,
             data: ArchiveObject(key: name.dataKey, body: body, metadata: ["archiver-layout": "batched", "archiver-records": "\(count)"]),
             index: ArchiveObject(key: name.indexKey, body: text.finished(), metadata: ["archiver-layout": "batched-index"]),
-            records: count, ttl: ttl)
+            records: count, ttl: ttl,
+            catalogue: CatalogueRow(indexKey: name.indexKey, day: day, first: first, last: last,
+                                    firstSequence: lastSequence == nil ? nil : firstSequence, lastSequence: firstSequence == nil ? nil : lastSequence))
     }
 
     /// Each record's bytes (decompressed from its member), position and file: for dead letters.
@@ -161,6 +182,8 @@ struct BatchedObject: Sendable {
     let index: ArchiveObject
     let records: Int
     let ttl: Int
+    /// Its row in the state folder's catalogue.
+    let catalogue: CatalogueRow
 }
 
 /// The gzip member holding one newline that follows each record's member: the fixed header, one fixed-Huffman

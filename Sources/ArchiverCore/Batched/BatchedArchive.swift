@@ -71,8 +71,19 @@ public struct BatchedArchive: Sendable {
     /// carry each object's first and last deletion time), then the indexes whose times hold it, usually one.
     /// - Returns: nil when no index lists the key.
     public func locate(_ key: String) async throws -> Located? {
-        for indexKey in try await candidates(key) {
-            let index = try await index(indexKey)
+        try await locate(key, in: try await candidates(key))
+    }
+
+    /// Finds a record in the first of `indexes` that lists it (an index that is gone is passed over).
+    /// - Returns: nil when none lists the key.
+    public func locate(_ key: String, in indexes: [String]) async throws -> Located? {
+        for indexKey in indexes {
+            let index: BatchIndex
+            do {
+                index = try await self.index(indexKey)
+            } catch let error as ArchiveStoreError where error.isNotFound {
+                continue
+            }
             if let entry = index.entries.first(where: { $0.key == key }) {
                 return Located(entry: entry, object: index.object, indexKey: indexKey)
             }

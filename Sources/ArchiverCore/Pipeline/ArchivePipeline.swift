@@ -163,6 +163,7 @@ public final class ArchivePipeline: Sendable {
             processed.close()
             stop.stop()
             _ = await (reader.value, compressor.value)
+            _ = try? await batched?.drain()
             throw error
         }
         _ = await (reader.value, compressor.value)
@@ -170,6 +171,7 @@ public final class ArchivePipeline: Sendable {
             // The end of the input (`--once`): every object is complete. When stopped, open objects are left for the
             // next run, which reads their records again and cuts them where a run that was never stopped does.
             if !stop.isStopped { summary += try await batched.finish(stop: stop) }
+            summary += try await batched.drain()
             summary.objects = summary.objects ?? 0
             summary.held = batched.held
         }

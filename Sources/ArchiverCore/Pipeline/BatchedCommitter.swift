@@ -25,6 +25,25 @@ final class BatchedCommitter: @unchecked Sendable {
     private var batchNumber = 0
     /// When the manifest was last written (it is written again once a day; see `LayoutManifest.prepare`).
     private var manifestWritten: Double
+    /// Writes closed objects while the commit goes on (see `BatchedWriter`).
+    private var writer: BatchedWriter!
+    /// Each partition's skip as last saved in the state folder (the writer's alone once reading began).
+    private var savedSkip: [String: Int] = [:]
+    /// A written object's buffer, kept for the next object (its pages stay mapped: no faults, no unmapping).
+    private let spareLock = NSLock()
+    private var spare: [UInt8]?
+
+    /// The most bytes of closed objects held for the writer before the commit waits.
+    static let backlog = 8 << 20
+    /// The largest written object whose buffer is kept for the next: a kept buffer's pages stay resident.
+    static let recycledBytes = 4 << 20
+
+    /// Keeps the buffer of one written object for the next (a small one: its pages stay in memory).
+    private func recycle(_ group: [Settlement]) {
+        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder, builder.bytes <= Self.recycledBytes else { return }
+        let buffer = builder.takeBuffer()
+        spareLock.withLock { if spare == nil { spare = buffer } }
+    }
 
     /// Where one partition stands.
     final class Partition {
@@ -56,6 +75,14 @@ final class BatchedCommitter: @unchecked Sendable {
         self.limits = limits
         newline = newlineMember(gzipLevel: pipeline.options.gzipLevel)
         manifestWritten = pipeline.clock.now().timeIntervalSince1970
+        // Objects are written while the next are filled until 8 MiB wait to be written; then the commit waits, so that
+        // memory stays near what it was when each object was written before the next began (large objects overlap
+        // nothing, and their cost per byte is small anyway).
+        writer = BatchedWriter(backlog: Self.backlog) { [unowned self] group in
+            let summary = try await self.write(group)
+            self.recycle(group)
+            return summary
+        }
     }
 
     private var source: any ChangeSource { pipeline.source }
@@ -78,6 +105,7 @@ final class BatchedCommitter: @unchecked Sendable {
                 cleared.append(.init(partition: partition, checkpoint: nil, position: BatchPosition(skip: position.skip)))
             }
             partitions[partition] = Partition(saved: saved[partition], skip: position.skip)
+            savedSkip[partition] = position.skip
         }
         try save(cleared, at: pipeline.clock.now())
     }
@@ -131,7 +159,7 @@ final class BatchedCommitter: @unchecked Sendable {
                 if partition.open == nil {
                     partition.open = BatchBuilder(
                         day: parts.day, dayNumber: parts.dayNumber, window: window, openedAt: now.timeIntervalSince1970, newline: newline,
-                        reserve: limits.maxBytes + 64 * 1024)
+                        reserve: limits.maxBytes + 64 * 1024, buffer: spareLock.withLock { defer { spare = nil }; return spare })
                     partition.openStart = base + i
                     partition.openAnchor = partition.lastEnd
                 }
@@ -180,26 +208,65 @@ final class BatchedCommitter: @unchecked Sendable {
         return try await settle(open, letters: [], stop: stop, at: pipeline.clock.now())
     }
 
-    /// Writes what `partitions` closed and the dead letters, then moves their checkpoints.
+    /// Hands what `touched` closed and the dead letters to the writer, with the checkpoints that follow them.
     private func settle(_ touched: [Partition], letters: [DeadLetter], stop: StopSignal, at now: Date) async throws -> TailSummary {
+        let names = partitions.filter { entry in touched.contains { $0 === entry.value } }.map(\.key).sorted()
+        var objects: [(partition: String, builder: BatchBuilder)] = []
+        var standings: [CheckpointStore.BatchStanding] = []
+        for name in names {
+            let partition = partitions[name]!
+            let hadPending = !partition.closed.isEmpty
+            objects += partition.closed.map { (name, $0) }
+            partition.closed = []
+            let checkpoint: String?
+            let skip: Int
+            let shift: Int
+            if partition.open != nil {
+                (checkpoint, shift) = partition.openAnchor
+                skip = partition.openStart - shift
+            } else {
+                (checkpoint, shift) = partition.lastEnd
+                skip = max(0, partition.skip - shift)
+            }
+            if checkpoint != partition.saved || skip != partition.skip || hadPending {
+                standings.append(.init(partition: name, checkpoint: checkpoint, position: BatchPosition(skip: skip)))
+            }
+            partition.saved = checkpoint
+            partition.skip = skip
+            partition.consumed -= shift
+            partition.openStart -= shift
+            partition.openAnchor.index -= shift
+            partition.lastEnd.index -= shift
+        }
+        guard !objects.isEmpty || !letters.isEmpty || !standings.isEmpty else { return try writer.collect() }
+        return try await writer.submit(Settlement(objects: objects, letters: letters, standings: standings, at: now, stop: stop))
+    }
+
+    /// Waits for every object handed to the writer to be written and its checkpoint saved.
+    func drain() async throws -> TailSummary {
+        try await writer.drain()
+    }
+
+    /// Writes settlements as one group: the objects' names noted as pending, the data objects, their indexes, the
+    /// dead letters, then the checkpoints, with the rows of the written objects (queue entries, subject index,
+    /// catalogue) in the same transaction.
+    private func write(_ group: [Settlement]) async throws -> TailSummary {
         var summary = TailSummary()
-        var letters = letters
-        let names = partitions.filter { entry in touched.contains { $0 === entry.value } }.map(\.key)
+        let stop = group.last!.stop
+        let now = group.last!.at
+        var letters = group.flatMap(\.letters)
         let level = pipeline.options.gzipLevel
-        var objects: [(partition: String, object: BatchedObject, builder: BatchBuilder)] = []
+        let objects = group.flatMap(\.objects).map { (partition: $0.partition, object: $0.builder.finish(gzipLevel: level), builder: $0.builder) }
         var planned: [PlannedEntry] = []
         var marks: [SubjectMark] = []
-        for name in names.sorted() {
-            for builder in partitions[name]!.closed { objects.append((name, builder.finish(gzipLevel: level), builder)) }
-        }
+        var catalogue: [CatalogueRow] = []
         if !objects.isEmpty {
             // Noted before they are written: a run killed before the checkpoint moves has them deleted by the next.
             var pending: [CheckpointStore.BatchStanding] = []
-            for name in names {
-                let keys = objects.filter { $0.partition == name }.flatMap { [$0.object.data.key, $0.object.index.key] }
-                guard !keys.isEmpty else { continue }
-                let partition = partitions[name]!
-                pending.append(.init(partition: name, checkpoint: nil, position: BatchPosition(skip: partition.skip, pending: keys)))
+            var keys: [String: [String]] = [:]
+            for entry in objects { keys[entry.partition, default: []] += [entry.object.data.key, entry.object.index.key] }
+            for (name, keys) in keys.sorted(by: { $0.key < $1.key }) {
+                pending.append(.init(partition: name, checkpoint: nil, position: BatchPosition(skip: savedSkip[name] ?? 0, pending: keys)))
             }
             try save(pending, at: now)
 
@@ -244,6 +311,7 @@ final class BatchedCommitter: @unchecked Sendable {
                     summary.objects = (summary.objects ?? 0) + 1
                     planned += entry.builder.planned
                     marks += entry.builder.subjects.map { SubjectMark(hmac: $0.hmac, archiveKey: $0.key, objectKey: entry.object.index.key) }
+                    catalogue.append(entry.object.catalogue)
                 }
             }
         }
@@ -257,39 +325,24 @@ final class BatchedCommitter: @unchecked Sendable {
             }
         }
 
+        // Each partition's latest standing (a later one is as far as an earlier one, or further).
         var standings: [CheckpointStore.BatchStanding] = []
-        for name in names {
-            let partition = partitions[name]!
-            let hadPending = !partition.closed.isEmpty
-            partition.closed = []
-            let checkpoint: String?
-            let skip: Int
-            let shift: Int
-            if partition.open != nil {
-                (checkpoint, shift) = partition.openAnchor
-                skip = partition.openStart - shift
-            } else {
-                (checkpoint, shift) = partition.lastEnd
-                skip = max(0, partition.skip - shift)
+        for settlement in group {
+            for standing in settlement.standings {
+                if let at = standings.firstIndex(where: { $0.partition == standing.partition }) { standings[at] = standing } else { standings.append(standing) }
             }
-            if checkpoint != partition.saved || skip != partition.skip || hadPending {
-                standings.append(.init(partition: name, checkpoint: checkpoint, position: BatchPosition(skip: skip)))
-            }
-            partition.saved = checkpoint
-            partition.skip = skip
-            partition.consumed -= shift
-            partition.openStart -= shift
-            partition.openAnchor.index -= shift
-            partition.lastEnd.index -= shift
         }
-        // The written objects' queue entries go in the transaction that takes their names off the pending list.
+        // The written objects' queue entries and catalogue rows go in the transaction that takes their names off the
+        // pending list.
         var writes = pipeline.queueWrites(planned)
         if !marks.isEmpty { writes.writes.append(SubjectIndexWrite(marks: marks)) }
+        if !catalogue.isEmpty { writes.writes.append(CatalogueWrite(archive: pipeline.store.location, rows: catalogue)) }
         if pipeline.actions != nil {
             summary.actionsEnqueued = writes.enqueued
             summary.actionsParked = writes.parked
         }
         try save(standings, writes: writes.writes, at: now)
+        for standing in standings { savedSkip[standing.partition] = standing.position.skip }
         return summary
     }
 

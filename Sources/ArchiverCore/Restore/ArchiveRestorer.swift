@@ -50,6 +50,10 @@ public struct ArchiveRestorer: Sendable {
     public var logger = Logger(label: "archiver.restore")
     /// Why a record may not be restored (its subject was erased: ``SuppressionCheck``), or nil; nil: no check.
     public var refuse: (@Sendable (RestoreItem) -> String?)?
+    /// The indexes a state folder's catalogue names for a key of this archive (``BatchCatalogue``), or nil when
+    /// it knows nothing of the archive; nil: no state folder. With it, `restore <key>` of a batched archive reads
+    /// only the index and the record's bytes.
+    public var catalogue: (@Sendable (String) throws -> [String]?)?
 
     public init(store: any ArchiveStore, target: any RestoreTarget) {
         self.store = store
@@ -108,10 +112,18 @@ public struct ArchiveRestorer: Sendable {
     /// Restores one object, by its key as `archiver ls` prints it.
     /// In a batched archive (its manifest says so) the key is the record's key as a per-record object, as `ls`
     /// prints it: the record is found with one listing of its day's indexes, one index read and one ranged read.
+    /// When the state folder's catalogue knows the archive, it names the index (the archive is batched, since only a
+    /// batched tail writes the catalogue): one index read and one ranged read, and the listing only if that misses.
     public func restore(key: String) async throws -> RestoreOutcome {
-        if try await LayoutManifest.layout(of: store) == .batched {
+        var found: BatchedArchive.Located?
+        if let candidates = try catalogue?(key) {
+            found = try await BatchedArchive(store: store).locate(key, in: candidates)
+        }
+        let batched = if found != nil { true } else { try await LayoutManifest.layout(of: store) == .batched }
+        if batched {
             let archive = BatchedArchive(store: store)
-            guard let located = try await archive.locate(key) else {
+            if found == nil { found = try await archive.locate(key) }
+            guard let located = found else {
                 throw RestoreError.noObject("no archived record '\(key)' in \(store.location); `archiver ls --archive \(store.location)` lists the keys")
             }
             if let problem = Self.oversizedObject(key, size: located.entry.length, maxRecordBytes: maxRecordBytes) { throw RestoreError.unreadableObject(problem) }

@@ -51,5 +51,6 @@ public enum StateTables {
         (ErasureSchema.migrationName, ErasureSchema.migrate),
         (CoordinationSchema.detailMigrationName, CoordinationSchema.addDetail),
         (SubjectIndex.migrationName, SubjectIndex.migrate),
+        (BatchCatalogue.migrationName, BatchCatalogue.migrate),
     ]
 }

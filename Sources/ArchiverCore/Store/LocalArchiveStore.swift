@@ -62,6 +62,8 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
     /// Temporary files are spread over this many folders in `.tmp/`: creating a file locks its folder,
     /// and one shared folder made the threads writing a batch queue behind one another.
     static let temporarySlots = 8
+    /// Calls writing at least this many objects use the slot folders.
+    static let slottedCalls = 256
 
     private var slotFolders: [String] { (0..<Self.temporarySlots).map { "\(temporaryFolder)/\($0)" } }
 
@@ -148,9 +150,15 @@ public final class LocalArchiveStore: ArchiveStore, @unchecked Sendable {
             return sequence
         }
         let pid = getpid()
-        let temporaries = objects.indices.map { "\(temporaryFolder)/\((base + $0) % Self.temporarySlots)/\(pid)-\(base + $0)" }
+        // A large call spreads its temporary files over the slot folders; a small one (a batched archive's objects
+        // and indexes) writes them in `.tmp/` itself, sparing the folders' creation and removal at every call.
+        let slotted = objects.count >= Self.slottedCalls
+        let temporaries = objects.indices.map {
+            slotted ? "\(temporaryFolder)/\((base + $0) % Self.temporarySlots)/\(pid)-\(base + $0)" : "\(temporaryFolder)/\(pid)-\(base + $0)"
+        }
         do {
-            for slot in Set(objects.indices.map { (base + $0) % Self.temporarySlots }).sorted() {
+            try FileSystem.makeFolders(temporaryFolder)
+            for slot in slotted ? Set(objects.indices.map { (base + $0) % Self.temporarySlots }).sorted() : [] {
                 try FileSystem.makeFolders("\(temporaryFolder)/\(slot)")
             }
         } catch let error as FileSystem.Failure where error.code != ENOENT {
