@@ -25,7 +25,7 @@ extension Archiver {
                   archiver ack 5e0b41c2 --consumer billing --heartbeat
                   archiver ack --file acks.jsonl --config archiver.yml
                 """)
-        @Argument(help: "The coordination's id.") var id: String?
+        @Argument(help: "The id, or its first 8 or more digits.") var id: String?
         @Option(help: ArgumentHelp("The consumer's name, as the rule's coordinate.consumers names it.", valueName: "name")) var consumer: String?
         @Option(help: ArgumentHelp("A file of acks, one JSON object a line (- for standard input).", valueName: "file")) var file: String?
         @Option(help: ArgumentHelp("completed (default) or failed.", valueName: "status")) var status = "completed"
@@ -249,6 +249,15 @@ extension Archiver {
             }
         }
 
+        /// A person's decision on coordination `id` (or its first digits): release its actions, or cancel them.
+        static func resolve(_ id: String, release: Bool, config: ConfigOption, folder: QueueFolderOption) throws {
+            let configuration = try config.load()
+            let store = try CoordinationStore.open(stateFolder: folder.folder(configuration), eventSource: configuration.events.source)
+            do { _ = try store.resolve(try store.show(id).id, release: release, now: Date()) } catch let error as CoordinationError {
+                throw ValidationError(error.description)
+            }
+        }
+
         struct Release: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Release a parked (or waiting) coordination's actions anyway.",
@@ -262,9 +271,7 @@ extension Archiver {
             @OptionGroup var folder: QueueFolderOption
 
             func run() async throws {
-                let configuration = try config.load()
-                let store = try CoordinationStore.open(stateFolder: folder.folder(configuration), eventSource: configuration.events.source)
-                do { _ = try store.resolve(try store.show(id).id, release: true, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
+                try Coordination.resolve(id, release: true, config: config, folder: folder)
                 Terminal.print("released: its actions are in the queue")
             }
         }
@@ -277,14 +284,12 @@ extension Archiver {
                       archiver coordination cancel 5e0b41c2 --config archiver.yml
                       archiver coordination list --state parked --config archiver.yml
                     """)
-            @Argument(help: "The coordination's id.") var id: String
+            @Argument(help: "The id, or its first 8 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
 
             func run() async throws {
-                let configuration = try config.load()
-                let store = try CoordinationStore.open(stateFolder: folder.folder(configuration), eventSource: configuration.events.source)
-                do { _ = try store.resolve(try store.show(id).id, release: false, now: Date()) } catch let error as CoordinationError { throw ValidationError(error.description) }
+                try Coordination.resolve(id, release: false, config: config, folder: folder)
                 Terminal.print("cancelled: its actions will not run")
             }
         }
