@@ -190,6 +190,9 @@ struct ServeCoordinationErasureTests {
         #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_jobs_in_state", ["state": "completed"]) == 1)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_jobs_in_state", ["state": "cancelled"]) == 1)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_objects_erased") == 1)
+        // Counted by serve's own erasure worker as it carried the job out.
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_jobs_total", ["outcome": "completed"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_erasure_objects_deleted_total") == 1)
         let overview = try await server.request("/")
         #expect(overview.text.contains(#"id="erasures-objects">1<"#), "\(overview.text.prefix(4000))")
         let list = try await server.request("/erasures")

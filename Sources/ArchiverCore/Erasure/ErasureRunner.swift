@@ -64,10 +64,12 @@ public struct ErasureRunSummary: Sendable, Codable {
     public var withErrors = 0
     public var cancelled = 0
     public var failed = 0
+    /// Jobs put back without erasing anything: they wait for their consumers' acks, or for a person.
+    public var waiting = 0
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case jobs, completed, cancelled, failed
+        case jobs, completed, cancelled, failed, waiting
         case withErrors = "completed_with_errors"
     }
 }
@@ -132,10 +134,12 @@ public final class ErasureRunner: Sendable {
                 try erasures.release(job.id, because: "\(error)")
                 logger.warning("an erasure waits: \(error)", metadata: ["erasure.job": "\(job.id)"])
                 summary.jobs.append(job.id)
-                summary.failed += 1
+                if error is ErasureWaits { summary.waiting += 1 } else { summary.failed += 1 }
                 if id != nil { break } else { continue }
             }
+            ErasureMetrics.job("started")
             let state = try await carryOut(job, progress: progress)
+            ErasureMetrics.job(state == .completed || state == .completedWithErrors ? "completed" : state == .cancelled ? "cancelled" : "failed")
             if state.isFinished {
                 try receipts.writeMissing(erasures)
                 await events.completed(try erasures.job(job.id), receipt: try? receipts.text(job.id))
@@ -195,6 +199,7 @@ public final class ErasureRunner: Sendable {
                 for events in results {
                     let erased = events.filter { $0.outcome != "failed" }.map(\.key)
                     try erasures.record(job.id, events: events, erasedKeys: erased, subjectHMAC: job.subjectHMAC)
+                    ErasureMetrics.objectsDeleted(erased.count)
                     done += erased.count
                     let bad = events.filter { $0.outcome == "failed" }
                     failed += bad.count
@@ -227,6 +232,7 @@ public final class ErasureRunner: Sendable {
                         outcome: outcome == nil ? "absent" : (outcome!.to == nil ? "deleted" : "rewritten"),
                         detail: outcome.map { "dropped \($0.dropped) of \($0.dropped + $0.kept) records" + ($0.to.map { ", kept in \($0)" } ?? "") })
                     try erasures.record(job.id, events: [event] + purged.filter { $0.outcome != "absent" }, erasedKeys: keys, subjectHMAC: job.subjectHMAC)
+                    ErasureMetrics.objectsDeleted((outcome == nil ? 0 : 1) + purged.filter { $0.outcome != "absent" }.count)
                     done += keys.count
                 } catch {
                     let event = ErasureStore.Event(at: now, store: "archive", operation: "rewrite", key: index, outcome: "failed", detail: "\(error)")
