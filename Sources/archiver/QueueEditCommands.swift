@@ -45,7 +45,7 @@ extension Archiver.Queue {
             discussion: """
                 Acts on waiting, parked and held entries; completed and executing ones are left alone. A cancelled entry \
                 stays in the queue (`queue retry` brings it back) until `queue drop` or `queue prune`. A held entry's \
-                coordination still waits for its consumers, and its `deletion.completed` lists the action as cancelled.
+                coordination still waits for its consumers, and its `deletion.completed` lists the action as cancelled. \
                 An erasure job's id (er-…, as `queue list` shows it) cancels the job as `erase cancel` does: a \
                 scheduled or due job at once, a running one at its next clean point (`erase resume` continues it).
 

@@ -57,7 +57,7 @@ extension Archiver.Queue {
             commandName: "list",
             abstract: "List entries: id, state, attempts, rule, action, target, last error.",
             discussion: """
-                Oldest first; at most --limit (100 unless given; 0 for all). --json prints every field of each entry.
+                Oldest first; at most --limit (100 unless given; 0 for all). --json prints every field of each entry. \
                 Erasure jobs that have not ended (scheduled with --at / --after, due, or running) follow the entries, \
                 unless --rule is given: `queue run` carries them out and `queue cancel <job>` cancels one.
 
