@@ -141,7 +141,11 @@ struct QueueAPI: APIFeature {
 
     static func dropOne(_ context: ServeContext, entry: QueueEntry) throws {
         guard try drop(context, QueueFilter(ids: [entry.id])).changed == 1 else {
-            throw APIError.conflict("entry \(entry.id.prefix(16)) is executing (a worker is on it); drop it once it has finished", field: "id")
+            throw APIError.conflict(
+                entry.state == .held
+                    ? "entry \(entry.id.prefix(16)) is held by its coordination, which reports every action it held; cancel the entry, or cancel the coordination, first"
+                    : "entry \(entry.id.prefix(16)) is executing (a worker is on it); drop it once it has finished",
+                field: "id")
         }
     }
 
