@@ -64,7 +64,19 @@ public struct S3ArchiveEraser: ArchiveEraser {
         }
     }
 
-    public func erase(_ keys: [String], at date: Date) async -> [ErasureStore.Event] {
+    public func versions(of keys: [String]) async throws -> [String: [StoredVersion]]? {
+        let (found, unlisted) = await list(keys)
+        if let (key, error) = unlisted.first { throw S3SurveyError(key: key, reason: error) }
+        return found.mapValues { versions in
+            versions.map {
+                StoredVersion(key: String($0.key.dropFirst(prefix.count)), versionID: $0.versionID, isDeleteMarker: $0.isDeleteMarker, size: $0.size,
+                              lastModified: $0.lastModified, storageClass: $0.isDeleteMarker ? nil : ($0.storageClass ?? "STANDARD"))
+            }
+        }
+    }
+
+    /// The versions of `keys` (by key relative to the prefix), and the keys whose listing failed with why.
+    func list(_ keys: [String]) async -> (found: [String: [Found]], unlisted: [String: String]) {
         let client = client
         let bucket = bucket
         let prefix = prefix
@@ -120,6 +132,13 @@ public struct S3ArchiveEraser: ArchiveEraser {
                 for key in listing.keys { unlisted[key] = "\(error)" }
             }
         }
+        return (found, unlisted)
+    }
+
+    public func erase(_ keys: [String], at date: Date) async -> [ErasureStore.Event] {
+        let client = client
+        let bucket = bucket
+        let (found, unlisted) = await list(keys)
         var events: [ErasureStore.Event] = []
         var targets: [(key: String, version: Found)] = []
         for key in keys {
@@ -188,6 +207,13 @@ final class VersioningMemo: @unchecked Sendable {
         lock.withLock { known = versioned }
         return versioned
     }
+}
+
+/// A listing of an erasure's keys that failed.
+struct S3SurveyError: Error, CustomStringConvertible {
+    var key: String
+    var reason: String
+    var description: String { "cannot list the versions of \(key): \(reason)" }
 }
 
 /// A version (or, in a bucket without versioning, the object) an erasure deletes.

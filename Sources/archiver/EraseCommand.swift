@@ -82,9 +82,10 @@ extension Archiver {
                     let known = Set(records.map(\.archiveKey))
                     records += found.filter { !known.contains($0.archiveKey) }.map { ErasurePlan.Record(archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: Date()) }
                 }
-                let plan = ErasurePlan(subjectHMAC: hmac, records: records, actions: actions)
+                var plan = ErasurePlan(subjectHMAC: hmac, records: records, actions: actions)
                 let rate = setup.configuration.erasure.rate
                 if dryRun {
+                    plan.survey = try await setup.survey(plan, archive: archive, encryption: encryption)
                     if output.json {
                         Terminal.print(plan.json(rate: rate, roots: setup.configuration.roots).serialized)
                     } else {

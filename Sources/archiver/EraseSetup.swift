@@ -39,6 +39,15 @@ struct EraseSetup {
         return format.date(from: text)
     }
 
+    /// Each object `plan` touches, with its versions, storage class, age and early-deletion charge, from listings of
+    /// the archive (no request per object); nil when no archive is named (the manifest then has no charge).
+    func survey(_ plan: ErasurePlan, archive: ConfiguredArchiveOption, encryption: EncryptionOption) async throws -> ErasureSurvey? {
+        guard !plan.records.isEmpty, let (location, text) = try archive.named(configuration) else { return nil }
+        let wiring = Wiring(logger: Terminal.logger)
+        let store = try wiring.store(location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing)
+        return try await ErasureSurvey.survey(plan, store: store, eraser: wiring.eraser(location, store: store), at: Date())
+    }
+
     /// Carries out the job `id` (nil: every due one) with a progress line, then prints the outcome and receipts.
     func carryOut(_ id: String?, archive: ConfiguredArchiveOption, encryption: EncryptionOption, json: Bool) async throws {
         let logger = Terminal.logger
@@ -103,10 +112,26 @@ enum EraseText {
             ("objects rewritten", "\(plan.objectsToRewrite)  (batched objects, without the subject's records)"),
             ("actions", "\(plan.actions.count)"),
             ("estimate", "\(estimate.requests) requests, \(String(format: "%.1f", estimate.seconds)) s at \(Int(rate)) objects/s"),
+            ("early deletion", estimate.earlyDeletionUSD.map { String(format: "$%.4f", $0) + "  (minimum storage durations of the classes below)" }
+                ?? (plan.survey == nil ? "not estimated (no archive named)" : "none (the store has no storage classes)")),
         ]))
+        if let survey = plan.survey, survey.known {
+            let classes = survey.byStorageClass.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append(alignedRows([("versions", "\(survey.versions)  (\(classes.isEmpty ? "none found" : classes))")]))
+        }
         lines.append("")
-        for record in plan.records {
-            lines.append(record.objectKey.map { "rewrite  \(record.archiveKey)  (in \($0))" } ?? "delete   \(record.archiveKey)")
+        if let survey = plan.survey, survey.known {
+            // One line per object: what happens, its class, age, versions and charge.
+            let rows = [["OPERATION", "CLASS", "AGE", "VERSIONS", "CHARGE", "OBJECT"]] + survey.objects.map { object in
+                [object.operation, object.storageClass ?? "absent", object.ageDays(at: survey.at).map { String(format: "%.0f d", $0) } ?? "-",
+                 "\(object.versions.count)", String(format: "$%.4f", object.charge(at: survey.at)), object.key]
+            }
+            lines += TextTable().lines(rows)
+            for record in plan.records { if let object = record.objectKey { lines.append("rewrite  \(record.archiveKey)  (in \(object))") } }
+        } else {
+            for record in plan.records {
+                lines.append(record.objectKey.map { "rewrite  \(record.archiveKey)  (in \($0))" } ?? "delete   \(record.archiveKey)")
+            }
         }
         for action in plan.actions {
             lines.append("\(action.target.kind.rawValue)  \(action.root): \(action.target.path)\(action.unsafe.map { "  NEVER RUN: \($0)" } ?? "")")

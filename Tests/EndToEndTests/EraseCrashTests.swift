@@ -75,6 +75,7 @@ import TestSupport
         #expect(dry.status == 0, "\(dry.stderr)")
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
         #expect(manifest["records"] as? Int == 200 && manifest["objects_to_delete"] as? Int == 200)
+        #expect((manifest["objects"] as? [String: Any])?["known"] as? Bool == false, "a folder has no storage classes")
         #expect(Self.archived(folder) == before, "a dry run changes nothing")
         #expect(!dry.stdout.contains("\"victim\""), "the manifest holds the subject's HMAC, not the subject")
 

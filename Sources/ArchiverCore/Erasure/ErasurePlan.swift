@@ -29,11 +29,15 @@ public struct ErasurePlan: Sendable {
     public var subjectHMAC: String
     public var records: [Record]
     public var actions: [Action]
+    /// The objects' versions, storage classes, ages and early-deletion charges (a dry run's listings); nil when the
+    /// archive was not surveyed.
+    public var survey: ErasureSurvey?
 
-    public init(subjectHMAC: String, records: [Record], actions: [Action]) {
+    public init(subjectHMAC: String, records: [Record], actions: [Action], survey: ErasureSurvey? = nil) {
         self.subjectHMAC = subjectHMAC
         self.records = records
         self.actions = actions
+        self.survey = survey
     }
 
     /// Objects deleted whole (per-record archive).
@@ -77,13 +81,15 @@ public struct ErasurePlan: Sendable {
         }
     }
 
-    /// The estimate a dry run prints: requests (a DeleteObjects call per 1,000 objects deleted; a rewrite reads
-    /// the index and the object and writes both, then deletes the old object: 5; an action at least 1) and time at
-    /// `rate` objects a second.
-    public func estimate(rate: Double) -> (requests: Int, seconds: Double) {
-        let deletes = (objectsToDelete + 999) / 1000
+    /// The estimate a dry run prints: requests (a DeleteObjects call per 1,000 versions deleted: every version of
+    /// the per-record objects where the survey counted them; a rewrite reads the index and the object and writes
+    /// both, then deletes the old object: 5; an action at least 1), time at `rate` objects a second, and the
+    /// early-deletion charge the survey implies (nil without one).
+    public func estimate(rate: Double) -> (requests: Int, seconds: Double, earlyDeletionUSD: Double?) {
+        let wholeVersions = survey.map { $0.objects.filter { $0.operation == "delete" }.map { max(1, $0.versions.count) }.reduce(0, +) } ?? objectsToDelete
+        let deletes = (wholeVersions + 999) / 1000
         let requests = deletes + objectsToRewrite * 5 + actions.count { $0.unsafe == nil }
-        return (requests, Double(objectsToDelete + objectsToRewrite * 5) / max(1, rate))
+        return (requests, Double(wholeVersions + objectsToRewrite * 5) / max(1, rate), survey.flatMap { $0.known ? $0.earlyDeletionUSD : nil })
     }
 
     /// The manifest as JSON (what `erase --dry-run --json` prints).
@@ -103,10 +109,12 @@ public struct ErasurePlan: Sendable {
                 ])
             })),
             ("actions", Self.actionsJSON(actions, roots: roots)),
+            ("objects", survey?.json ?? .null),
             ("estimate", .object([
                 ("requests", .integer(estimate.requests)),
                 ("seconds", .number(String(format: "%.2f", estimate.seconds))),
                 ("rate", .integer(Int(rate))),
+                ("early_deletion_usd", estimate.earlyDeletionUSD.map { .number(String(format: "%.6f", $0)) } ?? .null),
             ])),
         ])
     }

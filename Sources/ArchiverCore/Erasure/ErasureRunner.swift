@@ -17,11 +17,17 @@ public protocol ArchiveEraser: Sendable {
 
     /// How many keys to hand over in one ``erase(_:at:)`` call.
     var chunkSize: Int { get }
+
+    /// Every stored version of each of `keys` (relative to the archive root) with its size, age and storage class,
+    /// read from listings (never a request per key); a key with none is missing. nil where the store cannot tell
+    /// (what a dry run's early-deletion estimate reads).
+    func versions(of keys: [String]) async throws -> [String: [StoredVersion]]?
 }
 
 extension ArchiveEraser {
     public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] { [] }
     public var chunkSize: Int { 1000 }
+    public func versions(of keys: [String]) async throws -> [String: [StoredVersion]]? { nil }
 }
 
 /// What an erasure tells the world: the seam coordination (consumers acking an `erasure.requested` event before the
