@@ -9,7 +9,7 @@ extension Archiver {
             abstract: "Look after the state folder's catalogue of a batched archive's objects (restore of one key in two reads).",
             discussion: """
                 EXAMPLES:
-                  archiver catalogue rebuild --archive s3://archives/users --state /var/lib/archiver
+                  archiver catalogue rebuild --archive s3://archives/users --state ./state
                 """,
             subcommands: [Rebuild.self])
 
