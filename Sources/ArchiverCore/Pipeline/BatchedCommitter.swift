@@ -35,13 +35,12 @@ final class BatchedCommitter: @unchecked Sendable {
 
     /// The most bytes of closed objects held for the writer before the commit waits.
     static let backlog = 8 << 20
+    /// The largest written object whose buffer is kept for the next: a kept buffer's pages stay resident.
+    static let recycledBytes = 4 << 20
 
-    /// Keeps the buffer of one written object for the next, whatever its size: its pages stay mapped, so the next
-    /// object is filled without page faults and nothing is unmapped. It costs no memory at the peak: past `backlog`
-    /// the commit waits for the write, so a kept buffer only takes the place of the fresh one the next object would
-    /// have reserved (two buffers of the largest size at most, as when each was freed after its write).
+    /// Keeps the buffer of one written object for the next (a small one: its pages stay in memory).
     private func recycle(_ group: [Settlement]) {
-        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder else { return }
+        guard let builder = group.last(where: { !$0.objects.isEmpty })?.objects.last?.builder, builder.bytes <= Self.recycledBytes else { return }
         let buffer = builder.takeBuffer()
         spareLock.withLock { if spare == nil { spare = buffer } }
     }
