@@ -19,5 +19,5 @@ struct Archiver: AsyncParsableCommand {
               archiver cleanup s3://user-content/uploads/ --key-pattern '*/{sessionId}.*' \\
                   --owner dynamodb:UploadSessions --dry-run
             """,
-        subcommands: [Tail.self, Serve.self, List.self, Restore.self, Sync.self, DeadLetters.self, Queue.self, Ack.self, Coordination.self, Erase.self, Index.self, Lifecycle.self, SQLite.self, Cleanup.self, Expire.self, Config.self, Generate.self])
+        subcommands: [Tail.self, Serve.self, List.self, Restore.self, Sync.self, DeadLetters.self, Queue.self, Ack.self, Coordination.self, Erase.self, Index.self, Catalogue.self, Lifecycle.self, SQLite.self, Cleanup.self, Expire.self, Config.self, Generate.self])
 }

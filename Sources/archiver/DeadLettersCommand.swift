@@ -129,6 +129,10 @@ extension Archiver {
                     folder: folder,
                     store: try Wiring(logger: Terminal.logger).store(
                         location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing))
+                // Batched objects written now are catalogued, as a tail's are (a state folder without a database has none).
+                if FileSystem.exists(stateFolder + "/archiver.sqlite") {
+                    retry.catalogue = try CheckpointStore(stateFolder: stateFolder, verify: false)
+                }
                 if !configuration.rules.rules.isEmpty {
                     try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
                     retry.actions = (

@@ -65,4 +65,55 @@ struct BatchCatalogueTests {
         let indexes = f.folder.files(under: "a").filter { $0.hasSuffix(".index.gz") }.sorted()
         #expect(try checkpoints.catalogued(archive: local.location) == indexes)
     }
+
+    @Test func dlqRetryIntoABatchedArchiveCataloguesTheObjectsItWrites() async throws {
+        let f = try BatchedFixture(records: 1200, label: "batched-dlq-catalogue")
+        defer { f.folder.remove() }
+        let store = try LocalArchiveStore(path: f.folder("a"))
+        let refusing = FlakyStore(store)
+        refusing.rejectKeysContaining = "r."  // every data object
+        _ = try await f.tail("a", state: "s", store: refusing)
+        let checkpoints = try CheckpointStore(stateFolder: f.folder("s"))
+        #expect(try checkpoints.catalogued(archive: store.location).isEmpty)
+        var retry = DeadLetterRetry(folder: try DeadLetterFolder(stateFolder: f.folder("s")), store: store)
+        retry.catalogue = checkpoints
+        #expect(try await retry.run().archived == f.counts.removes)
+        let indexes = try await BatchedFixture.indexes(store)
+        #expect(try checkpoints.catalogued(archive: store.location) == indexes.map(\.key).sorted())
+        for read in indexes {
+            for entry in read.index.entries {
+                #expect(try checkpoints.catalogueCandidates(archive: store.location, key: entry.key) == [read.key], "\(entry.key)")
+            }
+        }
+        // Restore of a retried record reads its index and its range, nothing else.
+        let log = RequestLog(store)
+        var restorer = ArchiveRestorer(store: log, target: CollectingTarget())
+        restorer.catalogue = { try checkpoints.catalogueCandidates(archive: log.location, key: $0) }
+        let read = indexes[indexes.count / 2]
+        #expect(try await restorer.restore(key: read.index.entries[0].key) == .restored)
+        #expect(log.requests.count == 2 && log.requests[0] == "get \(read.key)", "\(log.requests)")
+    }
+
+    @Test func aRebuildFromTheIndexesGivesAnotherStateFolderTheTailsCatalogue() async throws {
+        let f = try BatchedFixture(records: 3000)
+        defer { f.folder.remove() }
+        try await f.tail("a", state: "s")
+        let store = try LocalArchiveStore(path: f.folder("a"), access: .readOnly)
+        let tails = try CheckpointStore(stateFolder: f.folder("s"))
+        let other = try CheckpointStore(stateFolder: f.folder("t"))
+        try other.catalogue([CatalogueRow(indexKey: "2024/01/15/_000000-000001.0000000000000000.index.gz", day: "2024/01/15", first: 0, last: 1,
+                                          firstSequence: nil, lastSequence: nil)], archive: store.location)
+        let summary = try await CatalogueRebuild(store: store, checkpoints: other).run()
+        let indexes = try await BatchedFixture.indexes(store)
+        #expect(summary.objects == indexes.count && summary.removed == 1, "the row of an index not in the archive is removed")
+        #expect(try other.catalogued(archive: store.location) == tails.catalogued(archive: store.location))
+        for read in indexes {
+            #expect(CatalogueRow(indexKey: read.key, name: read.name, index: read.index).firstSequence != nil, "the feed's sequences are numbers")
+            for entry in read.index.entries {
+                #expect(try other.catalogueCandidates(archive: store.location, key: entry.key) == [read.key], "\(entry.key)")
+            }
+        }
+        // Run again: the same rows, nothing removed.
+        #expect(try await CatalogueRebuild(store: store, checkpoints: other).run() == CatalogueRebuild.Summary(objects: indexes.count, removed: 0))
+    }
 }

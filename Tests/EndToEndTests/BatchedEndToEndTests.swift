@@ -155,5 +155,21 @@ struct BatchedEndToEndTests {
         #expect(stats.byRequest["GET /\(bucket)/svc/\(LayoutManifest.key)"] == 1)
         #expect(stats.requests == 4, "\(requests)")
         CrashReport.line("restore one key from batched S3", "\(stats.requests) requests (\(requests.map { "\($0.key.split(separator: "/").last ?? "")" }.joined(separator: ", "))), \(String(format: "%.2f", seconds)) s")
+
+        // Another machine's state folder gets the catalogue from the archive's indexes: then two requests again.
+        let rebuilt = try JSONSerialization.jsonObject(with: Data(s.ok(["catalogue", "rebuild", "--archive", archive, "--state", "state-other", "--json"],
+                                                                         environment: server.binaryEnvironment()).utf8)) as? [String: Any]
+        #expect((rebuilt?["objects"] as? Int ?? 0) > 1 && rebuilt?["removed"] as? Int == 0, "\(String(describing: rebuilt))")
+        let other = try FaultProxy(frontOf: server)
+        defer { other.stop() }
+        var otherEnvironment = server.binaryEnvironment()
+        otherEnvironment["AWS_ENDPOINT_URL"] = other.endpoint.absoluteString
+        #expect(try s.ok(["restore", key, "--archive", archive, "--state", "state-other", "--to", "-"], environment: otherEnvironment) == restoredDirect)
+        let otherStats = try await other.stats()
+        #expect(otherStats.requests == 2, "only the index and the record's range: \(otherStats.byRequest.sorted { $0.key < $1.key })")
+        // A per-record archive has nothing to catalogue: a clear refusal.
+        _ = try s.tail("p")
+        let refused = try s.run(["catalogue", "rebuild", "--archive", "p", "--state", "state-p"])
+        #expect(refused.status != 0 && refused.stderr.contains("not batched"), "\(refused.stderr)")
     }
 }

@@ -59,6 +59,15 @@ public struct CatalogueRow: Sendable, Equatable {
     /// The lowest and highest sequence numbers, padded (nil when a record's is not a number).
     public var firstSequence: String?
     public var lastSequence: String?
+
+    public init(indexKey: String, day: String, first: Int, last: Int, firstSequence: String?, lastSequence: String?) {
+        self.indexKey = indexKey
+        self.day = day
+        self.first = first
+        self.last = last
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
+    }
 }
 
 /// The catalogue rows of written objects, in the commit transaction (idempotent: a replay writes the same rows).
@@ -113,5 +122,93 @@ extension CheckpointStore {
             }
             return holding + unknown
         }
+    }
+}
+
+extension CatalogueRow {
+    /// The row of an object as its index describes it: what the tail wrote for it (its sequence range narrower once
+    /// records were erased from it).
+    public init(indexKey: String, name: BatchedObjectName, index: BatchIndex) {
+        var low: [UInt8] = []
+        var high: [UInt8] = []
+        var numeric = !index.entries.isEmpty
+        for entry in index.entries where numeric {
+            let sequence = Array(entry.sequence.utf8)
+            guard !sequence.isEmpty, sequence.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                numeric = false
+                break
+            }
+            if low.isEmpty || BatchCatalogue.less(sequence, low) { low = sequence }
+            if high.isEmpty || BatchCatalogue.less(high, sequence) { high = sequence }
+        }
+        let (firstSequence, lastSequence) = numeric ? (BatchCatalogue.padded(low), BatchCatalogue.padded(high)) : (nil, nil)
+        self.init(indexKey: indexKey, day: name.datePath, first: name.first, last: name.last,
+                  firstSequence: lastSequence == nil ? nil : firstSequence, lastSequence: firstSequence == nil ? nil : lastSequence)
+    }
+}
+
+extension CheckpointStore {
+    /// Adds (or replaces) the rows of objects of `archive` written outside a tail: by `dlq retry`, or read back from
+    /// the archive's indexes by `catalogue rebuild`.
+    public func catalogue(_ rows: [CatalogueRow], archive: String) throws {
+        guard !rows.isEmpty else { return }
+        try writing { db in try CatalogueWrite(archive: archive, rows: rows).write(db, at: Date()) }
+    }
+
+    /// Removes the rows of `archive` whose index is not in `keep` (objects deleted or rewritten under another name
+    /// since).
+    /// - Returns: how many rows were removed.
+    @discardableResult
+    public func removeCatalogued(archive: String, keeping keep: Set<String>) throws -> Int {
+        let stale = try catalogued(archive: archive).filter { !keep.contains($0) }
+        guard !stale.isEmpty else { return 0 }
+        try writing { db in
+            let delete = try db.cachedStatement(sql: "DELETE FROM batch_catalogue WHERE archive = ? AND index_key = ?")
+            for key in stale { try delete.execute(arguments: [archive, key]) }
+        }
+        return stale.count
+    }
+}
+
+/// Fills a state folder's catalogue from a batched archive's indexes (one read per object, no record read), so that
+/// `restore <key>` with that state folder reads only the index and the record's range: for an archive written from
+/// another machine or another state folder, or a catalogue that fell behind (rows of objects gone are removed).
+public struct CatalogueRebuild: Sendable {
+    public let store: any ArchiveStore
+    public let checkpoints: CheckpointStore
+
+    public init(store: any ArchiveStore, checkpoints: CheckpointStore) {
+        self.store = store
+        self.checkpoints = checkpoints
+    }
+
+    /// What a rebuild did.
+    public struct Summary: Sendable, Equatable {
+        /// Objects catalogued (rows written or rewritten).
+        public var objects = 0
+        /// Rows removed: their index is no longer in the archive.
+        public var removed = 0
+
+        public init(objects: Int = 0, removed: Int = 0) {
+            self.objects = objects
+            self.removed = removed
+        }
+    }
+
+    /// Reads every index of the archive and writes its row, a listing page at a time; then removes the rows of
+    /// indexes no longer there.
+    /// - Parameter progress: called after each page with the objects catalogued so far.
+    public func run(progress: (Int) -> Void = { _ in }) async throws -> Summary {
+        var summary = Summary()
+        var seen: Set<String> = []
+        for try await page in BatchedArchive(store: store).indexes(prefix: "") {
+            let rows = page.map { CatalogueRow(indexKey: $0.key, name: $0.name, index: $0.index) }
+            try checkpoints.catalogue(rows, archive: store.location)
+            seen.formUnion(rows.map(\.indexKey))
+            summary.objects += rows.count
+            progress(summary.objects)
+        }
+        summary.removed = try checkpoints.removeCatalogued(archive: store.location, keeping: seen)
+        return summary
     }
 }

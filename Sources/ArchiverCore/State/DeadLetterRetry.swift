@@ -42,6 +42,9 @@ public struct DeadLetterRetry: Sendable {
     /// Where a record archived now is indexed under its subject (a rule with `subject:` takes it), before its entry
     /// leaves the folder, as the tail would have indexed it; nil: not indexed.
     public var subjectIndex: ErasureStore?
+    /// The state folder's catalogue: a batched object written now gets its row (before the entries leave the
+    /// folder), so `restore <key>` of its records reads only the index and the record's range, as for a tail's.
+    public var catalogue: CheckpointStore?
 
     public init(folder: DeadLetterFolder, store: any ArchiveStore) {
         self.folder = folder
@@ -96,7 +99,9 @@ public struct DeadLetterRetry: Sendable {
         let failures: [Int: ArchiveStoreError]
         var indexKeys: [Int: String] = [:]
         if try await LayoutManifest.layout(of: store) == .batched {
-            (failures, indexKeys) = try await putBatched(objects.map { ($0.0, $0.2) })
+            let rows: [CatalogueRow]
+            (failures, indexKeys, rows) = try await putBatched(objects.map { ($0.0, $0.2) })
+            try catalogue?.catalogue(rows, archive: store.location)
         } else {
             failures = await store.put(objects.map(\.0))
         }
@@ -134,10 +139,19 @@ public struct DeadLetterRetry: Sendable {
 
 extension DeadLetterRetry {
     /// Writes records into a batched archive: cut into objects as a tail cuts them, each object then its index.
-    /// Returns the records whose object could not be written, by index into `records`, and the index key of the
-    /// object holding each record.
-    func putBatched(_ records: [(object: ArchiveObject, kind: DeletionKind)]) async throws -> (failures: [Int: ArchiveStoreError], indexKeys: [Int: String]) {
-        let objects = batching.objects(records, gzipLevel: gzipLevel)
+    /// Returns the records whose object could not be written, by index into `records`, the index key of the
+    /// object holding each record, and the catalogue rows of the objects written.
+    func putBatched(_ records: [(object: ArchiveObject, kind: DeletionKind)]) async throws
+        -> (failures: [Int: ArchiveStoreError], indexKeys: [Int: String], rows: [CatalogueRow]) {
+        // Cut in deletion-time order (dead letters come in no useful order): each object then spans a short stretch of
+        // its day, so the catalogue and the index names point a key at one object, as for a tail's.
+        let times = records.map { record in RecordKeyParts(record.object.key).map { ($0.dayNumber, $0.secondsOfDay) } ?? (Int.max, Int.max) }
+        let order = records.indices.sorted { a, b in
+            times[a] != times[b] ? times[a] < times[b] : records[a].object.key < records[b].object.key
+        }
+        let objects = batching.objects(order.map { records[$0] }, gzipLevel: gzipLevel).map { entry in
+            (object: entry.object, members: entry.members.map { order[$0] })
+        }
         var refused = await store.put(objects.map(\.object.data))
         let written = objects.indices.filter { refused[$0] == nil }
         for (position, error) in await store.put(written.map { objects[$0].object.index }) {
@@ -153,7 +167,7 @@ extension DeadLetterRetry {
         for object in objects {
             for member in object.members { indexKeys[member] = object.object.index.key }
         }
-        return (failures, indexKeys)
+        return (failures, indexKeys, objects.indices.filter { refused[$0] == nil }.map { objects[$0].object.catalogue })
     }
 }
 

@@ -92,6 +92,7 @@ struct DeadLettersAPI: APIFeature {
     static func retry(_ context: ServeContext, ids: [String]) async throws -> RetrySummary {
         var retry = DeadLetterRetry(folder: context.deadLetters, store: context.parts.archive)
         retry.gzipLevel = context.parts.tailOptions.gzipLevel
+        retry.catalogue = context.checkpoints
         let summary = try await retry.run(ids: ids)
         context.logger.info("dead letters retried", metadata: [
             "dlq.tried": "\(summary.tried)", "dlq.archived": "\(summary.archived)", "dlq.still_failing": "\(summary.stillFailing)",
