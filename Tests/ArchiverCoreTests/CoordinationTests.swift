@@ -102,6 +102,18 @@ struct CoordinationTests {
         }
     }
 
+    /// Ids are stable (the same record, rule and source give the same id) and sort by the deletion's time, so the
+    /// tables keyed by them grow at their ends.
+    @Test func coordinationIdsAreStableAndSortByDeletionTime() {
+        let first = PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "r", deletedAt: 1_705_315_800)
+        #expect(first == PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "r", deletedAt: 1_705_315_800))
+        #expect(first.count == 64 && first.allSatisfy(\.isHexDigit))
+        #expect(first != PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "other", deletedAt: 1_705_315_800))
+        let later = (1...50).map { PlannedCoordination.id(source: "s", archiveKey: "k-\($0)", rule: "r", deletedAt: 1_705_315_800 + Int64($0)) }
+        #expect(([first] + later).sorted() == [first] + later)
+        #expect(PlannedCoordination.id(source: "s", archiveKey: "k", rule: "r", deletedAt: nil).hasPrefix("0000000000"))
+    }
+
     @Test func aCoordinatedDeletionHoldsItsActionsAndWritesItsEventWithTheCheckpoint() async throws {
         let setup = try Setup(records: (1...3).map { Self.record($0) } + [Self.record(9, table: "other")])
         defer { setup.folder.remove() }
@@ -112,7 +124,11 @@ struct CoordinationTests {
         let entries = try setup.queue.list(QueueFilter())
         #expect(entries.count == 6 && entries.allSatisfy { $0.state == .held && $0.hold != nil })
         for coordination in coordinations {
-            #expect(coordination.id == PlannedCoordination.id(source: JSONLinesSource(path: setup.folder("feed.jsonl")).id, archiveKey: coordination.archiveKey, rule: "upload-files"))
+            #expect((1...3).contains { n in
+                coordination.id == PlannedCoordination.id(
+                    source: JSONLinesSource(path: setup.folder("feed.jsonl")).id, archiveKey: coordination.archiveKey, rule: "upload-files",
+                    deletedAt: 1_705_315_800 + Int64(n))
+            })
             #expect(coordination.nextDeadline == Self.start.addingTimeInterval(300))
         }
         let events = try setup.events()

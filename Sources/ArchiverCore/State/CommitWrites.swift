@@ -50,5 +50,6 @@ public enum StateTables {
         (CoordinationSchema.migrationName, CoordinationSchema.migrate),
         (ErasureSchema.migrationName, ErasureSchema.migrate),
         (CoordinationSchema.detailMigrationName, CoordinationSchema.addDetail),
+        (CoordinationSchema.outboxIDsMigrationName, CoordinationSchema.dropOutboxUniqueIDs),
     ]
 }
