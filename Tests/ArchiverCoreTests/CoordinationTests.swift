@@ -114,6 +114,35 @@ struct CoordinationTests {
         #expect(PlannedCoordination.id(source: "s", archiveKey: "k", rule: "r", deletedAt: nil).hasPrefix("0000000000"))
     }
 
+    /// An outbox written before event ids lost their UNIQUE constraint keeps its events and their order, and an event
+    /// appended again with an id it holds is still not added twice.
+    @Test func anOutboxFromBeforeTheMigrationKeepsItsEventsAndRefusesADuplicateId() throws {
+        let folder = TemporaryFolder("outbox-migration")
+        defer { folder.remove() }
+        let path = try CheckpointStore(stateFolder: folder("state")).path
+        let old = try DatabaseQueue(path: path)
+        try old.write { db in
+            try db.execute(sql: """
+                DROP TABLE outbox_events;
+                CREATE TABLE outbox_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+                    subject TEXT NOT NULL, time TEXT NOT NULL, envelope TEXT NOT NULL, created_at REAL NOT NULL);
+                INSERT INTO outbox_events (seq, id, type, subject, time, envelope, created_at)
+                    VALUES (5, 'e5', 'x.one', 's', 't', '{}', 0), (9, 'e9', 'x.two', 's', 't', '{}', 0);
+                DELETE FROM grdb_migrations WHERE identifier = 'outbox_event_ids';
+                """)
+        }
+        try old.close()
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let store = CoordinationStore(checkpoints: checkpoints)
+        #expect(try store.outbox().map(\.seq) == [5, 9])
+        let again = CloudEvent(id: "e9", source: "s", type: "x.two", subject: "s", time: "t", data: .null)
+        let fresh = CloudEvent(id: "e10", source: "s", type: "x.two", subject: "s", time: "t", data: .null)
+        try Outbox.append([again, fresh, fresh], to: checkpoints, at: Self.start)
+        let events = try store.outbox()
+        #expect(events.map(\.id) == ["e5", "e9", "e10"])
+        #expect((events.last?.seq ?? 0) > 9)
+    }
+
     @Test func aCoordinatedDeletionHoldsItsActionsAndWritesItsEventWithTheCheckpoint() async throws {
         let setup = try Setup(records: (1...3).map { Self.record($0) } + [Self.record(9, table: "other")])
         defer { setup.folder.remove() }
