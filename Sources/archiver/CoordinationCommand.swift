@@ -25,7 +25,7 @@ extension Archiver {
                   archiver ack 5e0b41c2 --consumer billing --heartbeat
                   archiver ack --file acks.jsonl --config archiver.yml
                 """)
-        @Argument(help: "The id, or its first 8 or more digits.") var id: String?
+        @Argument(help: "The id, or its first 16 or more digits.") var id: String?
         @Option(help: ArgumentHelp("The consumer's name, as the rule's coordinate.consumers names it.", valueName: "name")) var consumer: String?
         @Option(help: ArgumentHelp("A file of acks, one JSON object a line (- for standard input).", valueName: "file")) var file: String?
         @Option(help: ArgumentHelp("completed (default) or failed.", valueName: "status")) var status = "completed"
@@ -177,7 +177,7 @@ extension Archiver {
                       archiver coordination show 5e0b41c2 --config archiver.yml
                       archiver coordination show 5e0b41c2 --json --config archiver.yml
                     """)
-            @Argument(help: "The id, or its first 8 or more digits.") var id: String
+            @Argument(help: "The id, or its first 16 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
             @OptionGroup var output: OutputOption
@@ -266,7 +266,7 @@ extension Archiver {
                       archiver coordination release 5e0b41c2 --config archiver.yml
                       archiver coordination list --state parked --config archiver.yml
                     """)
-            @Argument(help: "The id, or its first 8 or more digits.") var id: String
+            @Argument(help: "The id, or its first 16 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
 
@@ -284,7 +284,7 @@ extension Archiver {
                       archiver coordination cancel 5e0b41c2 --config archiver.yml
                       archiver coordination list --state parked --config archiver.yml
                     """)
-            @Argument(help: "The id, or its first 8 or more digits.") var id: String
+            @Argument(help: "The id, or its first 16 or more digits.") var id: String
             @OptionGroup var config: ConfigOption
             @OptionGroup var folder: QueueFolderOption
 

@@ -102,6 +102,47 @@ struct CoordinationTests {
         }
     }
 
+    /// Ids are stable (the same record, rule and source give the same id) and sort by the deletion's time, so the
+    /// tables keyed by them grow at their ends.
+    @Test func coordinationIdsAreStableAndSortByDeletionTime() {
+        let first = PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "r", deletedAt: 1_705_315_800)
+        #expect(first == PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "r", deletedAt: 1_705_315_800))
+        #expect(first.count == 64 && first.allSatisfy(\.isHexDigit))
+        #expect(first != PlannedCoordination.id(source: "s", archiveKey: "k-b", rule: "other", deletedAt: 1_705_315_800))
+        let later = (1...50).map { PlannedCoordination.id(source: "s", archiveKey: "k-\($0)", rule: "r", deletedAt: 1_705_315_800 + Int64($0)) }
+        #expect(([first] + later).sorted() == [first] + later)
+        #expect(PlannedCoordination.id(source: "s", archiveKey: "k", rule: "r", deletedAt: nil).hasPrefix("0000000000"))
+    }
+
+    /// An outbox written before event ids lost their UNIQUE constraint keeps its events and their order, and an event
+    /// appended again with an id it holds is still not added twice.
+    @Test func anOutboxFromBeforeTheMigrationKeepsItsEventsAndRefusesADuplicateId() throws {
+        let folder = TemporaryFolder("outbox-migration")
+        defer { folder.remove() }
+        let path = try CheckpointStore(stateFolder: folder("state")).path
+        let old = try DatabaseQueue(path: path)
+        try old.write { db in
+            try db.execute(sql: """
+                DROP TABLE outbox_events;
+                CREATE TABLE outbox_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+                    subject TEXT NOT NULL, time TEXT NOT NULL, envelope TEXT NOT NULL, created_at REAL NOT NULL);
+                INSERT INTO outbox_events (seq, id, type, subject, time, envelope, created_at)
+                    VALUES (5, 'e5', 'x.one', 's', 't', '{}', 0), (9, 'e9', 'x.two', 's', 't', '{}', 0);
+                DELETE FROM grdb_migrations WHERE identifier = 'outbox_event_ids';
+                """)
+        }
+        try old.close()
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let store = CoordinationStore(checkpoints: checkpoints)
+        #expect(try store.outbox().map(\.seq) == [5, 9])
+        let again = CloudEvent(id: "e9", source: "s", type: "x.two", subject: "s", time: "t", data: .null)
+        let fresh = CloudEvent(id: "e10", source: "s", type: "x.two", subject: "s", time: "t", data: .null)
+        try Outbox.append([again, fresh, fresh], to: checkpoints, at: Self.start)
+        let events = try store.outbox()
+        #expect(events.map(\.id) == ["e5", "e9", "e10"])
+        #expect((events.last?.seq ?? 0) > 9)
+    }
+
     @Test func aCoordinatedDeletionHoldsItsActionsAndWritesItsEventWithTheCheckpoint() async throws {
         let setup = try Setup(records: (1...3).map { Self.record($0) } + [Self.record(9, table: "other")])
         defer { setup.folder.remove() }
@@ -112,7 +153,11 @@ struct CoordinationTests {
         let entries = try setup.queue.list(QueueFilter())
         #expect(entries.count == 6 && entries.allSatisfy { $0.state == .held && $0.hold != nil })
         for coordination in coordinations {
-            #expect(coordination.id == PlannedCoordination.id(source: JSONLinesSource(path: setup.folder("feed.jsonl")).id, archiveKey: coordination.archiveKey, rule: "upload-files"))
+            #expect((1...3).contains { n in
+                coordination.id == PlannedCoordination.id(
+                    source: JSONLinesSource(path: setup.folder("feed.jsonl")).id, archiveKey: coordination.archiveKey, rule: "upload-files",
+                    deletedAt: 1_705_315_800 + Int64(n))
+            })
             #expect(coordination.nextDeadline == Self.start.addingTimeInterval(300))
         }
         let events = try setup.events()

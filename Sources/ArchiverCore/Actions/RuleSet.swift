@@ -184,10 +184,10 @@ public struct RuleSet: Sendable {
                 entry(rule: rule, actionIndex: actionIndex, source: source, archiveKey: archiveKey, filled: action.fill(image))
             }
             if let policy = rule.coordinate {
-                let deletedAt = scanned.eventTime.flatMap { try? DeletionTime($0) }?.description ?? ""
+                let deletionTime = scanned.eventTime.flatMap { try? DeletionTime($0) }
                 PlannedCoordination.plan(
                     rule: rule, policy: policy, entries: &ruleEntries, source: source, table: table, archiveKey: archiveKey,
-                    itemKey: .object(image.keys), kind: scanned.deletionKind, deletedAt: deletedAt, eventSource: eventSource)
+                    itemKey: .object(image.keys), kind: scanned.deletionKind, deletionTime: deletionTime, eventSource: eventSource)
             }
             entries += ruleEntries
         }

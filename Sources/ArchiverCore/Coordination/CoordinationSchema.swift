@@ -20,6 +20,31 @@ enum CoordinationSchema {
         try db.execute(sql: "ALTER TABLE coordinations ADD COLUMN detail TEXT")
     }
 
+    static let outboxIDsMigrationName = "outbox_event_ids"
+
+    /// `outbox_events` without the UNIQUE constraint on `id`, which put every event into a B-tree keyed by a hash (a
+    /// random page written per event). Ids stay unique: a `deletion.requested` row (no envelope) is appended only by
+    /// the transaction that inserted its coordination, so never twice, and every other event goes through a unique
+    /// index that holds only the rows with an envelope (``Outbox/append(_:id:type:subject:time:envelope:at:)``).
+    @Sendable static func dropOutboxUniqueIDs(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE outbox_events_new (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                time TEXT NOT NULL,
+                envelope TEXT NOT NULL,
+                created_at REAL NOT NULL
+            );
+            INSERT INTO outbox_events_new (seq, id, type, subject, time, envelope, created_at)
+                SELECT seq, id, type, subject, time, envelope, created_at FROM outbox_events ORDER BY seq;
+            DROP TABLE outbox_events;
+            ALTER TABLE outbox_events_new RENAME TO outbox_events;
+            CREATE UNIQUE INDEX outbox_events_id ON outbox_events (id) WHERE envelope <> '';
+            """)
+    }
+
     @Sendable static func migrate(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE coordinations (

@@ -238,6 +238,34 @@ public final class CoordinationStore: Sendable {
     /// The reason a coordination cancelled by `coordination cancel` keeps.
     static let cancelledByAPerson = "cancelled by a person"
 
+    /// Completes those of `ids` (the coordinations of a batch of actions just finished) that are released and whose
+    /// actions have all finished or been parked or cancelled: one query and one UPDATE for the batch, then each one's
+    /// `deletion.completed`. Returns how many it completed.
+    public func complete(_ ids: Set<String>, now: Date) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let list = JSONValue.array(ids.sorted().map(JSONValue.string)).serialized
+        return try writing { db in
+            let done = try String.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT id FROM coordinations c WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('released', 'timed-out')
+                    AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
+                    ORDER BY id
+                    """),
+                arguments: [list])
+            guard !done.isEmpty else { return 0 }
+            try db.cachedStatement(sql: """
+                UPDATE coordinations SET state = 'completed', completed_at = ?
+                WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('released', 'timed-out')
+                """).execute(arguments: [now.timeIntervalSince1970, JSONValue.array(done.map(JSONValue.string)).serialized])
+            for id in done {
+                try Outbox.append(db, CloudEvent(
+                    id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
+                    subject: id, time: QueueTime.text(now), data: try Self.summary(db, id)), at: now)
+            }
+            return done.count
+        }
+    }
+
     /// A person's decision on a parked (or waiting) coordination: release its actions anyway, or cancel them.
     public func resolve(_ id: String, release: Bool, now: Date) throws -> CoordinationState {
         try writing { db in

@@ -31,12 +31,14 @@ public enum Outbox {
         }
     }
 
-    /// Appends an event whose envelope is already serialized (made off the commit path).
+    /// Appends an event whose envelope is already serialized (made off the commit path). An event with an envelope
+    /// whose id is there already is not appended again (a unique index holds those ids); an event without one (a
+    /// `deletion.requested`, built at delivery from its coordination's row) must be appended only by the transaction
+    /// that created what it announces, so it is never there already.
     @discardableResult
     public static func append(_ db: Database, id: String, type: String, subject: String, time: String, envelope: String, at date: Date) throws -> Bool {
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO outbox_events (id, type, subject, time, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO NOTHING
+            INSERT OR IGNORE INTO outbox_events (id, type, subject, time, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?)
             """)
         try statement.execute(arguments: [id, type, subject, time, envelope, date.timeIntervalSince1970])
         return db.changesCount > 0

@@ -6,7 +6,8 @@ import JSONToolkit
 /// A coordination planned for one archived deletion that a rule with `coordinate:` took: made on the worker thread
 /// with the rule's entries (which it holds), written in the commit transaction (``CoordinationWrite``).
 public struct PlannedCoordination: Sendable, Equatable {
-    /// SHA-256 of (source, archive key, rule), hex: a replayed record plans the same id.
+    /// The deletion's event time (``id(source:archiveKey:rule:deletedAt:)``), then SHA-256 of (source, archive key,
+    /// rule), hex: a replayed record plans the same id.
     public var id: String
     public var rule: String
     public var source: String
@@ -25,14 +26,22 @@ public struct PlannedCoordination: Sendable, Equatable {
     /// instead of the `deletion.requested` built from the row.
     public var requested: CloudEvent? = nil
 
-    public static func id(source: String, archiveKey: String, rule: String) -> String {
-        hex(SHA256Hex.digest("coordination\n\(source)\n\(archiveKey)\n\(rule)"))
+    /// 64 hex digits: the deletion's event time (seconds since 0001-01-01, 10 digits; zeros when the record has
+    /// none), then the first 27 bytes of SHA-256 of (source, archive key, rule). The same record, rule and source give
+    /// the same id; ids of later deletions sort after earlier ones, so the coordinations table, its consumers and the
+    /// held entries' index grow at their ends instead of taking a random page each.
+    public static func id(source: String, archiveKey: String, rule: String, deletedAt: Int64?) -> String {
+        let digest = SHA256Hex.digest("coordination\n\(source)\n\(archiveKey)\n\(rule)")
+        let since = UInt64(max(0, (deletedAt ?? DeletionTime.earliest) - DeletionTime.earliest))
+        let time = String(since, radix: 16)
+        return String(repeating: "0", count: max(0, 10 - time.count)) + time + hex(Array(digest.prefix(27)))
     }
 
     /// Plans the coordination of `entries` (one rule's entries for one record), and marks them held by it.
     static func plan(rule: DeletionRule, policy: CoordinationPolicy, entries: inout [PlannedEntry], source: String, table: String?,
-                     archiveKey: String, itemKey: JSONValue, kind: DeletionKind, deletedAt: String, eventSource: String) {
-        let id = Self.id(source: source, archiveKey: archiveKey, rule: rule.name)
+                     archiveKey: String, itemKey: JSONValue, kind: DeletionKind, deletionTime: DeletionTime?, eventSource: String) {
+        let id = Self.id(source: source, archiveKey: archiveKey, rule: rule.name, deletedAt: deletionTime?.epochSeconds)
+        let deletedAt = deletionTime?.description ?? ""
         for index in entries.indices { entries[index].hold = id }
         let detail: JSONValue = .object([
             ("source", .string(eventSource)),

@@ -159,6 +159,17 @@ public final class QueueWorker: Sendable {
         summary.retrying = finished.retrying
         summary.parked = finished.parked
         summary.stale = finished.stale
+        if let coordinator {
+            // The coordinations this batch finished: completed now, set-based, rather than found by the next tick.
+            let holds = Set(claimed.compactMap(\.hold))
+            if !holds.isEmpty {
+                do {
+                    _ = try coordinator.store.complete(holds, now: finishedAt)
+                } catch {
+                    logger.error("coordinations could not be completed; the next step completes them", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         for (index, (entry, result)) in pairs.enumerated() {
             guard case .failed(let failure) = result else {
                 QueueMetrics.action(rule: entry.rule, action: entry.action, outcome: "completed", seconds: seconds[index])

@@ -52,5 +52,6 @@ public enum StateTables {
         (CoordinationSchema.detailMigrationName, CoordinationSchema.addDetail),
         (SubjectIndex.migrationName, SubjectIndex.migrate),
         (BatchCatalogue.migrationName, BatchCatalogue.migrate),
+        (CoordinationSchema.outboxIDsMigrationName, CoordinationSchema.dropOutboxUniqueIDs),
     ]
 }
