@@ -38,14 +38,14 @@ public struct ErasureEvents: ErasureEventHook {
         self.logger = logger
     }
 
-    /// The id of the coordination of job `job`.
-    public static func coordinationID(job: String) -> String {
-        PlannedCoordination.id(source: coordinationSource, archiveKey: job, rule: "erasure")
+    /// The id of the coordination of `job` (ordered by when the job was asked for).
+    public static func coordinationID(job: ErasureJob) -> String {
+        PlannedCoordination.id(source: coordinationSource, archiveKey: job.id, rule: "erasure", deletedAt: Int64(job.requestedAt.timeIntervalSince1970))
     }
 
     public func requested(_ job: ErasureJob) async throws {
         let now = clock.now()
-        let coordination = Self.coordinationID(job: job.id)
+        let coordination = Self.coordinationID(job: job)
         let found: (state: String, reason: String?)? = try await database.write { db in
             let indexed = try SubjectIndex.records(db, subjectHMAC: job.subjectHMAC).count
             let event = CloudEvent(
@@ -93,7 +93,7 @@ public struct ErasureEvents: ErasureEventHook {
 
     public func completed(_ job: ErasureJob, receipt: String?) async {
         let now = clock.now()
-        let coordination = Self.coordinationID(job: job.id)
+        let coordination = Self.coordinationID(job: job)
         do {
             try await database.write { db in
                 try Outbox.append(db, CloudEvent(
