@@ -24,7 +24,7 @@ public struct SubjectKey: Sendable {
     public init(path: String) throws {
         self.path = path
         if !FileSystem.exists(path) {
-            try? FileSystem.makeFolders(FileSystem.parent(of: path))
+            _ = try? FileSystem.makeFolders(FileSystem.parent(of: path))
             var bytes = [UInt8](repeating: 0, count: 32)
             var generator = SystemRandomNumberGenerator()
             for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
