@@ -234,11 +234,11 @@ public final class ErasureStore: Sendable {
     }
 
     /// Puts a claimed job back in the queue, due in a minute, with why it waits (the event hook refused to let it run).
-    public func release(_ id: String, because reason: String) throws {
+    public func release(_ id: String, because reason: String, at date: Date) throws {
         try writing { db in
             try db.execute(
                 sql: "UPDATE erasure_jobs SET state = 'queued', lease_owner = NULL, leased_until = NULL, not_before = ?, error = ? WHERE id = ?",
-                arguments: [Date().timeIntervalSince1970 + 60, reason, id])
+                arguments: [date.timeIntervalSince1970 + 60, reason, id])
         }
     }
 
