@@ -38,14 +38,24 @@ public final class CoordinationStore: Sendable {
         return CoordinationStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false), eventSource: eventSource)
     }
 
+    /// Reads, after spreading the coordinations the tail logged (``CoordinationLog``) when there are any.
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.read(body) } catch let error as CoordinationError { throw error } catch {
+        do {
+            if try database.read(CoordinationLog.hasPending) { try database.write { db in try CoordinationLog.spread(db) } }
+            return try database.read(body)
+        } catch let error as CoordinationError { throw error } catch let error as StateError { throw error } catch {
             throw CheckpointStore.describe(error, path: path, doing: "read")
         }
     }
 
+    /// Writes in one transaction that first spreads the coordinations the tail logged (``CoordinationLog``).
     func writing<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch let error as CoordinationError { throw error } catch {
+        do {
+            return try database.write { db in
+                try CoordinationLog.spread(db)
+                return try body(db)
+            }
+        } catch let error as CoordinationError { throw error } catch let error as StateError { throw error } catch {
             throw CheckpointStore.describe(error, path: path, doing: "write to")
         }
     }
@@ -181,10 +191,10 @@ public final class CoordinationStore: Sendable {
             subject: id, time: QueueTime.text(now), data: summary.appending(("reason", .string(reason)))), at: now)
     }
 
-    /// Applies the timeouts that have come by `now`, then completes the released coordinations whose actions have all
-    /// finished (writing `deletion.completed`). Returns what it did.
+    /// Applies the timeouts that have come by `now`, then (when `sweep`) completes the released coordinations whose
+    /// actions have all finished (writing `deletion.completed`). Returns what it did.
     @discardableResult
-    public func tick(now: Date, limit: Int = 1000) throws -> TickSummary {
+    public func tick(now: Date, limit: Int = 1000, sweep: Bool = true) throws -> TickSummary {
         var summary = TickSummary()
         try writing { db in
             let due = try String.fetchAll(
@@ -209,12 +219,13 @@ public final class CoordinationStore: Sendable {
                 }
             }
         }
-        summary.completed = try complete(now: now, limit: limit)
+        if sweep { summary.completed = try complete(now: now, limit: limit) }
         return summary
     }
 
-    /// Completes released coordinations whose actions have all finished or been parked or cancelled.
-    func complete(now: Date, limit: Int) throws -> Int {
+    /// Completes released coordinations whose actions have all finished or been parked or cancelled (a search of
+    /// every released coordination).
+    public func complete(now: Date, limit: Int) throws -> Int {
         try writing { db in
             let done = try String.fetchAll(
                 db,
@@ -247,15 +258,15 @@ public final class CoordinationStore: Sendable {
         return try writing { db in
             let done = try String.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT id FROM coordinations c WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('released', 'timed-out')
+                    SELECT c.id FROM json_each(?) j CROSS JOIN coordinations c ON c.id = j.value WHERE c.state IN ('released', 'timed-out')
                     AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
-                    ORDER BY id
+                    ORDER BY c.id
                     """),
                 arguments: [list])
             guard !done.isEmpty else { return 0 }
             try db.cachedStatement(sql: """
                 UPDATE coordinations SET state = 'completed', completed_at = ?
-                WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('released', 'timed-out')
+                WHERE id IN (SELECT value FROM json_each(?)) AND +state IN ('released', 'timed-out')
                 """).execute(arguments: [now.timeIntervalSince1970, JSONValue.array(done.map(JSONValue.string)).serialized])
             for id in done {
                 try Outbox.append(db, CloudEvent(

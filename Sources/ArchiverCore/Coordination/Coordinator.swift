@@ -96,11 +96,13 @@ public final class Coordinator: Sendable {
     }
 
     /// One pass: acks in (when `acks`: one receive from the acks queue), timeouts and completions decided, events out.
+    /// `sweep` false leaves out the search of every released coordination for those whose actions have all ended
+    /// (the queue worker completes a batch's coordinations itself and sweeps every few seconds and when idle).
     @discardableResult
-    public func step(acks receiving: Bool = false) async throws -> Step {
+    public func step(acks receiving: Bool = false, sweep: Bool = true) async throws -> Step {
         var step = Step()
         if receiving, acks != nil { step.acks = max(0, await receiveAcks()) }
-        step.tick = try store.tick(now: clock.now())
+        step.tick = try store.tick(now: clock.now(), sweep: sweep)
         if let delivery { step.delivery = try await delivery.run() }
         return step
     }

@@ -105,16 +105,22 @@ public enum CoordinationEvents {
     public static let consumerCompleted = "consumer.completed"
 }
 
-/// A batch's coordinations, written in its commit transaction (``CommitWrite``): each with its consumers (waiting,
-/// with their first deadline) and its `deletion.requested` event in the outbox (a row without an envelope: the
-/// envelope is built from the coordination's row when the event is read, ``RequestedEvent``). A coordination whose id is there
-/// already (a replayed batch) is left as it is.
+/// Coordinations written as rows: each with its consumers (waiting, with their first deadline) and its
+/// `deletion.requested` event in the outbox (a row without an envelope: the envelope is built from the coordination's
+/// row when the event is read, ``RequestedEvent``). A coordination whose id is there already (a replayed batch) is
+/// left as it is. A tail's batch logs its coordinations instead (``CoordinationLogWrite``), and the log is spread
+/// into these rows by the next coordination transaction; an erasure's coordination is written here directly.
 public struct CoordinationWrite: CommitWrite {
     public var coordinations: [PlannedCoordination]
 
     public init(coordinations: [PlannedCoordination]) { self.coordinations = coordinations }
 
     public func write(_ db: Database, at date: Date) throws {
+        for planned in coordinations { try Self.insert(db, planned, at: date) }
+    }
+
+    /// Writes one coordination made at `date` (its deadlines count from then).
+    static func insert(_ db: Database, _ planned: PlannedCoordination, at date: Date) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO coordinations (id, rule, source, table_name, archive_key, item_key, deletion_kind, deleted_at, state,
                 created_at, cap_at, next_deadline, detail)
@@ -126,27 +132,25 @@ public struct CoordinationWrite: CommitWrite {
             VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?)
             """)
         let now = date.timeIntervalSince1970
-        for planned in coordinations {
-            let cap = now + planned.policy.heartbeatCap.seconds
-            let deadlines = planned.policy.consumers.map { min(cap, now + $0.timeout.seconds) }
-            try insert.execute(arguments: [
-                planned.id, planned.rule, planned.source, planned.table, planned.archiveKey, planned.itemKey, planned.deletionKind.rawValue,
-                planned.deletedAt, now, cap, deadlines.min(), planned.detail,
+        let cap = now + planned.policy.heartbeatCap.seconds
+        let deadlines = planned.policy.consumers.map { min(cap, now + $0.timeout.seconds) }
+        try insert.execute(arguments: [
+            planned.id, planned.rule, planned.source, planned.table, planned.archiveKey, planned.itemKey, planned.deletionKind.rawValue,
+            planned.deletedAt, now, cap, deadlines.min(), planned.detail,
+        ])
+        guard db.changesCount > 0 else { return }
+        for (position, expected) in planned.policy.consumers.enumerated() {
+            try consumer.execute(arguments: [
+                planned.id, expected.name, position, expected.critical, expected.timeout.seconds, expected.onTimeout.rawValue, deadlines[position],
             ])
-            guard db.changesCount > 0 else { continue }
-            for (position, expected) in planned.policy.consumers.enumerated() {
-                try consumer.execute(arguments: [
-                    planned.id, expected.name, position, expected.critical, expected.timeout.seconds, expected.onTimeout.rawValue, deadlines[position],
-                ])
-            }
-            if let requested = planned.requested {
-                try Outbox.append(db, requested, at: date)
-                continue
-            }
-            try Outbox.append(
-                db, id: CloudEvent.id(subject: planned.id, type: CoordinationEvents.requested), type: CoordinationEvents.requested,
-                subject: planned.id, time: planned.deletedAt, envelope: "", at: date)
         }
+        if let requested = planned.requested {
+            try Outbox.append(db, requested, at: date)
+            return
+        }
+        try Outbox.append(
+            db, id: CloudEvent.id(subject: planned.id, type: CoordinationEvents.requested), type: CoordinationEvents.requested,
+            subject: planned.id, time: planned.deletedAt, envelope: "", at: date)
     }
 }
 

@@ -124,12 +124,10 @@ public struct ErasureEvents: ErasureEventHook {
 
     /// Called in the transaction that releases (or cancels) coordination `id`: an erasure job waiting on it is due now.
     static func released(_ db: Database, coordination id: String, now: Date) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE erasure_jobs SET not_before = ?, error = NULL WHERE state = 'queued'
                 AND id = (SELECT archive_key FROM coordinations WHERE id = ? AND source = ?)
-                """,
-            arguments: [now.timeIntervalSince1970, id, coordinationSource])
+                """).execute(arguments: [now.timeIntervalSince1970, id, coordinationSource])
     }
 }
 

@@ -100,28 +100,31 @@ public struct QueueEntry: Sendable, Equatable {
         return location + "(unfilled: \(target["templates"]?.serialized ?? "?"))"
     }
 
+    /// An entry from a row of ``QueueSchema/columns``, read by position (a name lookup per column costs more than
+    /// the rest of a claim).
     init(row: Row) {
-        id = row["id"]
-        rule = row["rule"]
-        actionIndex = row["action_index"]
-        action = row["action"]
-        root = row["root"]
-        target = (try? JSONValue.parse(row["target"] as String)) ?? .null
-        source = row["source"]
-        archiveKey = row["archive_key"]
-        state = QueueState(rawValue: row["state"]) ?? .parked
-        attempts = row["attempts"]
-        maxAttempts = row["max_attempts"]
-        nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
-        leasedUntil = (row["leased_until"] as Double?).map(Date.init(timeIntervalSince1970:))
-        leaseOwner = row["lease_owner"]
-        lastError = row["last_error"]
-        lastErrorCode = row["last_error_code"]
-        errors = (try? JSONDecoder().decode([QueueAttemptError].self, from: Data((row["errors"] as String? ?? "[]").utf8))) ?? []
-        createdAt = Date(timeIntervalSince1970: row["created_at"])
-        completedAt = (row["completed_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        hold = row["hold"]
-        outcome = (row["outcome"] as String?).flatMap { try? JSONValue.parse($0) }
+        id = row[0]
+        rule = row[1]
+        actionIndex = row[2]
+        action = row[3]
+        root = row[4]
+        target = (try? JSONValue.parse(row[5] as String)) ?? .null
+        source = row[6]
+        archiveKey = row[7]
+        state = QueueState(rawValue: row[8]) ?? .parked
+        attempts = row[9]
+        maxAttempts = row[10]
+        nextAttemptAt = Date(timeIntervalSince1970: row[11])
+        leasedUntil = (row[12] as Double?).map(Date.init(timeIntervalSince1970:))
+        leaseOwner = row[13]
+        lastError = row[14]
+        lastErrorCode = row[15]
+        let errorsText = row[16] as String? ?? "[]"
+        errors = errorsText == "[]" ? [] : (try? JSONDecoder().decode([QueueAttemptError].self, from: Data(errorsText.utf8))) ?? []
+        createdAt = Date(timeIntervalSince1970: row[17])
+        completedAt = (row[18] as Double?).map(Date.init(timeIntervalSince1970:))
+        hold = row[19]
+        outcome = (row[20] as String?).flatMap { try? JSONValue.parse($0) }
     }
 
     /// The entry as `queue show --json` and `queue list --json` print it.

@@ -62,7 +62,7 @@ enum QueueSchema {
             """)
     }
 
-    /// The columns read into a ``QueueEntry``.
+    /// The columns read into a ``QueueEntry``, in the order its `init(row:)` reads them by position.
     static let columns = """
         id, rule, action_index, action, root, target, source, archive_key, state, attempts, max_attempts, next_attempt_at,
         leased_until, lease_owner, last_error, last_error_code, errors, created_at, completed_at, hold, outcome

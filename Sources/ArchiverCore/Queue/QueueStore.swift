@@ -60,9 +60,8 @@ public final class QueueStore: Sendable {
     @discardableResult
     public func stage(now: Date) throws -> Int {
         try writing { db in
-            try db.execute(
-                sql: "UPDATE queue_entries SET state = 'available' WHERE state IN ('scheduled', 'retryable') AND next_attempt_at <= ?",
-                arguments: [now.timeIntervalSince1970])
+            try db.cachedStatement(sql: "UPDATE queue_entries SET state = 'available' WHERE state IN ('scheduled', 'retryable') AND next_attempt_at <= ?")
+                .execute(arguments: [now.timeIntervalSince1970])
             return db.changesCount
         }
     }
@@ -73,7 +72,7 @@ public final class QueueStore: Sendable {
     public func rescue(now: Date, backoff: Backoff, maxAttempts: Int? = nil) throws -> Int {
         try writing { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT \(QueueSchema.columns) FROM queue_entries WHERE state = 'executing' AND leased_until < ?",
+                db.cachedStatement(sql: "SELECT \(QueueSchema.columns) FROM queue_entries WHERE state = 'executing' AND leased_until < ?"),
                 arguments: [now.timeIntervalSince1970])
             for entry in rows.map(QueueEntry.init(row:)) {
                 let failure = ActionFailure(
@@ -91,13 +90,12 @@ public final class QueueStore: Sendable {
         try writing { db in
             let kinds = actions.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             let rows = try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     UPDATE queue_entries SET state = 'executing', attempts = attempts + 1, leased_until = ?, lease_owner = ?
                     WHERE id IN (SELECT id FROM queue_entries WHERE state = 'available' AND action IN (\(kinds))
                                  ORDER BY next_attempt_at LIMIT ?)
                     RETURNING \(QueueSchema.columns)
-                    """,
+                    """),
                 arguments: [leaseUntil.timeIntervalSince1970, owner, limit])
             return rows.map(QueueEntry.init(row:)).sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
         }
@@ -121,12 +119,10 @@ public final class QueueStore: Sendable {
             for (entry, result) in results {
                 switch result {
                 case .completed(let outcome):
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             UPDATE queue_entries SET state = 'completed', completed_at = ?, outcome = ?, leased_until = NULL, lease_owner = NULL
                             WHERE id = ? AND state = 'executing' AND lease_owner = ?
-                            """,
-                        arguments: [now.timeIntervalSince1970, outcome.serialized, entry.id, owner])
+                            """).execute(arguments: [now.timeIntervalSince1970, outcome.serialized, entry.id, owner])
                     if db.changesCount == 0 { finished.stale += 1 } else { finished.completed += 1 }
                 case .failed(let failure):
                     switch try Self.fail(db, entry, failure, owner: owner, now: now, backoff: backoff, maxAttempts: maxAttempts) {
@@ -150,13 +146,11 @@ public final class QueueStore: Sendable {
         let next = state == .retryable ? now.addingTimeInterval(backoff.delay(afterAttempt: entry.attempts)) : now
         let error = QueueAttemptError(at: QueueTime.text(now), attempt: entry.attempts, error: failure.message, code: failure.code, httpStatus: failure.httpStatus)
         let errorJSON = String(decoding: try JSONEncoder().encode(error), as: UTF8.self)
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE queue_entries SET state = ?, next_attempt_at = ?, last_error = ?, last_error_code = ?,
                     errors = json_insert(errors, '$[#]', json(?)), leased_until = NULL, lease_owner = NULL, max_attempts = ?
                 WHERE id = ? AND state = 'executing' AND lease_owner IS ?
-                """,
-            arguments: [state.rawValue, next.timeIntervalSince1970, failure.message, failure.code, errorJSON, limit, entry.id, owner])
+                """).execute(arguments: [state.rawValue, next.timeIntervalSince1970, failure.message, failure.code, errorJSON, limit, entry.id, owner])
         return db.changesCount == 0 ? nil : state
     }
 
@@ -184,11 +178,18 @@ public struct QueueEnqueue: CommitWrite {
         self.delay = delay
     }
 
-    /// The writes for `entries`: the entries, and the coordinations that hold some of them (``CoordinationWrite``).
+    /// The writes for `entries`: the entries, and the coordinations that hold some of them (logged,
+    /// ``CoordinationLogWrite``; one that announces itself with its own event, as rows, ``CoordinationWrite``).
     public static func writes(entries: [PlannedEntry], maxAttempts: Int, delay: Double) -> [any CommitWrite] {
         let coordinations = entries.compactMap(\.coordination)
         let enqueue = QueueEnqueue(entries: entries, maxAttempts: maxAttempts, delay: delay)
-        return coordinations.isEmpty ? [enqueue] : [CoordinationWrite(coordinations: coordinations), enqueue]
+        guard !coordinations.isEmpty else { return [enqueue] }
+        let logged = coordinations.filter { $0.requested == nil }
+        let direct = coordinations.filter { $0.requested != nil }
+        var writes: [any CommitWrite] = []
+        if !logged.isEmpty { writes.append(CoordinationLogWrite(coordinations: logged)) }
+        if !direct.isEmpty { writes.append(CoordinationWrite(coordinations: direct)) }
+        return writes + [enqueue]
     }
 
     public func write(_ db: Database, at date: Date) throws {

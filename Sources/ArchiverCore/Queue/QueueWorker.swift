@@ -87,8 +87,13 @@ public final class QueueWorker: Sendable {
         // Acks from the acks queue arrive beside the batches (each receive long-polls).
         let acks = !once && coordinator?.hasAckSource == true ? Task { [coordinator] in await coordinator?.pollAcks(stop: stop) } : nil
         defer { acks?.cancel() }
+        var lastSweep: ContinuousClock.Instant?
         while !stop.isStopped {
-            let batch = try await runBatch()
+            // The search for released coordinations whose actions all ended: at the first batch and every few seconds
+            // (a batch completes its own coordinations; the search finds those ended otherwise, e.g. cancelled).
+            let sweep = lastSweep.map { ContinuousClock.now - $0 >= Self.sweepInterval } ?? true
+            if sweep { lastSweep = ContinuousClock.now }
+            let batch = try await runBatch(sweep: sweep)
             summary += batch
             summary.seconds = Date().timeIntervalSince(started)
             if batch.claimed > 0 {
@@ -105,12 +110,17 @@ public final class QueueWorker: Sendable {
         return summary
     }
 
-    /// Claims and runs one batch: at most `batchSize` entries (default: the settings' `batch-size`).
-    public func runBatch(batchSize: Int? = nil) async throws -> QueueRunSummary {
+    /// How often a running worker searches all released coordinations for those whose actions have all ended.
+    static let sweepInterval = Duration.seconds(5)
+
+    /// Claims and runs one batch: at most `batchSize` entries (default: the settings' `batch-size`). Coordination takes
+    /// its step first; with `sweep` false its search of every released coordination waits until a batch finds nothing
+    /// to claim.
+    public func runBatch(batchSize: Int? = nil, sweep: Bool = true) async throws -> QueueRunSummary {
         var summary = QueueRunSummary()
         if let coordinator {
             do {
-                try await coordinator.step()
+                try await coordinator.step(sweep: sweep)
             } catch {
                 logger.error("coordination could not take its step; the actions it holds wait", metadata: ["error": "\(error)"])
             }
@@ -123,7 +133,16 @@ public final class QueueWorker: Sendable {
         try store.stage(now: now)
         let claimed = try store.claim(
             limit: batchSize ?? settings.batchSize, owner: owner, leaseUntil: now.addingTimeInterval(settings.lease.seconds))
-        guard !claimed.isEmpty else { return summary }
+        guard !claimed.isEmpty else {
+            if !sweep, let coordinator {
+                do {
+                    _ = try coordinator.store.complete(now: now, limit: 1000)
+                } catch {
+                    logger.error("coordinations could not be completed; the next step completes them", metadata: ["error": "\(error)"])
+                }
+            }
+            return summary
+        }
         summary.batches = 1
         summary.claimed = claimed.count
 

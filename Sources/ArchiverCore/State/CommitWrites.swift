@@ -53,5 +53,6 @@ public enum StateTables {
         (SubjectIndex.migrationName, SubjectIndex.migrate),
         (BatchCatalogue.migrationName, BatchCatalogue.migrate),
         (CoordinationSchema.outboxIDsMigrationName, CoordinationSchema.dropOutboxUniqueIDs),
+        (CoordinationLog.migrationName, CoordinationLog.migrate),
     ]
 }
