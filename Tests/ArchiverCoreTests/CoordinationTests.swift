@@ -173,6 +173,15 @@ struct CoordinationTests {
             #expect(cloud.data["coordination_id"]?.stringValue == cloud.subject)
             #expect(cloud.data["item_key"]?["PK"]?["S"]?.stringValue?.hasPrefix("U") == true)
             #expect(cloud.data["actions"].map { if case .array(let a) = $0 { a.count } else { 0 } } == 2)
+            // The consumers awaited and the actions held, as the rule says them.
+            #expect(cloud.data["consumers"]?.serialized == #"[{"name":"analytics","critical":false,"timeout":"5m"},{"name":"billing","critical":true,"timeout":"30m"}]"#)
+            let n = cloud.data["item_key"]?["PK"]?["S"]?.stringValue?.dropFirst() ?? ""
+            var listed: [JSONValue] = []
+            if case .array(let a)? = cloud.data["actions"] { listed = a }
+            let held = listed.map { (action: JSONValue) -> String in
+                "\(action["action"]?.stringValue ?? "?") \(action["root"]?.stringValue ?? "?") \(action["target"]?.stringValue ?? "?") \(action["will_run"]?.serialized ?? "?")"
+            }
+            #expect(held == ["delete-object files items/k\(n) true", "delete-prefix files users/U\(n)/ true"])
             #expect(!event.envelope.contains("do-not-publish"), "never the item's attributes")
             // The actions named are the held entries, by id (the envelope is built from the coordination's row).
             var actionIDs: [String] = []

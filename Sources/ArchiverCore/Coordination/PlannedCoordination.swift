@@ -43,19 +43,36 @@ public struct PlannedCoordination: Sendable, Equatable {
         let id = Self.id(source: source, archiveKey: archiveKey, rule: rule.name, deletedAt: deletionTime?.epochSeconds)
         let deletedAt = deletionTime?.description ?? ""
         for index in entries.indices { entries[index].hold = id }
-        let detail: JSONValue = .object([
-            ("source", .string(eventSource)),
-            ("consumers", .array(policy.consumers.map { .object([("name", .string($0.name)), ("critical", .bool($0.critical)), ("timeout", .string($0.timeout.text))]) })),
-            ("actions", .array(entries.map { entry in
-                .object([
-                    ("action", .string(entry.kind.rawValue)), ("root", .string(entry.root)),
-                    ("target", entry.target["key"] ?? entry.target["prefix"] ?? .null), ("will_run", .bool(entry.unsafe == nil)),
-                ])
-            })),
-        ])
+        // Written as text at once (no value tree): this runs for every coordinated deletion a tail archives.
+        var detail = "{\"source\":"
+        detail.reserveCapacity(256)
+        writeJSONString(eventSource, to: &detail)
+        detail += ",\"consumers\":["
+        for (index, consumer) in policy.consumers.enumerated() {
+            detail += index == 0 ? "{\"name\":" : ",{\"name\":"
+            writeJSONString(consumer.name, to: &detail)
+            detail += consumer.critical ? ",\"critical\":true,\"timeout\":" : ",\"critical\":false,\"timeout\":"
+            writeJSONString(consumer.timeout.text, to: &detail)
+            detail += "}"
+        }
+        detail += "],\"actions\":["
+        for (index, entry) in entries.enumerated() {
+            detail += index == 0 ? "{\"action\":" : ",{\"action\":"
+            writeJSONString(entry.kind.rawValue, to: &detail)
+            detail += ",\"root\":"
+            writeJSONString(entry.root, to: &detail)
+            detail += ",\"target\":"
+            switch entry.target["key"] ?? entry.target["prefix"] {
+            case .string(let target)?: writeJSONString(target, to: &detail)
+            case let other?: other.write(to: &detail)
+            case nil: detail += "null"
+            }
+            detail += entry.unsafe == nil ? ",\"will_run\":true}" : ",\"will_run\":false}"
+        }
+        detail += "]}"
         let planned = PlannedCoordination(
             id: id, rule: rule.name, source: source, table: table, archiveKey: archiveKey, itemKey: itemKey.serialized, deletionKind: kind,
-            deletedAt: deletedAt, policy: policy, detail: detail.serialized)
+            deletedAt: deletedAt, policy: policy, detail: detail)
         if !entries.isEmpty { entries[0].coordination = planned }
     }
 }
