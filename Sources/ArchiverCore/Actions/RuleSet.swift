@@ -27,8 +27,9 @@ public struct PlannedEntry: Sendable, Equatable {
     public var unsafe: String?
     /// The coordination that must release it (its rule has `coordinate:`): it is enqueued `held`.
     public var hold: String?
-    /// On the first entry of a coordinated rule's entries for a record: the coordination to write with them.
-    public var coordination: PlannedCoordination?
+    /// On the first entry of a coordinated rule's entries for a record: the coordination to write with them, packed
+    /// for the batch's coordination log on the worker thread that planned it.
+    public var coordination: PackedCoordination?
 
     public init(id: String, rule: String, actionIndex: Int, kind: ActionKind, root: String, target: JSONValue, source: String,
                 archiveKey: String, unsafe: String?) {

@@ -63,16 +63,33 @@ public enum CoordinationLog {
     }
 }
 
+/// One coordination packed for the log (on the worker thread that planned it, not on the commit path).
+public struct PackedCoordination: Sendable, Equatable {
+    let bytes: [UInt8]
+
+    init(_ planned: PlannedCoordination) {
+        var out = PackedWriter()
+        out.bytes.reserveCapacity(512)
+        PackedCoordinations.write(planned, to: &out)
+        bytes = out.bytes
+    }
+}
+
 /// A batch's coordinations, written in its commit transaction as one row of the ``CoordinationLog``.
 public struct CoordinationLogWrite: CommitWrite {
-    public var coordinations: [PlannedCoordination]
+    public var coordinations: [PackedCoordination]
 
-    public init(coordinations: [PlannedCoordination]) { self.coordinations = coordinations }
+    public init(coordinations: [PackedCoordination]) { self.coordinations = coordinations }
 
     public func write(_ db: Database, at date: Date) throws {
         guard !coordinations.isEmpty else { return }
+        var out = PackedWriter()
+        out.bytes.reserveCapacity(coordinations.reduce(16) { $0 + $1.bytes.count })
+        out.int(PackedCoordinations.version)
+        out.int(UInt64(coordinations.count))
+        for coordination in coordinations { out.bytes += coordination.bytes }
         try db.cachedStatement(sql: "INSERT INTO coordination_log (created_at, entries, packed) VALUES (?, ?, ?)")
-            .execute(arguments: [date.timeIntervalSince1970, coordinations.count, Data(PackedCoordinations.encode(coordinations))])
+            .execute(arguments: [date.timeIntervalSince1970, coordinations.count, Data(out.bytes)])
     }
 }
 
@@ -85,32 +102,25 @@ enum PackedCoordinations {
         var description: String { "it ends in the middle of a coordination" }
     }
 
-    static func encode(_ coordinations: [PlannedCoordination]) -> [UInt8] {
-        var out = PackedWriter()
-        out.bytes.reserveCapacity(coordinations.count * 512)
-        out.int(version)
-        out.int(UInt64(coordinations.count))
-        for planned in coordinations {
-            out.string(planned.id)
-            out.string(planned.rule)
-            out.string(planned.source)
-            out.optional(planned.table)
-            out.string(planned.archiveKey)
-            out.string(planned.itemKey)
-            out.string(planned.deletionKind.rawValue)
-            out.string(planned.deletedAt)
-            out.string(planned.detail)
-            out.duration(planned.policy.timeout)
-            out.duration(planned.policy.heartbeatCap)
-            out.int(UInt64(planned.policy.consumers.count))
-            for consumer in planned.policy.consumers {
-                out.string(consumer.name)
-                out.int(consumer.critical ? 1 : 0)
-                out.duration(consumer.timeout)
-                out.string(consumer.onTimeout.rawValue)
-            }
+    static func write(_ planned: PlannedCoordination, to out: inout PackedWriter) {
+        out.string(planned.id)
+        out.string(planned.rule)
+        out.string(planned.source)
+        out.optional(planned.table)
+        out.string(planned.archiveKey)
+        out.string(planned.itemKey)
+        out.string(planned.deletionKind.rawValue)
+        out.string(planned.deletedAt)
+        out.string(planned.detail)
+        out.duration(planned.policy.timeout)
+        out.duration(planned.policy.heartbeatCap)
+        out.int(UInt64(planned.policy.consumers.count))
+        for consumer in planned.policy.consumers {
+            out.string(consumer.name)
+            out.int(consumer.critical ? 1 : 0)
+            out.duration(consumer.timeout)
+            out.string(consumer.onTimeout.rawValue)
         }
-        return out.bytes
     }
 
     static func decode(_ bytes: [UInt8]) throws -> [PlannedCoordination] {

@@ -41,7 +41,7 @@ public final class CoordinationStore: Sendable {
     /// Reads, after spreading the coordinations the tail logged (``CoordinationLog``) when there are any.
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            if try database.read(CoordinationLog.hasPending) { try database.write { db in try CoordinationLog.spread(db) } }
+            if try database.read(CoordinationLog.hasPending) { _ = try database.write { db in try CoordinationLog.spread(db) } }
             return try database.read(body)
         } catch let error as CoordinationError { throw error } catch let error as StateError { throw error } catch {
             throw CheckpointStore.describe(error, path: path, doing: "read")

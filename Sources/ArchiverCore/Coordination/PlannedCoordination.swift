@@ -73,7 +73,7 @@ public struct PlannedCoordination: Sendable, Equatable {
         let planned = PlannedCoordination(
             id: id, rule: rule.name, source: source, table: table, archiveKey: archiveKey, itemKey: itemKey.serialized, deletionKind: kind,
             deletedAt: deletedAt, policy: policy, detail: detail)
-        if !entries.isEmpty { entries[0].coordination = planned }
+        if !entries.isEmpty { entries[0].coordination = PackedCoordination(planned) }
     }
 }
 

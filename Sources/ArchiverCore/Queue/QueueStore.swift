@@ -178,18 +178,12 @@ public struct QueueEnqueue: CommitWrite {
         self.delay = delay
     }
 
-    /// The writes for `entries`: the entries, and the coordinations that hold some of them (logged,
-    /// ``CoordinationLogWrite``; one that announces itself with its own event, as rows, ``CoordinationWrite``).
+    /// The writes for `entries`: the entries, and the coordinations that hold some of them (logged in one row,
+    /// ``CoordinationLogWrite``).
     public static func writes(entries: [PlannedEntry], maxAttempts: Int, delay: Double) -> [any CommitWrite] {
         let coordinations = entries.compactMap(\.coordination)
         let enqueue = QueueEnqueue(entries: entries, maxAttempts: maxAttempts, delay: delay)
-        guard !coordinations.isEmpty else { return [enqueue] }
-        let logged = coordinations.filter { $0.requested == nil }
-        let direct = coordinations.filter { $0.requested != nil }
-        var writes: [any CommitWrite] = []
-        if !logged.isEmpty { writes.append(CoordinationLogWrite(coordinations: logged)) }
-        if !direct.isEmpty { writes.append(CoordinationWrite(coordinations: direct)) }
-        return writes + [enqueue]
+        return coordinations.isEmpty ? [enqueue] : [CoordinationLogWrite(coordinations: coordinations), enqueue]
     }
 
     public func write(_ db: Database, at date: Date) throws {
