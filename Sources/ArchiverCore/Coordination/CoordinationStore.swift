@@ -268,10 +268,12 @@ public final class CoordinationStore: Sendable {
                 UPDATE coordinations SET state = 'completed', completed_at = ?
                 WHERE id IN (SELECT value FROM json_each(?)) AND +state IN ('released', 'timed-out')
                 """).execute(arguments: [now.timeIntervalSince1970, JSONValue.array(done.map(JSONValue.string)).serialized])
+            let summaries = try Self.summaries(db, done)
+            let time = QueueTime.text(now)
             for id in done {
                 try Outbox.append(db, CloudEvent(
                     id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
-                    subject: id, time: QueueTime.text(now), data: try Self.summary(db, id)), at: now)
+                    subject: id, time: time, data: summaries[id] ?? .null), at: now)
             }
             return done.count
         }
@@ -300,41 +302,55 @@ public final class CoordinationStore: Sendable {
 
     /// The data of `deletion.completed` and `deletion.parked`: the deletion, each consumer's answer, each action's outcome.
     static func summary(_ db: Database, _ id: String) throws -> JSONValue {
-        guard let coordination = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM coordinations WHERE id = ?"), arguments: [id]) else { return .null }
-        let consumers = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM coordination_consumers WHERE coordination = ? ORDER BY position"), arguments: [id])
-        let actions = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT id, action, state, outcome, last_error, last_error_code FROM queue_entries WHERE hold = ? ORDER BY action_index"), arguments: [id])
+        try summaries(db, [id])[id] ?? .null
+    }
+
+    /// ``summary(_:_:)`` of several coordinations at once: three queries for all of them, read by position.
+    static func summaries(_ db: Database, _ ids: [String]) throws -> [String: JSONValue] {
+        guard !ids.isEmpty else { return [:] }
+        let list = JSONValue.array(ids.map(JSONValue.string)).serialized
         func time(_ value: Double?) -> JSONValue { value.map { .string(QueueTime.text(Date(timeIntervalSince1970: $0))) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        let consumerList: [JSONValue] = consumers.map { row in
+        var consumers: [String: [JSONValue]] = [:]
+        let consumerRows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT k.coordination, k.consumer, k.critical, k.status, k.acked_at, k.detail
+            FROM json_each(?) j CROSS JOIN coordination_consumers k ON k.coordination = j.value ORDER BY k.coordination, k.position
+            """), arguments: [list])
+        while let row = try consumerRows.next() {
             let members: [(String, JSONValue)] = [
-                ("name", .string(row["consumer"])), ("critical", .bool(row["critical"])), ("status", .string(row["status"])),
-                ("acked_at", time(row["acked_at"])), ("detail", text(row["detail"])),
+                ("name", .string(row[1])), ("critical", .bool(row[2])), ("status", .string(row[3])), ("acked_at", time(row[4])), ("detail", text(row[5])),
             ]
-            return .object(members)
+            consumers[row[0], default: []].append(.object(members))
         }
-        let actionList: [JSONValue] = actions.map { row in
-            let outcome: JSONValue = (row["outcome"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
+        var actions: [String: [JSONValue]] = [:]
+        let actionRows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT q.hold, q.id, q.action, q.state, q.outcome, q.last_error
+            FROM json_each(?) j CROSS JOIN queue_entries q ON q.hold = j.value ORDER BY q.hold, q.action_index
+            """), arguments: [list])
+        while let row = try actionRows.next() {
+            let outcome: JSONValue = (row[4] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
             let members: [(String, JSONValue)] = [
-                ("id", .string(row["id"])), ("action", .string(row["action"])), ("state", .string(row["state"])),
-                ("outcome", outcome), ("error", text(row["last_error"])),
+                ("id", .string(row[1])), ("action", .string(row[2])), ("state", .string(row[3])), ("outcome", outcome), ("error", text(row[5])),
             ]
-            return .object(members)
+            actions[row[0], default: []].append(.object(members))
         }
-        let itemKey: JSONValue = (try? JSONValue.parse(coordination["item_key"] as String)) ?? .null
-        var members: [(String, JSONValue)] = [
-            ("coordination_id", .string(id)), ("rule", .string(coordination["rule"])), ("source", .string(coordination["source"])),
-            ("table", text(coordination["table_name"])), ("item_key", itemKey),
-        ]
-        members += [
-            ("deleted_at", .string(coordination["deleted_at"])), ("deletion_kind", .string(coordination["deletion_kind"])),
-            ("archive_key", .string(coordination["archive_key"])), ("state", .string(coordination["state"])),
-            ("reason", text(coordination["reason"])), ("released_at", time(coordination["released_at"])),
-        ]
-        members += [("consumers", .array(consumerList)), ("actions", .array(actionList))]
-        return .object(members)
+        var result: [String: JSONValue] = [:]
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT c.id, c.rule, c.source, c.table_name, c.item_key, c.deleted_at, c.deletion_kind, c.archive_key, c.state, c.reason, c.released_at
+            FROM json_each(?) j CROSS JOIN coordinations c ON c.id = j.value
+            """), arguments: [list])
+        while let row = try rows.next() {
+            let id: String = row[0]
+            let itemKey: JSONValue = (try? JSONValue.parse(row[4] as String)) ?? .null
+            let members: [(String, JSONValue)] = [
+                ("coordination_id", .string(id)), ("rule", .string(row[1])), ("source", .string(row[2])), ("table", text(row[3])),
+                ("item_key", itemKey), ("deleted_at", .string(row[5])), ("deletion_kind", .string(row[6])), ("archive_key", .string(row[7])),
+                ("state", .string(row[8])), ("reason", text(row[9])), ("released_at", time(row[10])),
+                ("consumers", .array(consumers[id] ?? [])), ("actions", .array(actions[id] ?? [])),
+            ]
+            result[id] = .object(members)
+        }
+        return result
     }
 }
 
