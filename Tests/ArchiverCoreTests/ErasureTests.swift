@@ -261,4 +261,32 @@ struct ErasureTests {
         #expect(try f.erasures.job(job.id).state == .completed)
         #expect(hook.lock.withLock { hook.requested.count == 2 && hook.completed.count == 1 && hook.completed[0].1?.contains(job.id) == true })
     }
+
+    /// The last ack lands after the hook found the coordination waiting and before the job is put back.
+    final class AckedMeanwhile: ErasureEventHook, @unchecked Sendable {
+        let path: String
+        init(path: String) { self.path = path }
+        func requested(_ job: ErasureJob) async throws {
+            let id = ErasureEvents.coordinationID(job: job)
+            try await DatabaseQueue(path: path).write { db in
+                try db.execute(sql: """
+                    INSERT INTO coordinations (id, rule, source, archive_key, item_key, deletion_kind, deleted_at, state, created_at, cap_at)
+                    VALUES (?, 'erasure', 'erasure', ?, '{}', 'manual', '', 'released', 0, 0)
+                    """, arguments: [id, job.id])
+            }
+            throw Hook.NotAcked()
+        }
+        func completed(_ job: ErasureJob, receipt: String?) async {}
+    }
+
+    @Test func aJobWhoseCoordinationWasReleasedWhileItWasPutBackIsDueAtOnce() async throws {
+        let f = try ErasureFixture(layout: .perRecord, records: 10, label: "erasure-race")
+        defer { f.folder.remove() }
+        let job = try f.request("7")
+        let before = Date()
+        _ = try await f.runner(events: AckedMeanwhile(path: f.checkpoints.path)).run(job.id)
+        let back = try f.erasures.job(job.id)
+        #expect(back.state == .queued)
+        #expect(back.notBefore.timeIntervalSince(before) < 30, "due at once, not in a minute: \(back.notBefore.timeIntervalSince(before)) s")
+    }
 }

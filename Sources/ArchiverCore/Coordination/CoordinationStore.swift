@@ -228,22 +228,33 @@ public final class CoordinationStore: Sendable {
     public func complete(now: Date, limit: Int) throws -> Int {
         try writing { db in
             let done = try String.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     SELECT id FROM coordinations c WHERE state IN ('released', 'timed-out') AND source != '\(ErasureEvents.coordinationSource)'
-                    AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
-                    LIMIT ?
-                    """,
+                    AND \(Self.actionsEnded) ORDER BY id LIMIT ?
+                    """),
                 arguments: [limit])
-            for id in done {
-                try db.cachedStatement(sql: "UPDATE coordinations SET state = 'completed', completed_at = ? WHERE id = ? AND state IN ('released', 'timed-out')").execute(arguments: [now.timeIntervalSince1970, id])
-                guard db.changesCount > 0 else { continue }
-                try Outbox.append(db, CloudEvent(
-                    id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
-                    subject: id, time: QueueTime.text(now), data: try Self.summary(db, id)), at: now)
-            }
-            return done.count
+            return try markCompleted(db, done, now: now)
         }
+    }
+
+    /// Whether every action coordination `c` holds has finished, been parked or been cancelled (SQL).
+    private static let actionsEnded = "NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))"
+
+    /// Marks released coordinations `done` completed and writes each one's `deletion.completed`.
+    private func markCompleted(_ db: Database, _ done: [String], now: Date) throws -> Int {
+        guard !done.isEmpty else { return 0 }
+        try db.cachedStatement(sql: """
+            UPDATE coordinations SET state = 'completed', completed_at = ?
+            WHERE id IN (SELECT value FROM json_each(?)) AND +state IN ('released', 'timed-out')
+            """).execute(arguments: [now.timeIntervalSince1970, JSONValue.array(done.map(JSONValue.string)).serialized])
+        let summaries = try Self.summaries(db, done)
+        let time = QueueTime.text(now)
+        for id in done {
+            try Outbox.append(db, CloudEvent(
+                id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
+                subject: id, time: time, data: summaries[id] ?? .null), at: now)
+        }
+        return done.count
     }
 
     /// The reason a coordination cancelled by `coordination cancel` keeps.
@@ -259,23 +270,10 @@ public final class CoordinationStore: Sendable {
             let done = try String.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT c.id FROM json_each(?) j CROSS JOIN coordinations c ON c.id = j.value WHERE c.state IN ('released', 'timed-out')
-                    AND NOT EXISTS (SELECT 1 FROM queue_entries q WHERE q.hold = c.id AND q.state NOT IN ('completed', 'parked', 'cancelled'))
-                    ORDER BY c.id
+                    AND \(Self.actionsEnded) ORDER BY c.id
                     """),
                 arguments: [list])
-            guard !done.isEmpty else { return 0 }
-            try db.cachedStatement(sql: """
-                UPDATE coordinations SET state = 'completed', completed_at = ?
-                WHERE id IN (SELECT value FROM json_each(?)) AND +state IN ('released', 'timed-out')
-                """).execute(arguments: [now.timeIntervalSince1970, JSONValue.array(done.map(JSONValue.string)).serialized])
-            let summaries = try Self.summaries(db, done)
-            let time = QueueTime.text(now)
-            for id in done {
-                try Outbox.append(db, CloudEvent(
-                    id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
-                    subject: id, time: time, data: summaries[id] ?? .null), at: now)
-            }
-            return done.count
+            return try markCompleted(db, done, now: now)
         }
     }
 

@@ -234,11 +234,15 @@ public final class ErasureStore: Sendable {
     }
 
     /// Puts a claimed job back in the queue, due in a minute, with why it waits (the event hook refused to let it run).
-    public func release(_ id: String, because reason: String, at date: Date) throws {
+    /// When its coordination `coordination` was released meanwhile (the last ack came in while the job was still
+    /// claimed, so the release could not make it due), it is due at once instead.
+    public func release(_ id: String, because reason: String, at date: Date, coordination: String? = nil) throws {
         try writing { db in
-            try db.execute(
-                sql: "UPDATE erasure_jobs SET state = 'queued', lease_owner = NULL, leased_until = NULL, not_before = ?, error = ? WHERE id = ?",
-                arguments: [date.timeIntervalSince1970 + 60, reason, id])
+            try db.cachedStatement(sql: """
+                UPDATE erasure_jobs SET state = 'queued', lease_owner = NULL, leased_until = NULL, error = ?,
+                    not_before = CASE WHEN EXISTS (SELECT 1 FROM coordinations WHERE id = ? AND state NOT IN ('waiting', 'parked')) THEN ? ELSE ? END
+                WHERE id = ?
+                """).execute(arguments: [reason, coordination, date.timeIntervalSince1970, date.timeIntervalSince1970 + 60, id])
         }
     }
 

@@ -137,7 +137,7 @@ public final class ErasureRunner: Sendable {
             do {
                 try await events.requested(job)
             } catch {
-                try erasures.release(job.id, because: "\(error)", at: clock.now())
+                try erasures.release(job.id, because: "\(error)", at: clock.now(), coordination: ErasureEvents.coordinationID(job: job))
                 logger.warning("an erasure waits: \(error)", metadata: ["erasure.job": "\(job.id)"])
                 summary.jobs.append(job.id)
                 if error is ErasureWaits { summary.waiting += 1 } else { summary.failed += 1 }
