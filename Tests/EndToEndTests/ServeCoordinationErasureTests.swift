@@ -87,6 +87,9 @@ struct ServeCoordinationErasureTests {
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordinations", ["state": "completed"]) == 1)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "completed"]) == 2)
         #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_consumers", ["status": "late"]) == 1)
+        // The acks recorded through the API, one per consumer (not the duplicate, the heartbeat or the late one).
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_acks_total", ["consumer": "analytics"]) == 1)
+        #expect(ServeLifecycleTests.sum(metrics, "archiver_coordination_acks_total", ["consumer": "billing"]) == 1)
         let jsonl = ["target": outbox["target"] as? String ?? ""], webhook = ["target": hook["target"] as? String ?? ""]
         #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_delivered_events", jsonl) == Double(outbox["delivered"] as? Int ?? -1))
         #expect(ServeLifecycleTests.sum(metrics, "archiver_outbox_backlog_events", jsonl) == 0)

@@ -89,7 +89,7 @@ public final class CoordinationStore: Sendable {
 
     func ack(_ db: Database, _ id: String, consumer: String, status: AckStatus, detail: String?, heartbeat: Bool, now: Date) throws -> AckResult {
         guard let coordination = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT state, cap_at FROM coordinations WHERE id = ?"), arguments: [id]) else {
+                db.cachedStatement(sql: "SELECT state, cap_at, created_at FROM coordinations WHERE id = ?"), arguments: [id]) else {
             throw CoordinationError.unknown(id)
         }
         guard let row = try Row.fetchOne(
@@ -123,6 +123,7 @@ public final class CoordinationStore: Sendable {
             return AckResult(outcome: .late, state: CoordinationState(rawValue: state) ?? .waiting, deadline: nil)
         }
         try db.cachedStatement(sql: "UPDATE coordination_consumers SET status = ?, acked_at = ?, detail = ? WHERE coordination = ? AND consumer = ?").execute(arguments: [status.rawValue, stamp, detail, id, consumer])
+        CoordinationMetrics.acknowledged(consumer: consumer, afterSeconds: max(0, stamp - (coordination["created_at"] as Double)))
         if status == .failed {
             logger.warning("a consumer reported failed", metadata: ["coordination.id": "\(id)", "consumer": "\(consumer)", "detail": "\(detail ?? "")"])
         }
@@ -206,6 +207,7 @@ public final class CoordinationStore: Sendable {
                     let name: String = row["consumer"]
                     try db.cachedStatement(sql: "UPDATE coordination_consumers SET status = 'timed-out' WHERE coordination = ? AND consumer = ?").execute(arguments: [id, name])
                     summary.timedOutConsumers += 1
+                    CoordinationMetrics.timedOut(consumer: name)
                     if !(row["critical"] as Bool) {
                         try db.cachedStatement(sql: "UPDATE coordinations SET warnings = warnings + 1 WHERE id = ?").execute(arguments: [id])
                         logger.warning("a consumer did not answer in time; the deletion proceeds without it",

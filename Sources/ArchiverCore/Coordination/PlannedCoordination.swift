@@ -157,6 +157,7 @@ public struct CoordinationWrite: CommitWrite {
         ])
         guard db.changesCount > 0 else { return }
         for (position, expected) in planned.policy.consumers.enumerated() {
+            CoordinationMetrics.waiting(consumer: expected.name)
             try consumer.execute(arguments: [
                 planned.id, expected.name, position, expected.critical, expected.timeout.seconds, expected.onTimeout.rawValue, deadlines[position],
             ])
