@@ -1,5 +1,6 @@
 import ArchiverCore
 import Foundation
+import JSONToolkit
 import Testing
 
 /// The archive's subject index objects: deterministic bytes and names, one per day, read back as written, a wrong
@@ -29,6 +30,12 @@ struct SubjectIndexObjectsTests {
         let other = SubjectIndexObjects.objects(for: Array(marks.dropFirst()), keyID: "0123456789abcdef")
         #expect(other[0].key != objects[0].key && other[1].key == objects[1].key)
 
+        // Each line's deletion time is the one its archive key names.
+        for line in String(decoding: try gunzip(objects[1].body), as: UTF8.self).split(separator: "\n").dropFirst() {
+            let value = try JSONValue.parse(String(line))
+            let key = try #require(value["key"]?.stringValue.flatMap(ArchiveKey.init(path:)))
+            #expect(value["deleted_at"]?.stringValue == key.time.description, "\(line)")
+        }
         let read = try SubjectIndexObjects.read(objects[0].body, key: objects[0].key)
         #expect(read.keyID == "0123456789abcdef")
         #expect(read.lines.map { SubjectMark(hmac: $0.subject, archiveKey: $0.archiveKey) }.sorted { $0.archiveKey < $1.archiveKey }

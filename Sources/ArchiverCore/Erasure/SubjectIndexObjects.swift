@@ -79,17 +79,30 @@ public enum SubjectIndexObjects {
     /// key is not an archive key name no day and are left out (the state database still holds them).
     public static func objects(for marks: [SubjectMark], keyID: String) -> [ArchiveObject] {
         var days: [String: [Line]] = [:]
+        var day = ""
+        var dayTime: DeletionTime?
         for mark in marks {
-            guard let key = ArchiveKey(path: mark.archiveKey) else { continue }
-            days[key.time.datePath, default: []].append(Line(subject: mark.hmac, archiveKey: mark.archiveKey, objectKey: mark.objectKey, deletedAt: key.time))
+            guard let time = deletionTime(of: mark.archiveKey) else { continue }
+            // Records of a batch are mostly of one day: its path is built once.
+            if dayTime.map({ $0.year != time.year || $0.month != time.month || $0.day != time.day }) ?? true {
+                day = time.datePath
+                dayTime = time
+            }
+            days[day, default: []].append(Line(subject: mark.hmac, archiveKey: mark.archiveKey, objectKey: mark.objectKey, deletedAt: time))
         }
         return days.keys.sorted().compactMap { object(days[$0]!, keyID: keyID) }
     }
 
     /// The object holding `lines` (all of one day), named after them; nil when there are none.
     static func object(_ lines: [Line], keyID: String) -> ArchiveObject? {
-        var seen = Set<String>()
-        let lines = lines.sorted { ($0.archiveKey, $0.subject) < ($1.archiveKey, $1.subject) }.filter { seen.insert($0.archiveKey + "\n" + $0.subject).inserted }
+        // In key order, each key once (a record is indexed under one subject).
+        var lines = lines.sorted { $0.archiveKey < $1.archiveKey }
+        var kept = 0
+        for index in lines.indices where kept == 0 || lines[index].archiveKey != lines[kept - 1].archiveKey {
+            lines[kept] = lines[index]
+            kept += 1
+        }
+        lines.removeLast(lines.count - kept)
         guard let firstLine = lines.first else { return nil }
         let body = text(lines, keyID: keyID)
         let seconds = lines.map { $0.deletedAt.hour * 3600 + $0.deletedAt.minute * 60 + $0.deletedAt.second }
@@ -115,15 +128,61 @@ public enum SubjectIndexObjects {
         out += header.finished()
         out.append(0x0A)
         for line in lines {
-            var writer = JSONObjectWriter()
-            writer.string("subject", line.subject)
-            writer.string("key", line.archiveKey)
-            if let object = line.objectKey { writer.string("object", object) }
-            writer.string("deleted_at", line.deletedAt.description)
-            out += writer.finished()
-            out.append(0x0A)
+            out += #"{"subject":"#.utf8
+            writeJSONString(line.subject, to: &out)
+            out += #","key":"#.utf8
+            writeJSONString(line.archiveKey, to: &out)
+            if let object = line.objectKey {
+                out += #","object":"#.utf8
+                writeJSONString(object, to: &out)
+            }
+            out += #","deleted_at":""#.utf8
+            let time = line.deletedAt
+            for (value, width, separator) in [(time.year, 4, 0x2D), (time.month, 2, 0x2D), (time.day, 2, 0x54), (time.hour, 2, 0x3A), (time.minute, 2, 0x3A),
+                                              (time.second, 2, 0x5A)] as [(Int, Int, UInt8)] {
+                var divisor = width == 4 ? 1000 : 10
+                while divisor > 0 {
+                    out.append(0x30 + UInt8(value / divisor % 10))
+                    divisor /= 10
+                }
+                out.append(separator)
+            }
+            out += "\"}\n".utf8
         }
         return out
+    }
+
+    /// The deletion time an archive key names (`YYYY/MM/DD/<item>.HHMMSS.<sequence>.<kind>.json.gz`), read from its
+    /// bytes; nil when it is not one.
+    static func deletionTime(of key: String) -> DeletionTime? {
+        var key = key
+        let fast: DeletionTime? = key.withUTF8 { b -> DeletionTime? in
+            let suffix = ArchiveKey.suffix.utf8.count
+            guard b.count > 11 + suffix, b[4] == 0x2F, b[7] == 0x2F, b[10] == 0x2F else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    guard b[index] &- 0x30 < 10 else { return nil }
+                    value = value * 10 + Int(b[index] &- 0x30)
+                }
+                return value
+            }
+            // The third '.' from the end of the name (before the suffix) starts the time.
+            var dots: [Int] = []
+            var index = b.count - suffix - 1
+            while index > 10, dots.count < 3 {
+                if b[index] == 0x2E { dots.append(index) }
+                if b[index] == 0x2F { return nil }
+                index -= 1
+            }
+            guard dots.count == 3, dots[1] - dots[2] == 7, let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+                  let clock = number((dots[2] + 1)..<dots[1]), (1...12).contains(month), (1...31).contains(day) else { return nil }
+            let (hour, minute, second) = (clock / 10_000, clock / 100 % 100, clock % 100)
+            guard hour < 24, minute < 60, second < 60 else { return nil }
+            return DeletionTime(epochSeconds: DeletionTime.days(year: year, month: month, day: day) * 86_400 + Int64(hour * 3600 + minute * 60 + second))
+        }
+        // A key the quick read cannot take is read as `ArchiveKey` reads it.
+        return fast ?? ArchiveKey(path: key)?.time
     }
 
     /// Reads an object's bytes.
