@@ -139,7 +139,7 @@ import TestSupport
         let folder = TemporaryFolder("subject-objects-kill")
         defer { folder.remove() }
         try ("archive: archive\n" + Self.configuration).write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: folder("feed.jsonl"), contents: nil)
+        _ = FileManager.default.createFile(atPath: folder("feed.jsonl"), contents: nil)
         let feed = try FileHandle(forWritingTo: URL(fileURLWithPath: folder("feed.jsonl")))
         defer { try? feed.close() }
         var written = 0
