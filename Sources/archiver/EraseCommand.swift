@@ -86,6 +86,7 @@ extension Archiver {
                 let rate = setup.configuration.erasure.rate
                 if dryRun {
                     plan.survey = try await setup.survey(plan, archive: archive, encryption: encryption)
+                    plan.indexObjects = try await setup.indexObjects(plan, archive: archive, encryption: encryption)
                     if output.json {
                         Terminal.print(plan.json(rate: rate, roots: setup.configuration.roots).serialized)
                     } else {

@@ -48,6 +48,13 @@ struct EraseSetup {
         return try await ErasureSurvey.survey(plan, store: store, eraser: wiring.eraser(location, store: store), at: Date())
     }
 
+    /// The archive's subject index objects that name the plan's subject for one of its records (a dry run's list).
+    func indexObjects(_ plan: ErasurePlan, archive: ConfiguredArchiveOption, encryption: EncryptionOption) async throws -> [String]? {
+        guard !plan.records.isEmpty, let (location, text) = try archive.named(configuration) else { return nil }
+        let store = try Wiring(logger: Terminal.logger).store(location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing)
+        return try await SubjectIndexObjectReader(store: store).naming(plan.subjectHMAC, records: plan.records.map(\.archiveKey)).map(\.key)
+    }
+
     /// Carries out the job `id` (nil: every due one) with a progress line, then prints the outcome and receipts.
     func carryOut(_ id: String?, archive: ConfiguredArchiveOption, encryption: EncryptionOption, json: Bool) async throws {
         let logger = Terminal.logger
@@ -111,6 +118,7 @@ enum EraseText {
             ("objects deleted", "\(plan.objectsToDelete)"),
             ("objects rewritten", "\(plan.objectsToRewrite)  (batched objects, without the subject's records)"),
             ("actions", "\(plan.actions.count)"),
+            ("index objects", plan.indexObjects.map { "\($0.count)  (subject index objects rewritten without the subject's lines)" } ?? "not read (no archive named)"),
             ("estimate", "\(estimate.requests) requests, \(String(format: "%.1f", estimate.seconds)) s at \(Int(rate)) objects/s"),
             ("early deletion", estimate.earlyDeletionUSD.map { String(format: "$%.4f", $0) + "  (minimum storage durations of the classes below)" }
                 ?? (plan.survey == nil ? "not estimated (no archive named)" : "none (the store has no storage classes)")),
@@ -133,6 +141,7 @@ enum EraseText {
                 lines.append(record.objectKey.map { "rewrite  \(record.archiveKey)  (in \($0))" } ?? "delete   \(record.archiveKey)")
             }
         }
+        for key in plan.indexObjects ?? [] { lines.append("rewrite  \(key)  (subject index object, without the subject's lines)") }
         for action in plan.actions {
             lines.append("\(action.target.kind.rawValue)  \(action.root): \(action.target.path)\(action.unsafe.map { "  NEVER RUN: \($0)" } ?? "")")
         }

@@ -168,8 +168,11 @@ struct ErasureTests {
             #expect(events.count { $0.operation == "delete" && $0.outcome == "deleted" } == subject.count)
             #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subject.count))
         } else {
-            #expect(events.count { $0.operation == "rewrite" } == Set(indexed.compactMap(\.objectKey)).count)
+            #expect(events.count { $0.store == "archive" && $0.operation == "rewrite" } == Set(indexed.compactMap(\.objectKey)).count)
         }
+        // The archive's subject index objects that named the subject were rewritten without it.
+        #expect(events.contains { $0.store == ErasureStore.subjectIndexStore && $0.outcome == "rewritten" })
+        #expect(!events.contains { $0.outcome == "failed" })
         #expect(receipt["counts"]?["root:files"]?["delete-prefix.done"] == .integer(1))
         #expect(try book.verify(f.erasures) == 1)
 

@@ -222,6 +222,15 @@ public final class ErasureStore: Sendable {
         }
     }
 
+    /// Where a job's and a receipt's counts file an event's store: `archive`, `subject-index` (the archive's subject
+    /// index objects), or `root:<name>`.
+    static func countsName(_ store: String) -> String {
+        store == "archive" || store == subjectIndexStore ? store : "root:" + store
+    }
+
+    /// The events' store of the archive's subject index objects.
+    public static let subjectIndexStore = "subject-index"
+
     /// This machine's name, as lease owners start.
     static let host = ProcessInfo.processInfo.hostName
 
@@ -258,7 +267,7 @@ public final class ErasureStore: Sendable {
     /// One event of a job's log.
     public struct Event: Sendable, Equatable, Codable {
         public var at: Date
-        /// `archive` or the root's name.
+        /// `archive`, `subject-index` (the archive's subject index objects) or the root's name.
         public var store: String
         /// `delete`, `rewrite`, or the action's kind.
         public var operation: String
@@ -312,7 +321,7 @@ public final class ErasureStore: Sendable {
             var counts = (try Row.fetchOne(db, sql: "SELECT counts FROM erasure_jobs WHERE id = ?", arguments: [id]))
                 .flatMap { try? JSONValue.parse($0["counts"] as String) }?.objectMembers ?? []
             for event in events {
-                let name = "\(event.store == "archive" ? "archive" : "root:" + event.store).\(event.outcome)"
+                let name = "\(Self.countsName(event.store)).\(event.outcome)"
                 if let position = counts.firstIndex(where: { $0.0 == name }), case .number(let text) = counts[position].1 {
                     counts[position].1 = .integer((Int(text) ?? 0) + 1)
                 } else {

@@ -32,6 +32,9 @@ public struct ErasurePlan: Sendable {
     /// The objects' versions, storage classes, ages and early-deletion charges (a dry run's listings); nil when the
     /// archive was not surveyed.
     public var survey: ErasureSurvey?
+    /// The archive's subject index objects that name the subject, rewritten without its lines (or deleted when
+    /// left empty); nil when the archive was not read.
+    public var indexObjects: [String]?
 
     public init(subjectHMAC: String, records: [Record], actions: [Action], survey: ErasureSurvey? = nil) {
         self.subjectHMAC = subjectHMAC
@@ -84,11 +87,11 @@ public struct ErasurePlan: Sendable {
     /// The estimate a dry run prints: requests (a DeleteObjects call per 1,000 versions deleted: every version of
     /// the per-record objects where the survey counted them; a rewrite reads the index and the object and writes
     /// both, then deletes the old object: 5; an action at least 1), time at `rate` objects a second, and the
-    /// early-deletion charge the survey implies (nil without one).
+    /// early-deletion charge the survey implies (nil without one). A subject index object is read and written again: 2.
     public func estimate(rate: Double) -> (requests: Int, seconds: Double, earlyDeletionUSD: Double?) {
         let wholeVersions = survey.map { $0.objects.filter { $0.operation == "delete" }.map { max(1, $0.versions.count) }.reduce(0, +) } ?? objectsToDelete
         let deletes = (wholeVersions + 999) / 1000
-        let requests = deletes + objectsToRewrite * 5 + actions.count { $0.unsafe == nil }
+        let requests = deletes + objectsToRewrite * 5 + actions.count { $0.unsafe == nil } + (indexObjects?.count ?? 0) * 2
         return (requests, Double(wholeVersions + objectsToRewrite * 5) / max(1, rate), survey.flatMap { $0.known ? $0.earlyDeletionUSD : nil })
     }
 
@@ -108,6 +111,7 @@ public struct ErasurePlan: Sendable {
                     ("archived_at", .string(ISO8601DateFormatter().string(from: record.archivedAt))),
                 ])
             })),
+            ("index_objects", indexObjects.map { .array($0.map(JSONValue.string)) } ?? .null),
             ("actions", Self.actionsJSON(actions, roots: roots)),
             ("objects", survey?.json ?? .null),
             ("estimate", .object([

@@ -187,6 +187,13 @@ public final class ErasureRunner: Sendable {
             found = max(found, done + failed + rows.count)
             report()
 
+            // The archive's subject index objects first: rewritten without the subject's lines while the index rows
+            // that say which days to read are still there (a kill before the records go does this again: nothing left).
+            let indexFailures = await rewriteIndexObjects(job, records: rows.map(\.archiveKey))
+            failed += indexFailures
+            if indexFailures > 0 { failedKeys.insert(SubjectIndexObjects.prefix) }
+            if try cancelled() { continue }
+
             // Per-record objects: deleted many at once, a chunk's events and index rows recorded together.
             let whole = rows.filter { $0.objectKey == nil }.map(\.archiveKey)
             var chunks = stride(from: 0, to: whole.count, by: chunk).map { Array(whole[$0..<min(whole.count, $0 + chunk)]) }[...]
@@ -296,5 +303,57 @@ public final class ErasureRunner: Sendable {
             }
             // Records of the subject were indexed while it ran (a tail that read them before the suppression): again.
         }
+    }
+    /// Rewrites each of the archive's subject index objects that names the subject for one of `records` without its
+    /// lines (the same name, replaced in one write; older versions deleted where the store keeps them), or deletes it
+    /// (every version) when no line is left. One event and one transaction per object; returns the failures.
+    func rewriteIndexObjects(_ job: ErasureJob, records: [String]) async -> Int {
+        guard !records.isEmpty else { return 0 }
+        let store = ErasureStore.subjectIndexStore
+        var failures = 0
+        func failed(_ key: String, _ error: any Error) {
+            let event = ErasureStore.Event(at: clock.now(), store: store, operation: "rewrite", key: key, outcome: "failed", detail: "\(error)")
+            try? erasures.record(job.id, events: [event], erasedKeys: [], subjectHMAC: job.subjectHMAC)
+            failures += 1
+            logger.error("could not rewrite a subject index object without the subject", metadata: ["erasure.job": "\(job.id)", "s3.key": "\(key)", "error": "\(error)"])
+        }
+        let naming: [(key: String, contents: SubjectIndexObjects.Contents)]
+        do {
+            naming = try await SubjectIndexObjectReader(store: self.store).naming(job.subjectHMAC, records: records)
+        } catch {
+            failed(SubjectIndexObjects.prefix, error)
+            return failures
+        }
+        for (key, contents) in naming {
+            let now = clock.now()
+            do {
+                var purged: [ErasureStore.Event]
+                let dropped = contents.lines.count { $0.subject == job.subjectHMAC }
+                let outcome: String
+                if let replacement = SubjectIndexObjects.rewritten(contents, key: key, without: job.subjectHMAC) {
+                    if let error = await self.store.put([replacement]).values.first { throw error }
+                    purged = await eraser.purgeOlderVersions(of: key, at: now)
+                    outcome = "rewritten"
+                } else {
+                    purged = await eraser.erase([key], at: now)
+                    outcome = "deleted"
+                }
+                if let bad = purged.first(where: { $0.outcome == "failed" }) {
+                    throw ErasureError.jobState("a version of \(bad.key) could not be deleted: \(bad.detail ?? "")")
+                }
+                let event = ErasureStore.Event(at: now, store: store, operation: "rewrite", key: key, outcome: outcome,
+                                               detail: "dropped \(dropped) of \(contents.lines.count) lines")
+                // A rewrite's deleted older versions are events of their own; a deletion's are this event.
+                let versions = outcome == "deleted" ? [] : purged.filter { $0.outcome != "absent" }.map { event -> ErasureStore.Event in
+                    var event = event
+                    event.store = store
+                    return event
+                }
+                try erasures.record(job.id, events: [event] + versions, erasedKeys: [], subjectHMAC: job.subjectHMAC)
+            } catch {
+                failed(key, error)
+            }
+        }
+        return failures
     }
 }

@@ -77,7 +77,7 @@ public struct ReceiptBook: Sendable {
         var counts: [String: [String: Int]] = [:]
         var classes: [String: Int] = [:]
         for event in events {
-            counts[event.store == "archive" ? "archive" : "root:" + event.store, default: [:]]["\(event.operation).\(event.outcome)", default: 0] += 1
+            counts[ErasureStore.countsName(event.store), default: [:]]["\(event.operation).\(event.outcome)", default: 0] += 1
             if event.store == "archive", event.outcome != "failed" { classes[event.storageClass ?? "STANDARD", default: 0] += 1 }
         }
         let requestIDs = Array(Set(events.compactMap(\.requestID))).sorted()

@@ -24,11 +24,15 @@ public struct SubjectScan: Sendable {
         public var records = 0
         public var marked = 0
         public var unreadable = 0
+        /// Records passed over because an index object names them (nothing read).
+        public var skipped = 0
     }
 
-    /// Reads the whole archive; hands over the marks found (only those of `only`, an HMAC, when given) a page at
-    /// a time. Returns the final counts.
-    public func run(only: String? = nil, found: (([SubjectMark]) throws -> Void), progress: ((Progress) -> Void)? = nil) async throws -> Progress {
+    /// Reads the whole archive but the records of `skip` (archive keys an index object named: a batched object all of
+    /// whose records are in it is not read); hands over the marks found (only those of `only`, an HMAC, when given) a
+    /// page at a time. Returns the final counts.
+    public func run(only: String? = nil, skip: Set<String> = [], found: (([SubjectMark]) throws -> Void),
+                    progress: ((Progress) -> Void)? = nil) async throws -> Progress {
         var state = Progress()
         let rules = rules
         @Sendable func subject(_ record: [UInt8], key: String) -> String? {
@@ -49,11 +53,12 @@ public struct SubjectScan: Sendable {
             for try await page in BatchedArchive(store: store).indexes(prefix: "") {
                 let store = self.store
                 let results = try await concurrentMap(page, limit: concurrency) { read -> ([SubjectMark], Int, Int) in
-                    guard !read.index.entries.isEmpty else { return ([], 0, 0) }
+                    let entries = skip.isEmpty ? read.index.entries : read.index.entries.filter { !skip.contains($0.key) }
+                    guard !entries.isEmpty else { return ([], 0, 0) }
                     let object = try await store.get(read.index.object)
                     var marks: [SubjectMark] = []
                     var unreadable = 0
-                    for entry in read.index.entries {
+                    for entry in entries {
                         let end = Int(entry.offset + entry.length)
                         guard end <= object.count, let record = try? gunzip(Array(object[Int(entry.offset)..<end])) else {
                             unreadable += 1
@@ -63,12 +68,13 @@ public struct SubjectScan: Sendable {
                             marks.append(SubjectMark(hmac: hmac, archiveKey: entry.key, objectKey: read.key))
                         }
                     }
-                    return (marks, read.index.entries.count, unreadable)
+                    return (marks, entries.count, unreadable)
                 }
                 let marks = results.flatMap(\.0)
                 try found(marks)
-                state.objects += page.count
+                state.objects += results.count { $0.1 > 0 }
                 state.records += results.reduce(0) { $0 + $1.1 }
+                state.skipped += page.reduce(0) { $0 + $1.index.entries.count } - results.reduce(0) { $0 + $1.1 }
                 state.unreadable += results.reduce(0) { $0 + $1.2 }
                 state.marked += marks.count
                 progress?(state)
@@ -76,7 +82,9 @@ public struct SubjectScan: Sendable {
             return state
         }
         for try await page in store.list(prefix: "") {
-            let keys = page.map(\.key).filter { ArchiveKey(path: $0) != nil }
+            let all = page.map(\.key).filter { ArchiveKey(path: $0) != nil }
+            let keys = skip.isEmpty ? all : all.filter { !skip.contains($0) }
+            state.skipped += all.count - keys.count
             let store = self.store
             let results = try await concurrentMap(keys, limit: concurrency) { key -> SubjectMark?? in
                 guard let bytes = try? await store.get(key), let record = try? gunzip(bytes) else { return .some(nil) }

@@ -80,14 +80,22 @@ public struct LifecyclePlanner: Sendable {
         }
     }
 
-    /// The deletion time a key names: a per-record object's, or for a batched object or index its latest record's
-    /// (when the tail wrote it: S3's creation time of the object is about then).
+    /// The deletion time a key names: a per-record object's, or for a batched object or index, or a subject index
+    /// object, its latest record's (when the tail wrote it: S3's creation time of the object is about then). So an
+    /// expiry over the whole archive deletes a subject index object with the last of the records it names.
     static func deletionSeconds(_ key: String) -> Int64? {
         if let archiveKey = ArchiveKey(path: key) { return archiveKey.time.epochSeconds }
-        guard let name = BatchedObjectName(dataKey: key) ?? BatchedObjectName(indexKey: key) else { return nil }
-        let parts = name.datePath.split(separator: "/").compactMap { Int($0) }
+        let named: (datePath: String, last: Int)
+        if let name = BatchedObjectName(dataKey: key) ?? BatchedObjectName(indexKey: key) {
+            named = (name.datePath, name.last)
+        } else if let name = SubjectIndexObjects.Name(key: key) {
+            named = (name.datePath, name.last)
+        } else {
+            return nil
+        }
+        let parts = named.datePath.split(separator: "/").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }
-        return DeletionTime.days(year: parts[0], month: parts[1], day: parts[2]) * 86_400 + Int64(name.last)
+        return DeletionTime.days(year: parts[0], month: parts[1], day: parts[2]) * 86_400 + Int64(named.last)
     }
 
     /// Counts, for each rule, the objects in each tier, today's moves and the objects past expiry.

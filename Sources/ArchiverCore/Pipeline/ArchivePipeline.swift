@@ -267,6 +267,7 @@ public final class ArchivePipeline: Sendable {
 
         try await deadLetters.write(letters)
         let writes = commitWrites(item, refused: Set(refused.keys.map { objectRecord[$0] }), suppressed: suppressed)
+        try await writeSubjectIndexObjects(writes.writes, stop: stop)
         if actions != nil {
             summary.actionsEnqueued = writes.enqueued
             summary.actionsParked = writes.parked
@@ -300,6 +301,21 @@ public final class ArchivePipeline: Sendable {
         }
         if !marks.isEmpty { result.writes.append(SubjectIndexWrite(marks: marks)) }
         return result
+    }
+
+    /// Writes the archive's subject index objects (``SubjectIndexObjects``) for the subject-index rows among `writes`,
+    /// before the checkpoint that commits them: a kill leaves an object a replay writes again (same bytes) or one a
+    /// rebuild reads without harm. An object the store keeps refusing is logged and left out: the state database
+    /// has the rows, and a rebuild elsewhere reads those records instead.
+    func writeSubjectIndexObjects(_ writes: [any CommitWrite], stop: StopSignal) async throws {
+        guard let key = actions?.rules.subjectKey else { return }
+        let marks = writes.lazy.compactMap { $0 as? SubjectIndexWrite }.flatMap(\.marks)
+        guard !marks.isEmpty else { return }
+        let objects = SubjectIndexObjects.objects(for: Array(marks), keyID: key.id)
+        for (index, error) in try await write(objects, stop: stop) {
+            logger.warning("the archive refused a subject index object; the state folder's index has its rows",
+                           metadata: ["s3.key": "\(objects[index].key)", "error": "\(error)"])
+        }
     }
 
     /// The records of a batch whose subject is erased (suppressed): they are not archived. Read in one query, and

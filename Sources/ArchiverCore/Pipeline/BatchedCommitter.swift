@@ -337,6 +337,7 @@ final class BatchedCommitter: @unchecked Sendable {
         var writes = pipeline.queueWrites(planned)
         if !marks.isEmpty { writes.writes.append(SubjectIndexWrite(marks: marks)) }
         if !catalogue.isEmpty { writes.writes.append(CatalogueWrite(archive: pipeline.store.location, rows: catalogue)) }
+        try await pipeline.writeSubjectIndexObjects(writes.writes, stop: stop)
         if pipeline.actions != nil {
             summary.actionsEnqueued = writes.enqueued
             summary.actionsParked = writes.parked
