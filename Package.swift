@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "AWSSigV4Tests", dependencies: ["AWSSigV4"]),
         .testTarget(name: "JSONToolkitTests", dependencies: ["JSONToolkit"]),
         .testTarget(name: "AWSClientsTests", dependencies: ["AWSClients", "JSONToolkit", "TestSupport"]),
-        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "JSONToolkit", "TestSupport", "RecordFuzzing"]),
+        .testTarget(name: "ArchiverCoreTests", dependencies: ["ArchiverCore", "JSONToolkit", "TestSupport", "RecordFuzzing", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ArchiverSQLiteTests", dependencies: ["ArchiverSQLite", "ArchiverCore", "JSONToolkit", "TestSupport"]),
         .testTarget(name: "ArchiverAWSTests", dependencies: ["ArchiverAWS", "ArchiverCore", "AWSClients", "JSONToolkit", "TestSupport"]),
         .testTarget(

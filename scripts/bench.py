@@ -14,6 +14,10 @@ The deletion queue: the tail with deletion rules for a table the feed does not h
 every deletion of one table (against the same tail without rules); `queue run` deleting --queue-deletions objects
 that deleted items owned, on moto, against a boto3 loop of delete_object; and `queue stats` on a queue of
 --queue-stats-entries entries written straight into the state database.
+
+Erasure (--only-erasure runs only these): one subject's 100 records among --erasure-records in a folder archive against
+an Athena-style scan; --erasure-s3-objects (100,000) objects of one subject on moto against a boto3 delete_object loop;
+with --erasure-s3-full, the issue's full-size case on a versioned bucket (scripts/bench_erasure_s3.py).
 """
 import argparse, gzip, json, os, resource, shutil, socket, sqlite3, subprocess, sys, tempfile, time
 
@@ -166,10 +170,12 @@ def free_port():
 class Moto:
     """moto_server on a free loopback port, with the environment that points archiver, boto3 and aws at it."""
 
-    def __init__(self, work):
+    def __init__(self, work, launcher=None):
+        """`launcher`: Python source run instead of moto_server (with the same arguments), e.g. a patched moto."""
         port = free_port()
-        self.log = open(os.path.join(work, "moto.log"), "wb")
-        self.proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=self.log, stderr=self.log)
+        self.log = open(os.path.join(work, "moto.log" if launcher is None else "moto-patched.log"), "wb")
+        command = ["moto_server"] if launcher is None else [sys.executable, "-c", launcher]
+        self.proc = subprocess.Popen(command + ["-H", "127.0.0.1", "-p", str(port)], stdout=self.log, stderr=self.log)
         self.url = "http://127.0.0.1:%d" % port
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         self.env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
@@ -317,6 +323,9 @@ def erasure_cases(binary, work, args, table, comparisons, moto):
     s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "erasure", "loop/", str(m)], env=moto.env)
     table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, m, rss)
     comparisons["erase_s3_vs_boto3_delete_loop"] = round(s_loop / s3_erase, 1)
+    if args.erasure_s3_full:
+        import bench_erasure_s3
+        bench_erasure_s3.full_case(sys.modules[__name__], binary, work, args, table, comparisons)
 
 def main():
     parser = argparse.ArgumentParser()
@@ -330,6 +339,12 @@ def main():
     parser.add_argument("--coordinations", type=int, default=20_000, help="coordinated deletions acked at once through the JSON-lines outbox")
     parser.add_argument("--erasure-records", type=int, default=1_000_000, help="records of the folder archive one subject's 100 are erased from")
     parser.add_argument("--erasure-s3-objects", type=int, default=100_000, help="objects of one subject erased on moto (and by the boto3 loop)")
+    parser.add_argument("--erasure-s3-full", action="store_true",
+                        help="also the issue's full-size erasure on moto: a versioned bucket of --erasure-s3-full-objects records, "
+                             "--erasure-s3-full-subject of one subject, with older versions, GLACIER, DEEP_ARCHIVE and delete markers; "
+                             "listings compared before/after, the receipt checked (scripts/bench_erasure_s3.py; ~20 min)")
+    parser.add_argument("--erasure-s3-full-objects", type=int, default=100_000, help="with --erasure-s3-full: archived records in the bucket")
+    parser.add_argument("--erasure-s3-full-subject", type=int, default=10_000, help="with --erasure-s3-full: those of the subject erased")
     parser.add_argument("--only-erasure", action="store_true", help="run the erasure cases only")
     parser.add_argument("--only-coordination", action="store_true",
                         help="run the coordination cases only: the tail with a rule coordinated vs not (interleaved pairs), then --coordinations")
@@ -524,7 +539,10 @@ def main():
                    ("subject_index_time_ratio", "tail time with a subject template ÷ without rules", "≈ 1"),
                    ("erase_folder_seconds", "erase one subject's 100 records among %d (folder), s" % args.erasure_records, "< 2"),
                    ("erase_vs_archive_scan", "erase, × an Athena-style scan of the archive", ""),
-                   ("erase_s3_vs_boto3_delete_loop", "erase %d objects (moto), × the boto3 delete_object loop" % args.erasure_s3_objects, "≥ 10")]
+                   ("erase_s3_vs_boto3_delete_loop", "erase %d objects (moto), × the boto3 delete_object loop" % args.erasure_s3_objects, "≥ 10"),
+                   ("erase_s3_full_seconds", "erase %d of %d objects, versioned, classes (moto), s" % (
+                       args.erasure_s3_full_subject, args.erasure_s3_full_objects), ""),
+                   ("erase_s3_full_versions_per_s", "that, versions erased/s", "")]
         for key, label, target in targets:
             if key in comparisons:
                 print("  %-60s %8s   [%s]" % (label, comparisons[key], target), flush=True)

@@ -53,7 +53,8 @@ public struct ServeParts: Sendable {
 /// given to ``prepare`` only: it is never kept, logged or put in a URL.
 public struct ServeErasure: Sendable {
     /// A subject's erasure as it would be recorded: its HMAC, its filled actions (kept with the job) and the dry
-    /// run's manifest (records found through the index, actions, estimate).
+    /// run's manifest (records found through the index, actions, estimate; surveyed, with each object's versions,
+    /// storage class, age and early-deletion charge, when asked for).
     public struct Prepared: Sendable {
         public var subjectHMAC: String
         public var actions: JSONValue
@@ -66,9 +67,11 @@ public struct ServeErasure: Sendable {
         }
     }
 
-    public var prepare: @Sendable (_ subject: String, _ erasures: ErasureStore) throws -> Prepared
+    /// Prepares the subject's erasure; with `survey`, the manifest's `objects` come from listings of the archive
+    /// (as `archiver erase --dry-run` prints them), otherwise they are null.
+    public var prepare: @Sendable (_ subject: String, _ erasures: ErasureStore, _ survey: Bool) async throws -> Prepared
 
-    public init(prepare: @escaping @Sendable (_ subject: String, _ erasures: ErasureStore) throws -> Prepared) {
+    public init(prepare: @escaping @Sendable (_ subject: String, _ erasures: ErasureStore, _ survey: Bool) async throws -> Prepared) {
         self.prepare = prepare
     }
 }

@@ -79,3 +79,72 @@ public enum RawJSON {
         }
     }
 }
+
+// MARK: Reading in place (no copy of the bytes)
+
+extension RawJSON {
+    /// A member's key where it stands in the bytes.
+    package struct Key {
+        let scanner: JSONScanner
+        /// The key's raw contents (escapes kept).
+        let contents: Range<Int>
+
+        /// Whether the key is `name` (as Swift compares strings: canonically equivalent). An unescaped key equal byte
+        /// for byte, or ASCII on both sides, is decided without decoding it.
+        package func isEqual(to name: String) -> Bool {
+            let raw = UnsafeBufferPointer(rebasing: scanner.bytes[contents])
+            var name = name
+            let decided: Bool? = name.withUTF8 { wanted in
+                if raw.elementsEqual(wanted) { return true }
+                let plain = !raw.contains { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }
+                return plain && !wanted.contains { $0 >= 0x80 } ? false : nil
+            }
+            if let decided { return decided }
+            return (try? scanner.decodeString(contents)) == name
+        }
+    }
+
+    /// Calls `body` with each member of the object spanning `range` of `bytes`: its key, and its value's byte range.
+    /// Checks the object's grammar; throws where the value there is not an object.
+    package static func eachMember(
+        in bytes: UnsafeRawBufferPointer, object range: Range<Int>, _ body: (Key, Range<Int>) -> Void
+    ) throws(JSONParseError) {
+        try scan(bytes, range) { (s) throws(JSONParseError) in
+            guard try s.valueStart(depth: 0) == UInt8(ascii: "{") else { throw s.error("expected '{'") }
+            try s.object { (s, key) throws(JSONParseError) in
+                s.skipWhitespace()
+                let start = s.index
+                try s.skipValue(depth: 1)
+                body(Key(scanner: s, contents: key), start..<s.index)
+            }
+        }
+    }
+
+    /// The JSON string spanning `range` of `bytes`, decoded; nil where the value there is not a string.
+    package static func string(in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String? {
+        try? scan(bytes, range) { (s) throws(JSONParseError) in
+            guard try s.valueStart(depth: 0) == UInt8(ascii: "\"") else { throw s.error("expected a string") }
+            return try s.decodeString(try s.string())
+        }
+    }
+
+    /// The JSON boolean spanning `range` of `bytes`; nil where the value there is not one.
+    package static func bool(in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool? {
+        try? scan(bytes, range) { (s) throws(JSONParseError) -> Bool? in
+            switch try s.valueStart(depth: 0) {
+            case UInt8(ascii: "t"): try s.literal("true"); return true
+            case UInt8(ascii: "f"): try s.literal("false"); return false
+            default: return nil
+            }
+        } ?? nil
+    }
+
+    private static func scan<T>(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ body: (inout JSONScanner) throws(JSONParseError) -> T
+    ) throws(JSONParseError) -> T {
+        var scanner = JSONScanner(bytes.assumingMemoryBound(to: UInt8.self), range: range)
+        let result = try body(&scanner)
+        try scanner.finish()
+        return result
+    }
+}

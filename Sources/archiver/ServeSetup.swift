@@ -124,15 +124,21 @@ struct ServeSetup {
         if configuration.indexesSubjects || !configuration.erasure.actions.isEmpty {
             let (configuration, stateFolder, logger) = (configuration, stateFolder, logger)
             let key = MadeOnce<SubjectKey>()
-            erasure = ServeErasure { subject, erasures in
+            let eraser = wiring.eraser(location, store: store)
+            erasure = ServeErasure { subject, erasures, survey in
                 let hmac = try key.value { try SubjectKey(stateFolder: stateFolder, file: configuration.erasure.keyFile) }.hmac(subject)
                 let actions = ErasurePlan.actions(for: subject, erasure: configuration.erasure, roots: configuration.roots)
                 let records = try erasures.indexed(subjectHMAC: hmac).map {
                     ErasurePlan.Record(archiveKey: $0.archiveKey, objectKey: $0.objectKey, archivedAt: $0.archivedAt)
                 }
+                var plan = ErasurePlan(subjectHMAC: hmac, records: records, actions: actions)
+                // A dry run lists what the objects are (as `erase --dry-run` does): versions, class, age, charge.
+                if survey && !records.isEmpty {
+                    plan.survey = try await ErasureSurvey.survey(plan, store: store, eraser: eraser, at: Date())
+                }
                 return ServeErasure.Prepared(
                     subjectHMAC: hmac, actions: ErasurePlan.actionsJSON(actions, roots: configuration.roots),
-                    manifest: ErasurePlan(subjectHMAC: hmac, records: records, actions: actions).json(rate: configuration.erasure.rate, roots: configuration.roots))
+                    manifest: plan.json(rate: configuration.erasure.rate, roots: configuration.roots))
             }
             if configuration.queue.runInTail {
                 erasureWorker = ServeJob(name: "the erasure jobs") { stop in

@@ -1,4 +1,6 @@
+import AWSClients
 import Foundation
+import JSONToolkit
 import Testing
 import TestSupport
 
@@ -144,6 +146,10 @@ struct ServeCoordinationErasureTests {
         let dry = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "\#(subject)", "dry_run": true}"#)
         #expect(dry.status == 200 && dry.json["records"] as? Int == 1 && dry.json["objects_to_delete"] as? Int == 1, "\(dry.text)")
         let hmac = try #require(dry.json["subject_hmac"] as? String)
+        // The survey a dry run of `archiver erase` prints: the object to delete (a folder has no classes or versions).
+        let survey = try #require(dry.json["objects"] as? [String: Any], "a dry run's manifest has its survey: \(dry.text)")
+        let surveyed = (survey["objects"] as? [[String: Any]])?.map { "\($0["operation"] ?? "") \($0["key"] ?? "")" }
+        #expect(survey["known"] as? Bool == false && surveyed == (dry.json["archive"] as? [[String: Any]])?.map { "delete \($0["key"] ?? "")" }, "\(dry.text)")
         #expect((try await server.request("/api/v1/erasures").json["jobs"] as? [Any])?.isEmpty == true, "a dry run made a job")
 
         let asked = try await server.request("/api/v1/erasures", method: "POST", json: #"{"subject": "\#(subject)"}"#)
@@ -207,6 +213,61 @@ struct ServeCoordinationErasureTests {
         #expect(result.status == 0)
         #expect(!result.stderr.contains(subject) && !result.stderr.contains(world.subject(5)), "the subject was logged")
         #expect(result.stderr.contains("an erasure was asked for over HTTP"))
+    }
+}
+
+extension ServeCoordinationErasureTests {
+    @Test("serve's erase dry run on a versioned S3 archive lists each object's versions, storage class, size and early-deletion charge, as `archiver erase --dry-run` does")
+    func serveDryRunSurveysTheArchive() async throws {
+        let server = try await MotoServer.shared()
+        let environment = server.binaryEnvironment()
+        let s3 = S3Client(settings: server.settings())
+        let bucket = MotoServer.uniqueName("serve-erase-dry")
+        try await s3.createBucket(bucket)
+        try await s3.putBucketVersioning(bucket: bucket, status: .enabled)
+        let folder = TemporaryFolder("serve-erase-dry")
+        defer { folder.remove() }
+        try EraseS3EndToEndTests.configuration.write(toFile: folder("archiver.yml"), atomically: true, encoding: .utf8)
+        try (0..<12).map { EraseEndToEndTests.line($0) + "\n" }.joined().write(toFile: folder("feed.jsonl"), atomically: true, encoding: .utf8)
+        let archive = "s3://\(bucket)/a"
+        let tail = try await BuiltBinary.run(
+            ["tail", "--source", "jsonl:feed.jsonl", "--config", "archiver.yml", "--archive", archive, "--once"], in: folder.path, environment: environment)
+        #expect(tail.status == 0, "\(tail.stderr)")
+        // Two of the subject's objects get a 1 MiB version in an archive class over their STANDARD one.
+        var keys: [String] = []
+        for try await object in s3.listAllObjects(bucket: bucket, prefix: "a/") where object.key.contains("USER#victim_") { keys.append(object.key) }
+        keys.sort()
+        try #require(keys.count == 6, "\(keys)")
+        let big = [UInt8](repeating: 0x61, count: 1 << 20)
+        try await s3.putObject(bucket: bucket, key: keys[0], body: big, storageClass: .glacier)
+        try await s3.putObject(bucket: bucket, key: keys[1], body: big, storageClass: .deepArchive)
+
+        let command = try await BuiltBinary.run(
+            ["erase", "--subject", "victim", "--dry-run", "--json", "--config", "archiver.yml", "--archive", archive], in: folder.path, environment: environment)
+        #expect(command.status == 0, "\(command.stderr)")
+        let serve = try await ServeProcess(["--config", "archiver.yml", "--archive", archive], in: folder.path, environment: environment)
+        defer { serve.kill() }
+        let dry = try await serve.request("/api/v1/erasures", method: "POST", json: #"{"subject": "victim", "dry_run": true}"#)
+        #expect(dry.status == 200, "\(dry.text)")
+
+        // The same survey: objects, operations, versions, classes and sizes alike; charges alike but for the seconds between.
+        let printed = try JSONValue.parse(command.stdout)["objects"]
+        let answered = try JSONValue.parse(dry.text)["objects"]
+        func rows(_ survey: JSONValue?) -> [String] {
+            guard case .array(let objects)? = survey?["objects"] else { return [] }
+            return objects.map { object in
+                ["key", "operation", "versions", "storage_class", "bytes"].map { object[$0].map { $0.serialized } ?? "-" }.joined(separator: " ")
+            }
+        }
+        func usd(_ value: JSONValue?) -> Double { Double(value.flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "") ?? -1 }
+        #expect(rows(answered).count == 6 && rows(answered) == rows(printed), "\(dry.text)\n\(command.stdout)")
+        #expect(answered?["known"] == .bool(true) && answered?["versions"] == .integer(8))
+        #expect(answered?["by_storage_class"] == printed?["by_storage_class"] && answered?["by_storage_class"]?["GLACIER"] == .integer(1)
+                && answered?["by_storage_class"]?["DEEP_ARCHIVE"] == .integer(1), "\(dry.text)")
+        #expect(usd(answered?["early_deletion_usd"]) > 0 && abs(usd(answered?["early_deletion_usd"]) - usd(printed?["early_deletion_usd"])) < 0.0001)
+        #expect(usd(try JSONValue.parse(dry.text)["estimate"]?["early_deletion_usd"]) > 0, "the estimate carries the charge: \(dry.text)")
+        #expect((try await serve.request("/api/v1/erasures").json["jobs"] as? [Any])?.isEmpty == true, "a dry run made a job")
+        #expect(await serve.stop().status == 0)
     }
 }
 

@@ -93,12 +93,61 @@ public struct RecordImage: Sendable {
         case unusable(String)
     }
 
+    /// The value `path` names in the image object spanning `range` of `record` (its `Keys` or `OldImage`), read
+    /// where it stands: what ``value(_:)`` finds in the image decoded, without decoding the image.
+    public static func value(_ path: AttributePath, in record: UnsafeRawBufferPointer, image range: Range<Int>?) -> Lookup {
+        guard let range else { return .missing }
+        var found: Range<Int>?
+        var twice = false
+        do {
+            try RawJSON.eachMember(in: record, object: range) { key, value in
+                guard key.isEqual(to: path.attribute) else { return }
+                if found != nil { twice = true } else { found = value }
+            }
+        } catch {
+            return .unusable("the record's image cannot be read: \(error)")
+        }
+        guard let typed = found else { return .missing }
+        if twice { return .unusable("\(path.image.rawValue).\(path.attribute) appears twice in the record") }
+        var members = 0
+        var tagged: (matches: Bool, value: Range<Int>)?
+        do {
+            try RawJSON.eachMember(in: record, object: typed) { key, value in
+                members += 1
+                tagged = (key.isEqual(to: path.type.rawValue), value)
+            }
+        } catch {
+            members = 0
+        }
+        guard members == 1, let tagged else {
+            return .unusable("\(path.image.rawValue).\(path.attribute) is not a DynamoDB value ({\"S\": …})")
+        }
+        guard tagged.matches else {
+            // Rare: the message names the type found, as the decoded lookup does.
+            return Self.value(path, typed: (try? JSONValue.parse(Array(UnsafeRawBufferPointer(rebasing: record[typed])))) ?? .null)
+        }
+        switch path.type {
+        case .s:
+            if let text = RawJSON.string(in: record, tagged.value) { return .text(text) }
+        case .n:
+            if let text = RawJSON.string(in: record, tagged.value), isDynamoDBNumber(text) { return .text(text) }
+        case .bool:
+            if let flag = RawJSON.bool(in: record, tagged.value) { return .bool(flag) }
+        }
+        return .unusable("\(path) does not hold a \(path.type.rawValue) value")
+    }
+
     /// The value `path` names.
     public func value(_ path: AttributePath) -> Lookup {
         let members = path.image == .keys ? keys : oldImage
         let found = members.filter { $0.0 == path.attribute }
         guard let (_, typed) = found.first else { return .missing }
         if found.count > 1 { return .unusable("\(path.image.rawValue).\(path.attribute) appears twice in the record") }
+        return Self.value(path, typed: typed)
+    }
+
+    /// What `path` finds in its attribute's typed value (`{"S": …}`).
+    static func value(_ path: AttributePath, typed: JSONValue) -> Lookup {
         guard let tagged = typed.objectMembers, tagged.count == 1, let (tag, value) = tagged.first else {
             return .unusable("\(path.image.rawValue).\(path.attribute) is not a DynamoDB value ({\"S\": …})")
         }

@@ -69,6 +69,9 @@ public struct RuleSet: Sendable {
     /// Whether each rule reads the record's `OldImage` (a condition, an action or its subject does); a record all of
     /// whose rules read only its `Keys` is decoded that far only.
     private let readsOldImage: [Bool]
+    /// Whether each rule only names a subject from the record's `Keys` (no condition, action or coordination): for
+    /// a record all of whose rules do, the subject is read from the `Keys` bytes where they stand, nothing decoded.
+    private let subjectFromKeysOnly: [Bool]
 
     /// The longest filled value an entry keeps; a longer one (always unsafe) is cut, marked `cut`, and never runs.
     static let longestStoredValue = 2048
@@ -90,6 +93,9 @@ public struct RuleSet: Sendable {
         readsOldImage = rules.rules.map { rule in
             let paths = rule.conditions.map(\.path) + rule.actions.flatMap { $0.templates.flatMap { $0.1.paths } } + (rule.subject?.paths ?? [])
             return paths.contains { $0.image == .oldImage }
+        }
+        subjectFromKeysOnly = rules.rules.map { rule in
+            rule.conditions.isEmpty && rule.actions.isEmpty && rule.coordinate == nil && (rule.subject?.paths ?? []).allSatisfy { $0.image == .keys }
         }
     }
 
@@ -160,6 +166,9 @@ public struct RuleSet: Sendable {
                                 source: String) -> (entries: [PlannedEntry], subject: String?) {
         let candidates = indexes(forTable: table)
         guard !candidates.isEmpty else { return ([], nil) }
+        if candidates.allSatisfy({ subjectFromKeysOnly[$0] }) {
+            return ([], subjectFromKeys(record: record, scanned: scanned, candidates: candidates))
+        }
         let image: RecordImage
         do {
             image = try RecordImage(
@@ -193,6 +202,20 @@ public struct RuleSet: Sendable {
             entries += ruleEntries
         }
         return (entries, subject)
+    }
+
+    /// The HMAC of the subject of the first of `candidates` (rules that only name a subject from `Keys`) that takes
+    /// the record and whose template fills: what ``planWithSubject`` finds with the `Keys` decoded, read in place.
+    private func subjectFromKeys(record: UnsafeRawBufferPointer, scanned: ScannedRecord, candidates: [Int]) -> String? {
+        guard let subjectKey else { return nil }
+        for index in candidates where rules[index].kind.matches(scanned.deletionKind) {
+            guard let template = rules[index].subject,
+                  case .success(let filled) = template.fill({ RecordImage.value($0, in: record, image: scanned.keysRange) }),
+                  SubjectCheck.problem(filled) == nil
+            else { continue }
+            return subjectKey.hmac(filled)
+        }
+        return nil
     }
 
     private func entry(rule: DeletionRule, actionIndex: Int, source: String, archiveKey: String,

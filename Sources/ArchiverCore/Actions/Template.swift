@@ -111,6 +111,11 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     /// The text with every hole filled from `image`, or why it cannot be filled.
     public func fill(_ image: RecordImage) -> Result<String, RuleTextError> {
+        fill { image.value($0) }
+    }
+
+    /// The text with every hole filled with what `lookup` finds for its path, or why it cannot be filled.
+    public func fill(_ lookup: (AttributePath) -> RecordImage.Lookup) -> Result<String, RuleTextError> {
         var out = ""
         for part in parts {
             switch part {
@@ -118,7 +123,7 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
                 out += text
             case .hole(let path, let filters):
                 var value: String
-                switch image.value(path) {
+                switch lookup(path) {
                 case .text(let text): value = text
                 case .missing: return .failure(RuleTextError("\(path) is missing from the record"))
                 case .unusable(let why): return .failure(RuleTextError(why))

@@ -435,11 +435,12 @@ final class ProcessorPool: @unchecked Sendable {
                         outcome = .deadLetter(RecordError(.tooLarge(bytes: oversized.length, limit: maxRecordBytes)))
                     } else if range.count > maxRecordBytes {
                         outcome = .deadLetter(RecordError(.tooLarge(bytes: Int64(range.count), limit: maxRecordBytes)))
-                    } else if let rules {
+                    } else if rules != nil {
+                        // Passed as the optional it is: unwrapping and rewrapping it would copy the rules for each record.
                         let (processed, entries, subject) = processor.processWithSubject(UnsafeRawBufferPointer(rebasing: shared.buffer[range]), rules: rules)
                         outcome = processed
                         if !entries.isEmpty { slot.entries[i] = entries }
-                        if let subject { slot.subjects[i] = subject }
+                        if let subject { slot.subjects.append((i, subject)) }
                     } else {
                         outcome = processor.process(UnsafeRawBufferPointer(rebasing: shared.buffer[range]))
                     }
@@ -452,11 +453,12 @@ final class ProcessorPool: @unchecked Sendable {
         guard rules != nil else { return (outcomes, [:], [:]) }
         var entries: [Int: [PlannedEntry]] = [:]
         var subjects: [Int: String] = [:]
+        subjects.reserveCapacity(planned[..<workers].map(\.subjects.count).reduce(0, +))
         for slot in planned[..<workers] {
             entries.merge(slot.entries) { a, _ in a }
             slot.entries.removeAll()
-            subjects.merge(slot.subjects) { a, _ in a }
-            slot.subjects.removeAll()
+            for (index, subject) in slot.subjects { subjects[index] = subject }
+            slot.subjects.removeAll(keepingCapacity: true)
         }
         return (outcomes, entries, subjects)
     }
@@ -465,7 +467,8 @@ final class ProcessorPool: @unchecked Sendable {
 /// One worker thread's planned entries for the batch in hand; only that thread writes it while the batch is processed.
 private final class PlannedSlot: @unchecked Sendable {
     var entries: [Int: [PlannedEntry]] = [:]
-    var subjects: [Int: String] = [:]
+    /// The HMAC of each subject found, by record index, in record order.
+    var subjects: [(Int, String)] = []
 }
 
 /// The deletion rules the pipeline applies, and the queue settings of the entries they plan.

@@ -46,7 +46,7 @@ struct ErasuresAPI: APIFeature {
                 }
                 after = duration.seconds
             }
-            let (prepared, store) = try Self.prepare(context, subject: subject)
+            let (prepared, store) = try await Self.prepare(context, subject: subject, survey: dryRun)
             if dryRun { return Response.json(prepared.manifest) }
             let now = Date()
             let job = try store.create(subjectHMAC: prepared.subjectHMAC, actions: prepared.actions, notBefore: now.addingTimeInterval(after), at: now)
@@ -82,13 +82,15 @@ struct ErasuresAPI: APIFeature {
         [.queued, .running].contains(job.state) ? try store(context).indexedCount(subjectHMAC: job.subjectHMAC) : nil
     }
 
-    static func prepare(_ context: ServeContext, subject: String) throws -> (ServeErasure.Prepared, ErasureStore) {
+    /// The subject's erasure as it would be recorded; with `survey` (a dry run), its manifest lists each object's
+    /// versions, storage class, age and early-deletion charge from the archive's listings.
+    static func prepare(_ context: ServeContext, subject: String, survey: Bool) async throws -> (ServeErasure.Prepared, ErasureStore) {
         guard let erasure = context.parts.erasure else {
             throw APIError.conflict(
                 "no rule of the configuration names a subject: and there are no erasure.actions, so nothing can be found to erase; add subject: to the rules (see docs/configuration.md)")
         }
         let store = store(context)
-        return (try erasure.prepare(subject, store), store)
+        return (try await erasure.prepare(subject, store, survey), store)
     }
 
     static func stats(_ context: ServeContext) throws -> JSONValue {

@@ -14,8 +14,8 @@ enum ErasuresOpenAPI {
               "summary": "Erase a subject: every archived record and the configured erasure actions; now (carried out by the service's erasure worker), after a while, or a dry run answering the manifest. The subject is taken from the body only and never kept: jobs hold its HMAC.",
               "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErasureRequest"}}}},
               "responses": {
-                "200": {"description": "The dry run's manifest: the records found through the index, the actions, an estimate.",
-                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                "200": {"description": "The dry run's manifest: the records found through the index, the actions, the objects with their versions, storage classes, ages and early-deletion charges (as `archiver erase --dry-run` lists them), an estimate.",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErasureManifest"}}}},
                 "202": {"description": "The job, queued.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErasureJob"}}}},
                 "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                 "409": {"$ref": "#/components/responses/Conflict"}, "413": {"$ref": "#/components/responses/TooLarge"},
@@ -67,6 +67,31 @@ enum ErasuresOpenAPI {
                 "erased": {"type": "integer", "minimum": 0, "description": "Archived objects deleted or rewritten without the subject."},
                 "failed": {"type": "integer", "minimum": 0},
                 "left": {"type": ["integer", "null"], "minimum": 0, "description": "Records the index still holds for the subject (a queued or running job only)."}}}}},
+          "ErasureManifest": {"type": "object",
+            "required": ["subject_hmac", "records", "objects_to_delete", "objects_to_rewrite", "archive", "actions", "objects", "estimate"],
+            "properties": {
+              "subject_hmac": {"type": "string"}, "records": {"type": "integer", "minimum": 0},
+              "objects_to_delete": {"type": "integer", "minimum": 0}, "objects_to_rewrite": {"type": "integer", "minimum": 0},
+              "archive": {"type": "array", "items": {"type": "object"}}, "actions": {"type": "array", "items": {"type": "object"}},
+              "objects": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/ErasureSurvey"}],
+                "description": "The objects the erasure deletes or rewrites, from the archive's listings; null when the subject has no records."},
+              "estimate": {"type": "object", "required": ["requests", "seconds", "rate", "early_deletion_usd"], "properties": {
+                "requests": {"type": "integer", "minimum": 0}, "seconds": {"type": "number", "minimum": 0}, "rate": {"type": "integer"},
+                "early_deletion_usd": {"type": ["number", "null"], "minimum": 0}}}}},
+          "ErasureSurvey": {"type": "object", "required": ["known", "versions", "by_storage_class", "early_deletion_usd", "objects"],
+            "properties": {
+              "known": {"type": "boolean", "description": "False where the store has no versions, classes or ages (a folder)."},
+              "versions": {"type": "integer", "minimum": 0},
+              "by_storage_class": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                "description": "Versions by storage class; delete markers under delete-marker."},
+              "early_deletion_usd": {"type": "number", "minimum": 0},
+              "objects": {"type": "array", "items": {"type": "object",
+                "required": ["key", "operation", "versions", "storage_class", "bytes", "age_days", "early_deletion_usd"],
+                "properties": {
+                  "key": {"type": "string"}, "operation": {"type": "string", "enum": ["delete", "rewrite", "replace"]},
+                  "versions": {"type": "integer", "minimum": 0}, "storage_class": {"type": ["string", "null"]},
+                  "bytes": {"type": "integer", "minimum": 0}, "age_days": {"type": ["number", "null"], "minimum": 0},
+                  "early_deletion_usd": {"type": "number", "minimum": 0}}}}}},
           "ErasurePage": {"type": "object", "required": ["limit", "more", "jobs"], "properties": {
             "limit": {"type": "integer", "minimum": 1}, "more": {"type": "boolean"},
             "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/ErasureJob"}}}},
