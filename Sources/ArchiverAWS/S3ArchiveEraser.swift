@@ -84,16 +84,22 @@ public struct S3ArchiveEraser: ArchiveEraser {
         // under their longest common prefix (an archive key starts with the item key, so a subject's keys of a day
         // usually share `YYYY/MM/DD/USER%23<id>_`): one paged listing instead of one per key. A few keys with no
         // common name are listed one by one.
+        // In a bucket that never had versioning, a listing starts just after the name before its first key and stops
+        // with the page that reaches past its last, so the chunks of a subject's day (handed over in key order) each
+        // list their own range of names rather than the whole day again.
         let wanted = Set(keys)
         var groups: [String: [String]] = [:]
         for key in keys { groups[FileSystem.parent(of: key), default: []].append(key) }
-        var listings: [(prefix: String, keys: [String])] = []
+        var listings: [(prefix: String, keys: [String], after: String?, last: String?)] = []
         for (folder, members) in groups {
             let common = Self.commonPrefix(members)
             if members.count > 1 && (common.count > folder.count + 1 || members.count >= 64) {
-                listings.append((common, members))
+                let sorted = members.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                // The first key less its last character sorts before it, and after nothing of the range.
+                let first = sorted[0]
+                listings.append((common, members, first.count > common.count ? prefix + String(first.dropLast()) : nil, prefix + sorted[sorted.count - 1]))
             } else {
-                listings += members.map { ($0, [$0]) }
+                listings += members.map { ($0, [$0], nil, nil) }
             }
         }
         // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
@@ -110,11 +116,19 @@ public struct S3ArchiveEraser: ArchiveEraser {
                             lastModified: version.lastModified, storageClass: version.storageClass))
                     }
                 } else {
-                    for try await object in client.listAllObjects(bucket: bucket, prefix: prefix + listing.prefix)
-                    where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
-                        versions.append(Found(
-                            key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
-                            storageClass: object.storageClass))
+                    var token: String?
+                    while true {
+                        let page = try await client.listObjectsV2(
+                            bucket: bucket, prefix: prefix + listing.prefix, continuationToken: token, startAfter: token == nil ? listing.after : nil)
+                        for object in page.objects where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
+                            versions.append(Found(
+                                key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
+                                storageClass: object.storageClass))
+                        }
+                        // Keys come in order: the page that reaches past the range's last key ends it.
+                        let reachedPast = listing.last.map { last in page.objects.last.map { last.utf8.lexicographicallyPrecedes($0.key.utf8) } ?? false } ?? false
+                        guard page.isTruncated, let next = page.nextContinuationToken, !reachedPast else { break }
+                        token = next
                     }
                 }
                 return .success(versions)

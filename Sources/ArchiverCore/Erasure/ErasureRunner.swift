@@ -195,7 +195,8 @@ public final class ErasureRunner: Sendable {
             if try cancelled() { continue }
 
             // Per-record objects: deleted many at once, a chunk's events and index rows recorded together.
-            let whole = rows.filter { $0.objectKey == nil }.map(\.archiveKey)
+            // In key order, so that a chunk is a range of names (a store may list just that range).
+            let whole = rows.filter { $0.objectKey == nil }.map(\.archiveKey).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             var chunks = stride(from: 0, to: whole.count, by: chunk).map { Array(whole[$0..<min(whole.count, $0 + chunk)]) }[...]
             while !chunks.isEmpty {
                 if try cancelled() { break }
