@@ -29,6 +29,23 @@ struct CoordinationLogTests {
         #expect(try setup.events().filter { $0.type == "deletion.requested" }.count == 40)
     }
 
+    @Test func aLogRowOfAnotherFormatIsRefusedWithWhatToDoAndNothingChanges() async throws {
+        let setup = try Setup(records: [CoordinationTests.record(1)])
+        _ = try await setup.tail()
+        // The row as a later archiver might write it: format 2 first (LEB128: one byte).
+        try await DatabaseQueue(path: setup.checkpoints.path).write { db in
+            try db.execute(sql: "UPDATE coordination_log SET packed = X'02' || substr(packed, 2)")
+        }
+        do {
+            _ = try setup.store.list()
+            Issue.record("a row of format 2 was read")
+        } catch {
+            #expect("\(error)".contains("format 2") && "\(error)".contains("reads format 1"), "\(error)")
+        }
+        #expect(try Self.count(setup, "SELECT COUNT(*) FROM coordination_log") == 1)
+        #expect(try Self.count(setup, "SELECT COUNT(*) FROM coordinations") == 0)
+    }
+
     @Test func deadlinesCountFromTheCommitNotFromTheSpread() async throws {
         let setup = try Setup(records: [CoordinationTests.record(1)])
         _ = try await setup.tail()

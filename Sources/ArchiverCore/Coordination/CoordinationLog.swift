@@ -46,6 +46,8 @@ public enum CoordinationLog {
             let coordinations: [PlannedCoordination]
             do {
                 coordinations = try PackedCoordinations.decode(packed)
+            } catch let error as PackedCoordinations.Unreadable {
+                throw StateError.unusable("the coordination log's row \(seq) cannot be read: \(error); nothing was changed")
             } catch {
                 throw StateError.unusable("the coordination log's row \(seq) cannot be read (\(error)); the state database is damaged: restore it from a backup, or delete the row with sqlite3 and replay the feed from before it")
             }
@@ -102,6 +104,12 @@ enum PackedCoordinations {
         var description: String { "it ends in the middle of a coordination" }
     }
 
+    /// A row whose bytes this archiver does not read: a later version wrote it, or a value it does not know.
+    struct Unreadable: Error, CustomStringConvertible {
+        let what: String
+        var description: String { what }
+    }
+
     static func write(_ planned: PlannedCoordination, to out: inout PackedWriter) {
         out.string(planned.id)
         out.string(planned.rule)
@@ -125,20 +133,27 @@ enum PackedCoordinations {
 
     static func decode(_ bytes: [UInt8]) throws -> [PlannedCoordination] {
         var reader = PackedReader(bytes: bytes)
-        guard try reader.int() == version else { throw Truncated() }
+        let found = try reader.int()
+        guard found == version else {
+            throw Unreadable(what: "it is in format \(found), and this archiver reads format \(version): run the archiver that wrote it, or a later one")
+        }
         let count = Int(try reader.int())
         var result: [PlannedCoordination] = []
         result.reserveCapacity(count)
         for _ in 0..<count {
             let id = try reader.string(), rule = try reader.string(), source = try reader.string(), table = try reader.optional()
             let archiveKey = try reader.string(), itemKey = try reader.string()
-            guard let kind = DeletionKind(rawValue: try reader.string()) else { throw Truncated() }
+            let kindText = try reader.string()
+            guard let kind = DeletionKind(rawValue: kindText) else { throw Unreadable(what: "it names a deletion kind '\(kindText)' this archiver does not know") }
             let deletedAt = try reader.string(), detail = try reader.string()
             let timeout = try reader.duration(), cap = try reader.duration()
             var consumers: [CoordinationPolicy.Consumer] = []
             for _ in 0..<Int(try reader.int()) {
                 let name = try reader.string(), critical = try reader.int() == 1, wait = try reader.duration()
-                guard let onTimeout = CoordinationPolicy.OnTimeout(rawValue: try reader.string()) else { throw Truncated() }
+                let onTimeoutText = try reader.string()
+                guard let onTimeout = CoordinationPolicy.OnTimeout(rawValue: onTimeoutText) else {
+                    throw Unreadable(what: "it names an on-timeout '\(onTimeoutText)' this archiver does not know")
+                }
                 consumers.append(CoordinationPolicy.Consumer(name: name, critical: critical, timeout: wait, onTimeout: onTimeout))
             }
             result.append(PlannedCoordination(
