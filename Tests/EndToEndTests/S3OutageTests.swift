@@ -87,9 +87,10 @@ struct S3OutageTests {
         #expect(try await Self.waitForCheckpoint(folder("state"), firstSize, tail: tail, seconds: 60), "the tail did not take the first records")
         let before = StateInspection.residentBytes(pid: tail.pid) ?? 0
 
-        // S3 goes down; meanwhile ~100 MB of records arrive.
-        try await proxy.goDown(seconds: outage)
+        // S3 goes down; meanwhile ~100 MB of records arrive. The clock starts before the proxy is told, so the window
+        // the test counts as down never outlasts the proxy's own (a loaded machine can take seconds to tell it).
         let downAt = Date()
+        try await proxy.goDown(seconds: outage)
         let big = BigFeed(lines: 12_000, base: firstSize)
         let handle = try #require(FileHandle(forWritingAtPath: feed))
         try handle.seekToEnd()
