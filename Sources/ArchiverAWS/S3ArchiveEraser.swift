@@ -6,7 +6,9 @@ import Logging
 /// Erases archive objects in S3 for an erasure: every version and delete marker of each key (a versioned bucket
 /// keeps the bytes of a deleted object as a noncurrent version, so deleting the current one is not enough).
 ///
-/// Each key's versions are listed (ListObjectVersions with the key as prefix, many in flight), then deleted with
+/// The keys' versions are listed (ListObjectVersions, or ListObjectsV2 in a bucket that never had versioning), in
+/// ranges of a page of keys under the longest name each range shares (``ErasureListings``), many in flight;
+/// then deleted with
 /// DeleteObjects calls of up to 1,000 versions (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
 /// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
 /// implies is estimated from class, size and age (``EarlyDeletion``). Every event carries the DeleteObjects call's
@@ -31,20 +33,6 @@ public struct S3ArchiveEraser: ArchiveEraser {
 
     /// Keys an erasure hands over at once: the listings above serve many keys.
     public var chunkSize: Int { 10_000 }
-
-    /// The longest prefix the keys share.
-    static func commonPrefix(_ keys: [String]) -> String {
-        guard var common = keys.first.map({ Array($0.utf8) }) else { return "" }
-        for key in keys.dropFirst() {
-            let bytes = Array(key.utf8)
-            var length = 0
-            while length < min(common.count, bytes.count) && common[length] == bytes[length] { length += 1 }
-            common.removeSubrange(length...)
-        }
-        // Cut at a whole character.
-        while !common.isEmpty, String(bytes: common, encoding: .utf8) == nil { common.removeLast() }
-        return String(decoding: common, as: UTF8.self)
-    }
 
     public func purgeOlderVersions(of key: String, at date: Date) async -> [ErasureStore.Event] {
         do {
@@ -80,33 +68,16 @@ public struct S3ArchiveEraser: ArchiveEraser {
         let client = client
         let bucket = bucket
         let prefix = prefix
-        // The keys' versions, found with as few listings as the names allow: the keys of one day folder are listed
-        // under their longest common prefix (an archive key starts with the item key, so a subject's keys of a day
-        // usually share `YYYY/MM/DD/USER%23<id>_`): one paged listing instead of one per key. A few keys with no
-        // common name are listed one by one.
-        // In a bucket that never had versioning, a listing starts just after the name before its first key and stops
-        // with the page that reaches past its last, so the chunks of a subject's day (handed over in key order) each
-        // list their own range of names rather than the whole day again.
-        let wanted = Set(keys)
-        var groups: [String: [String]] = [:]
-        for key in keys { groups[FileSystem.parent(of: key), default: []].append(key) }
-        var listings: [(prefix: String, keys: [String], after: String?, last: String?)] = []
-        for (folder, members) in groups {
-            let common = Self.commonPrefix(members)
-            if members.count > 1 && (common.count > folder.count + 1 || members.count >= 64) {
-                let sorted = members.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-                // The first key less its last character sorts before it, and after nothing of the range.
-                let first = sorted[0]
-                listings.append((common, members, first.count > common.count ? prefix + String(first.dropLast()) : nil, prefix + sorted[sorted.count - 1]))
-            } else {
-                listings += members.map { ($0, [$0], nil, nil) }
-            }
-        }
+        // The keys' versions, found by listing ranges of a page of one day folder's keys, each under the longest name
+        // its keys share, side by side (``ErasureListings``).
+        let listings = ErasureListings.plan(keys)
         // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
         // class, size and age) for less than ListObjectVersions.
         let versioned = await versioning.isVersioned(client: client, bucket: bucket)
         let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[Found], any Error> in
             do {
+                // Only this listing's keys: a name that two listings reach is found once.
+                let wanted = Set(listing.keys)
                 var versions: [Found] = []
                 if versioned {
                     for try await version in client.listAllObjectVersions(bucket: bucket, prefix: prefix + listing.prefix)
@@ -119,15 +90,15 @@ public struct S3ArchiveEraser: ArchiveEraser {
                     var token: String?
                     while true {
                         let page = try await client.listObjectsV2(
-                            bucket: bucket, prefix: prefix + listing.prefix, continuationToken: token, startAfter: token == nil ? listing.after : nil)
+                            bucket: bucket, prefix: prefix + listing.prefix, continuationToken: token, startAfter: token == nil ? listing.after.map { prefix + $0 } : nil)
                         for object in page.objects where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
                             versions.append(Found(
                                 key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
                                 storageClass: object.storageClass))
                         }
-                        // Keys come in order: the page that reaches past the range's last key ends it.
-                        let reachedPast = listing.last.map { last in page.objects.last.map { last.utf8.lexicographicallyPrecedes($0.key.utf8) } ?? false } ?? false
-                        guard page.isTruncated, let next = page.nextContinuationToken, !reachedPast else { break }
+                        // Keys come in order: the page that reaches the range's last key ends it.
+                        let reached = listing.last.map { last in page.objects.last.map { !$0.key.utf8.lexicographicallyPrecedes((prefix + last).utf8) } ?? false } ?? false
+                        guard page.isTruncated, let next = page.nextContinuationToken, !reached else { break }
                         token = next
                     }
                 }

@@ -1,4 +1,4 @@
-import ArchiverAWS
+@testable import ArchiverAWS
 import ArchiverCore
 import AWSClients
 import Foundation
@@ -101,5 +101,41 @@ struct S3ErasureTests {
         #expect(Double(receipt["early_deletion_usd"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "0")! > 0)
         if case .array(let ids)? = receipt["s3_request_ids"] { #expect(!ids.isEmpty) } else { Issue.record("no request ids") }
         FileHandle.standardError.write(Data("erasure on moto: \(subjectVersions.count) versions of \(subject.count) objects among \(Self.total) in \(String(format: "%.2f", seconds)) s (puts: \(String(format: "%.1f", setup)) s)\n".utf8))
+    }
+
+    /// A bucket that never had versioning, the subject's keys more than a page: listed in bounded ranges side by side
+    /// (``ErasureListings``), every one of them found once and deleted, no other touched.
+    @Test func anUnversionedBucketLosesTheSubjectsObjectsListedInRanges() async throws {
+        let server = try await MotoServer.shared()
+        let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 3))
+        let bucket = MotoServer.uniqueName("erasure-plain")
+        try await s3.createBucket(bucket)
+        let folder = TemporaryFolder("s3-erasure-plain")
+        defer { folder.remove() }
+        let subject = Array(0..<2500)
+        let others = (0..<600).map { 10_000 + $0 * 7 }
+        try await Self.each(subject.map { Self.key($0, subject: true) } + others.map { Self.key($0, subject: false) }) { key in
+            try await s3.putObject(bucket: bucket, key: "archive/" + key, body: Array(key.utf8))
+        }
+        #expect(ErasureListings.plan(subject.map { Self.key($0, subject: true) }).count > 2)
+
+        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
+        let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
+        try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
+            SubjectIndexWrite(marks: subject.map { SubjectMark(hmac: key.hmac("victim"), archiveKey: Self.key($0, subject: true)) }),
+        ]))
+        let erasures = ErasureStore(checkpoints: checkpoints)
+        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
+        let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
+        let summary = try await ErasureRunner(
+            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
+            receipts: ReceiptBook(stateFolder: folder("state"))
+        ).run(job.id)
+        #expect(summary.completed == 1)
+        var left: [String] = []
+        for try await object in s3.listAllObjects(bucket: bucket) { left.append(object.key) }
+        #expect(Set(left) == Set(others.map { "archive/" + Self.key($0, subject: false) }), "the subject's objects gone, every other one kept")
+        let receipt = try JSONValue.parse(try ReceiptBook(stateFolder: folder("state")).text(job.id))
+        #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subject.count), "each object deleted once")
     }
 }
