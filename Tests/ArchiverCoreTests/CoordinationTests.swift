@@ -171,6 +171,11 @@ struct CoordinationTests {
             // The deletion's own time, not the commit's.
             #expect(cloud.time.hasPrefix("2024-01-15T"))
             #expect(cloud.data["coordination_id"]?.stringValue == cloud.subject)
+            if case .object(let members) = cloud.data {
+                #expect(members.map(\.0) == ["coordination_id", "rule", "source", "table", "item_key", "deleted_at", "deletion_kind", "archive_key", "consumers", "actions"])
+            }
+            #expect(cloud.data["rule"]?.stringValue == "upload-files" && cloud.data["deletion_kind"]?.stringValue == "manual")
+            #expect(cloud.data["archive_key"]?.stringValue == coordinations.first { $0.id == cloud.subject }?.archiveKey)
             #expect(cloud.data["item_key"]?["PK"]?["S"]?.stringValue?.hasPrefix("U") == true)
             #expect(cloud.data["actions"].map { if case .array(let a) = $0 { a.count } else { 0 } } == 2)
             // The consumers awaited and the actions held, as the rule says them.
@@ -226,6 +231,22 @@ struct CoordinationTests {
         #expect(completed.count == 1)
         let data = try #require(completed.first?.cloudEvent?.data)
         #expect(Set(data["actions"].map { if case .array(let a) = $0 { a.compactMap { $0["state"]?.stringValue } } else { [] } } ?? []) == ["completed", "parked"])
+        // The whole summary: the deletion, each consumer's answer, each action's outcome or error.
+        #expect(data["coordination_id"]?.stringValue == id && data["state"]?.stringValue == "completed" && data["reason"] == .null)
+        #expect(data["item_key"]?["PK"] != nil && data["archive_key"]?.stringValue?.isEmpty == false && data["table"] != nil)
+        func elements(_ value: JSONValue?) -> [JSONValue] { if case .array(let a)? = value { a } else { [] } }
+        let consumers = elements(data["consumers"])
+        #expect(consumers.compactMap { $0["name"]?.stringValue } == ["analytics", "billing"])
+        #expect(consumers.compactMap { $0["status"]?.stringValue } == ["completed", "completed"])
+        #expect(consumers[1]["detail"]?.stringValue == "ledger closed" && consumers[0]["detail"] == .null && consumers[1]["acked_at"]?.stringValue != nil)
+        let actions = elements(data["actions"])
+        let done = try #require(actions.first { (action: JSONValue) in action["state"]?.stringValue == "completed" })
+        #expect(done["outcome"] == JSONValue.object([("deleted", .bool(true))]) && done["error"] == JSONValue.null)
+        let parked = try #require(actions.first { (action: JSONValue) in action["state"]?.stringValue == "parked" })
+        #expect(parked["error"]?.stringValue == "denied" && parked["outcome"] == JSONValue.null)
+        let envelope = try JSONValue.parse(try #require(completed.first?.envelope))
+        #expect(envelope["specversion"]?.stringValue == "1.0" && envelope["datacontenttype"]?.stringValue == "application/json")
+        #expect(envelope["subject"]?.stringValue == id && envelope["type"]?.stringValue == "deletion.completed")
         #expect(try setup.store.show(id).state == .completed)
         // A late ack is recorded, and changes nothing.
         let late = try setup.store.ack(id, consumer: "analytics", status: .failed, now: setup.clock.now())

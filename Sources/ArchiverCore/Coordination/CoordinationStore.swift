@@ -252,9 +252,10 @@ public final class CoordinationStore: Sendable {
         let summaries = try Self.summaries(db, done)
         let time = QueueTime.text(now)
         for id in done {
-            try Outbox.append(db, CloudEvent(
-                id: CloudEvent.id(subject: id, type: CoordinationEvents.completed), source: eventSource, type: CoordinationEvents.completed,
-                subject: id, time: time, data: summaries[id] ?? .null), at: now)
+            let eventID = CloudEvent.id(subject: id, type: CoordinationEvents.completed)
+            let envelope = CloudEvent.envelopeText(
+                id: eventID, source: eventSource, type: CoordinationEvents.completed, subject: id, time: time, data: summaries[id] ?? "null")
+            try Outbox.append(db, id: eventID, type: CoordinationEvents.completed, subject: id, time: time, envelope: envelope, at: now)
         }
         return done.count
     }
@@ -302,53 +303,96 @@ public final class CoordinationStore: Sendable {
 
     /// The data of `deletion.completed` and `deletion.parked`: the deletion, each consumer's answer, each action's outcome.
     static func summary(_ db: Database, _ id: String) throws -> JSONValue {
-        try summaries(db, [id])[id] ?? .null
+        try summaries(db, [id])[id].flatMap { try? JSONValue.parse($0) } ?? .null
     }
 
-    /// ``summary(_:_:)`` of several coordinations at once: three queries for all of them, read by position.
-    static func summaries(_ db: Database, _ ids: [String]) throws -> [String: JSONValue] {
+    /// ``summary(_:_:)`` of several coordinations at once, as JSON text: three queries for all of them, read by
+    /// position, written as text (no value tree: a queue run writes one for every coordination it completes).
+    static func summaries(_ db: Database, _ ids: [String]) throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
         let list = JSONValue.array(ids.map(JSONValue.string)).serialized
-        func time(_ value: Double?) -> JSONValue { value.map { .string(QueueTime.text(Date(timeIntervalSince1970: $0))) } ?? .null }
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        var consumers: [String: [JSONValue]] = [:]
+        func time(_ value: Double?, to out: inout String) {
+            if let value { writeJSONString(QueueTime.text(Date(timeIntervalSince1970: value)), to: &out) } else { out += "null" }
+        }
+        func text(_ value: String?, to out: inout String) {
+            if let value { writeJSONString(value, to: &out) } else { out += "null" }
+        }
+        /// JSON the database holds (written by archiver): spliced as it is when it parses, else null.
+        func json(_ value: String?, to out: inout String) {
+            if let value, (try? JSONValue.parse(value)) != nil { out += value } else { out += "null" }
+        }
+        var consumers: [String: String] = [:]
         let consumerRows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT k.coordination, k.consumer, k.critical, k.status, k.acked_at, k.detail
             FROM json_each(?) j CROSS JOIN coordination_consumers k ON k.coordination = j.value ORDER BY k.coordination, k.position
             """), arguments: [list])
         while let row = try consumerRows.next() {
-            let members: [(String, JSONValue)] = [
-                ("name", .string(row[1])), ("critical", .bool(row[2])), ("status", .string(row[3])), ("acked_at", time(row[4])), ("detail", text(row[5])),
-            ]
-            consumers[row[0], default: []].append(.object(members))
+            let id: String = row[0]
+            var out = consumers[id].map { $0 + "," } ?? ""
+            out += "{\"name\":"
+            writeJSONString(row[1], to: &out)
+            out += (row[2] as Bool) ? ",\"critical\":true,\"status\":" : ",\"critical\":false,\"status\":"
+            writeJSONString(row[3], to: &out)
+            out += ",\"acked_at\":"
+            time(row[4], to: &out)
+            out += ",\"detail\":"
+            text(row[5], to: &out)
+            out += "}"
+            consumers[id] = out
         }
-        var actions: [String: [JSONValue]] = [:]
+        var actions: [String: String] = [:]
         let actionRows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT q.hold, q.id, q.action, q.state, q.outcome, q.last_error
             FROM json_each(?) j CROSS JOIN queue_entries q ON q.hold = j.value ORDER BY q.hold, q.action_index
             """), arguments: [list])
         while let row = try actionRows.next() {
-            let outcome: JSONValue = (row[4] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
-            let members: [(String, JSONValue)] = [
-                ("id", .string(row[1])), ("action", .string(row[2])), ("state", .string(row[3])), ("outcome", outcome), ("error", text(row[5])),
-            ]
-            actions[row[0], default: []].append(.object(members))
+            let id: String = row[0]
+            var out = actions[id].map { $0 + "," } ?? ""
+            out += "{\"id\":"
+            writeJSONString(row[1], to: &out)
+            out += ",\"action\":"
+            writeJSONString(row[2], to: &out)
+            out += ",\"state\":"
+            writeJSONString(row[3], to: &out)
+            out += ",\"outcome\":"
+            json(row[4], to: &out)
+            out += ",\"error\":"
+            text(row[5], to: &out)
+            out += "}"
+            actions[id] = out
         }
-        var result: [String: JSONValue] = [:]
+        var result: [String: String] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT c.id, c.rule, c.source, c.table_name, c.item_key, c.deleted_at, c.deletion_kind, c.archive_key, c.state, c.reason, c.released_at
             FROM json_each(?) j CROSS JOIN coordinations c ON c.id = j.value
             """), arguments: [list])
         while let row = try rows.next() {
             let id: String = row[0]
-            let itemKey: JSONValue = (try? JSONValue.parse(row[4] as String)) ?? .null
-            let members: [(String, JSONValue)] = [
-                ("coordination_id", .string(id)), ("rule", .string(row[1])), ("source", .string(row[2])), ("table", text(row[3])),
-                ("item_key", itemKey), ("deleted_at", .string(row[5])), ("deletion_kind", .string(row[6])), ("archive_key", .string(row[7])),
-                ("state", .string(row[8])), ("reason", text(row[9])), ("released_at", time(row[10])),
-                ("consumers", .array(consumers[id] ?? [])), ("actions", .array(actions[id] ?? [])),
-            ]
-            result[id] = .object(members)
+            var out = "{\"coordination_id\":"
+            out.reserveCapacity(512)
+            writeJSONString(id, to: &out)
+            out += ",\"rule\":"
+            writeJSONString(row[1], to: &out)
+            out += ",\"source\":"
+            writeJSONString(row[2], to: &out)
+            out += ",\"table\":"
+            text(row[3], to: &out)
+            out += ",\"item_key\":"
+            json(row[4], to: &out)
+            out += ",\"deleted_at\":"
+            writeJSONString(row[5], to: &out)
+            out += ",\"deletion_kind\":"
+            writeJSONString(row[6], to: &out)
+            out += ",\"archive_key\":"
+            writeJSONString(row[7], to: &out)
+            out += ",\"state\":"
+            writeJSONString(row[8], to: &out)
+            out += ",\"reason\":"
+            text(row[9], to: &out)
+            out += ",\"released_at\":"
+            time(row[10], to: &out)
+            out += ",\"consumers\":[" + (consumers[id] ?? "") + "],\"actions\":[" + (actions[id] ?? "") + "]}"
+            result[id] = out
         }
         return result
     }

@@ -88,25 +88,47 @@ enum RequestedEvent {
         let source: String = row["source"]
         let archiveKey: String = row["archive_key"]
         let detail = (row["detail"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
-        let itemKey = (row["item_key"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
-        var actions: [JSONValue] = []
+        // Written as text around the parts the row holds as JSON (no value tree for the whole event).
+        var data = "{\"coordination_id\":"
+        data.reserveCapacity(1024)
+        writeJSONString(id, to: &data)
+        data += ",\"rule\":"
+        writeJSONString(rule, to: &data)
+        data += ",\"source\":"
+        writeJSONString(source, to: &data)
+        data += ",\"table\":"
+        if let table = row["table_name"] as String? { writeJSONString(table, to: &data) } else { data += "null" }
+        data += ",\"item_key\":"
+        if let itemKey = (row["item_key"] as String?).flatMap({ try? JSONValue.parse($0) }) { itemKey.write(to: &data) } else { data += "null" }
+        data += ",\"deleted_at\":"
+        writeJSONString(row["deleted_at"], to: &data)
+        data += ",\"deletion_kind\":"
+        writeJSONString(row["deletion_kind"], to: &data)
+        data += ",\"archive_key\":"
+        writeJSONString(archiveKey, to: &data)
+        data += ",\"consumers\":"
+        (detail["consumers"] ?? .array([])).write(to: &data)
+        data += ",\"actions\":["
         if case .array(let planned)? = detail["actions"] {
+            var first = true
             for (index, action) in planned.enumerated() {
                 guard case .object(let members) = action else { continue }
-                let entryID = PlannedEntry.id(source: source, archiveKey: archiveKey, rule: rule, actionIndex: index)
-                actions.append(.object([("id", .string(entryID))] + members))
+                data += first ? "{\"id\":" : ",{\"id\":"
+                first = false
+                writeJSONString(PlannedEntry.id(source: source, archiveKey: archiveKey, rule: rule, actionIndex: index), to: &data)
+                for (name, value) in members {
+                    data += ","
+                    writeJSONString(name, to: &data)
+                    data += ":"
+                    value.write(to: &data)
+                }
+                data += "}"
             }
         }
-        let data: JSONValue = .object([
-            ("coordination_id", .string(id)), ("rule", .string(rule)), ("source", .string(source)),
-            ("table", (row["table_name"] as String?).map(JSONValue.string) ?? .null), ("item_key", itemKey),
-            ("deleted_at", .string(row["deleted_at"])), ("deletion_kind", .string(row["deletion_kind"])), ("archive_key", .string(archiveKey)),
-            ("consumers", detail["consumers"] ?? .array([])), ("actions", .array(actions)),
-        ])
-        return CloudEvent(
+        data += "]}"
+        return CloudEvent.envelopeText(
             id: eventID, source: detail["source"]?.stringValue ?? EventsConfiguration().source, type: CoordinationEvents.requested,
-            subject: id, time: time, data: data
-        ).envelope.serialized
+            subject: id, time: time, data: data)
     }
 }
 
