@@ -24,14 +24,19 @@ enum ErasureListings {
     /// A range's keys with no longer common name than their folder are listed one by one below this many.
     static let fewKeys = 64
 
-    static func plan(_ keys: [String]) -> [ErasureListing] {
+    /// - Parameter rangeKeys: keys a range holds; a versioned bucket, whose listings cannot start mid-name (a key
+    ///   marker skips the first version after it on some stores), lists each folder's keys as one range.
+    static func plan(_ keys: [String], rangeKeys: Int = rangeKeys) -> [ErasureListing] {
         var folders: [String: [String]] = [:]
         for key in Set(keys) { folders[FileSystem.parent(of: key), default: []].append(key) }
         var listings: [ErasureListing] = []
         for folder in folders.keys.sorted() {
             let members = folders[folder]!.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
-            for start in stride(from: 0, to: members.count, by: rangeKeys) {
-                listings += listing(of: members[start..<min(members.count, start + rangeKeys)], folder: folder)
+            var start = 0
+            while start < members.count {
+                let end = members.count - start > rangeKeys ? start + rangeKeys : members.count
+                listings += listing(of: members[start..<end], folder: folder)
+                start = end
             }
         }
         return listings

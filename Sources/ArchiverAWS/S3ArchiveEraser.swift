@@ -7,7 +7,8 @@ import Logging
 /// keeps the bytes of a deleted object as a noncurrent version, so deleting the current one is not enough).
 ///
 /// The keys' versions are listed (ListObjectVersions, or ListObjectsV2 in a bucket that never had versioning), in
-/// ranges of a page of keys under the longest name each range shares (``ErasureListings``), many in flight;
+/// ranges of a page of keys under the longest name each range shares (a versioned bucket: a day folder's keys at
+/// once; ``ErasureListings``), many in flight;
 /// then deleted with
 /// DeleteObjects calls of up to 1,000 versions (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
 /// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
@@ -68,12 +69,12 @@ public struct S3ArchiveEraser: ArchiveEraser {
         let client = client
         let bucket = bucket
         let prefix = prefix
-        // The keys' versions, found by listing ranges of a page of one day folder's keys, each under the longest name
-        // its keys share, side by side (``ErasureListings``).
-        let listings = ErasureListings.plan(keys)
         // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
         // class, size and age) for less than ListObjectVersions.
         let versioned = await versioning.isVersioned(client: client, bucket: bucket)
+        // The keys' versions, found by listing ranges of a page of one day folder's keys, each under the longest name
+        // its keys share, side by side (``ErasureListings``); in a versioned bucket, a day folder's keys at once.
+        let listings = ErasureListings.plan(keys, rangeKeys: versioned ? .max : ErasureListings.rangeKeys)
         let listed = await concurrently(listings, limit: concurrency) { listing -> Result<[Found], any Error> in
             do {
                 // Only this listing's keys: a name that two listings reach is found once.

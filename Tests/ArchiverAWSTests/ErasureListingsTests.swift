@@ -37,6 +37,13 @@ struct ErasureListingsTests {
         }
     }
 
+    @Test func aVersionedBucketListsADayFoldersKeysAtOnce() {
+        let keys = (0..<10_000).map { Self.key(23 + $0 % 2, "victim", $0) }
+        let listings = ErasureListings.plan(keys, rangeKeys: .max)
+        Self.check(keys, listings)
+        #expect(listings.count == 2 && listings.allSatisfy { $0.keys.count == 5000 && $0.prefix.hasSuffix("USER%23victim_ITEM%23") })
+    }
+
     @Test func keysOfSeveralDaysAreListedPerDay() {
         let keys = (0..<3000).map { Self.key(20 + $0 % 3, "victim", $0) }
         let listings = ErasureListings.plan(keys)
