@@ -8,9 +8,8 @@ import Logging
 ///
 /// The keys' versions are listed (ListObjectVersions, or ListObjectsV2 in a bucket that never had versioning), in
 /// ranges of a page of keys under the longest name each range shares (a versioned bucket: a day folder's keys at
-/// once; ``ErasureListings``), many in flight;
-/// then deleted with
-/// DeleteObjects calls of up to 1,000 versions (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
+/// once; ``ErasureListings``), many in flight; then deleted with DeleteObjects calls of up to 1,000 versions
+/// (Content-MD5 on each, many in flight). GLACIER and DEEP_ARCHIVE
 /// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
 /// implies is estimated from class, size and age (``EarlyDeletion``). Every event carries the DeleteObjects call's
 /// request id.
