@@ -137,10 +137,12 @@ public struct S3Client: Sendable {
         return try parse("ListObjectsV2", bucket: bucket, response) { try S3ResponseParser.listObjectsPage($0) }
     }
 
-    /// Every object under `prefix`, paging through ListObjectsV2 as the stream is read.
-    public func listAllObjects(bucket: String, prefix: String? = nil, pageSize: Int? = nil) -> AsyncThrowingStream<S3ObjectSummary, any Error> {
+    /// Every object under `prefix` (after `startAfter`, when given), paging through ListObjectsV2 as the stream is
+    /// read: a reader that stops early fetches no further page.
+    public func listAllObjects(bucket: String, prefix: String? = nil, startAfter: String? = nil, pageSize: Int? = nil) -> AsyncThrowingStream<S3ObjectSummary, any Error> {
         Pager<S3ObjectSummary, String> { token in
-            let page = try await self.listObjectsV2(bucket: bucket, prefix: prefix, continuationToken: token, maxKeys: pageSize)
+            let page = try await self.listObjectsV2(
+                bucket: bucket, prefix: prefix, continuationToken: token, startAfter: token == nil ? startAfter : nil, maxKeys: pageSize)
             return (page.objects, page.isTruncated ? page.nextContinuationToken : nil)
         }.stream
     }

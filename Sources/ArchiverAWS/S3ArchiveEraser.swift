@@ -87,19 +87,15 @@ public struct S3ArchiveEraser: ArchiveEraser {
                             lastModified: version.lastModified, storageClass: version.storageClass))
                     }
                 } else {
-                    var token: String?
-                    while true {
-                        let page = try await client.listObjectsV2(
-                            bucket: bucket, prefix: prefix + listing.prefix, continuationToken: token, startAfter: token == nil ? listing.after.map { prefix + $0 } : nil)
-                        for object in page.objects where object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
+                    // Keys come in order: the listing ends at the range's last key (the pager fetches no page after).
+                    let last = listing.last.map { prefix + $0 }
+                    for try await object in client.listAllObjects(bucket: bucket, prefix: prefix + listing.prefix, startAfter: listing.after.map { prefix + $0 }) {
+                        if object.key.hasPrefix(prefix) && wanted.contains(String(object.key.dropFirst(prefix.count))) {
                             versions.append(Found(
                                 key: object.key, versionID: nil, isDeleteMarker: false, size: object.size, lastModified: object.lastModified,
                                 storageClass: object.storageClass))
                         }
-                        // Keys come in order: the page that reaches the range's last key ends it.
-                        let reached = listing.last.map { last in page.objects.last.map { !$0.key.utf8.lexicographicallyPrecedes((prefix + last).utf8) } ?? false } ?? false
-                        guard page.isTruncated, let next = page.nextContinuationToken, !reached else { break }
-                        token = next
+                        if let last, !object.key.utf8.lexicographicallyPrecedes(last.utf8) { break }
                     }
                 }
                 return .success(versions)

@@ -44,6 +44,32 @@ public struct JSONObjectWriter: Sendable {
         raw(name, inner.finished())
     }
 
+    /// A member whose value is already JSON text.
+    public mutating func raw(_ name: String, _ json: String) {
+        key(name)
+        bytes += json.utf8
+    }
+
+    /// A string member, or `null`.
+    public mutating func optional(_ name: String, _ value: String?) {
+        key(name)
+        if let value { writeJSONString(value, to: &bytes) } else { bytes += "null".utf8 }
+    }
+
+    /// A member holding JSON text kept elsewhere (a database column): spliced as it is when it parses, else `null`.
+    public mutating func stored(_ name: String, _ json: String?) {
+        key(name)
+        if let json, (try? JSONValue.parse(json)) != nil { bytes += json.utf8 } else { bytes += "null".utf8 }
+    }
+
+    /// A member holding a value.
+    public mutating func value(_ name: String, _ value: JSONValue) {
+        raw(name, value.serialized)
+    }
+
     /// The finished object.
     public func finished() -> [UInt8] { bytes + [UInt8(ascii: "}")] }
+
+    /// The finished object as text.
+    public var text: String { String(decoding: finished(), as: UTF8.self) }
 }

@@ -43,6 +43,24 @@ struct S3ErasureTests {
         return all
     }
 
+    /// Indexes the subject's objects `subject` (as a tail would) in a new state folder and erases the subject from the
+    /// archive under `archive/` of `bucket`.
+    static func erase(_ subject: [Int], s3: S3Client, bucket: String, state: String) async throws -> (job: ErasureJob, summary: ErasureRunSummary) {
+        let checkpoints = try CheckpointStore(stateFolder: state)
+        let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
+        try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
+            SubjectIndexWrite(marks: subject.map { SubjectMark(hmac: key.hmac("victim"), archiveKey: Self.key($0, subject: true)) }),
+        ]))
+        let erasures = ErasureStore(checkpoints: checkpoints)
+        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
+        let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
+        let summary = try await ErasureRunner(
+            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
+            receipts: ReceiptBook(stateFolder: state)
+        ).run(job.id)
+        return (job, summary)
+    }
+
     @Test func aVersionedBucketLosesEveryVersionOfTheSubjectAndNothingElse() async throws {
         let server = try await MotoServer.shared()
         let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 3))
@@ -74,19 +92,8 @@ struct S3ErasureTests {
         let subjectVersions = before.filter { $0.contains("USER%23victim_") }
         #expect(subjectVersions.count > subject.count)
 
-        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
-        let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
-        try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
-            SubjectIndexWrite(marks: subject.map { SubjectMark(hmac: key.hmac("victim"), archiveKey: Self.key($0, subject: true)) }),
-        ]))
-        let erasures = ErasureStore(checkpoints: checkpoints)
-        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
-        let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
         let started = Date()
-        let summary = try await ErasureRunner(
-            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
-            receipts: ReceiptBook(stateFolder: folder("state"))
-        ).run(job.id)
+        let (job, summary) = try await Self.erase(subject, s3: s3, bucket: bucket, state: folder("state"))
         let seconds = Date().timeIntervalSince(started)
         #expect(summary.completed == 1)
 
@@ -119,18 +126,7 @@ struct S3ErasureTests {
         }
         #expect(ErasureListings.plan(subject.map { Self.key($0, subject: true) }).count > 2)
 
-        let checkpoints = try CheckpointStore(stateFolder: folder("state"))
-        let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
-        try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
-            SubjectIndexWrite(marks: subject.map { SubjectMark(hmac: key.hmac("victim"), archiveKey: Self.key($0, subject: true)) }),
-        ]))
-        let erasures = ErasureStore(checkpoints: checkpoints)
-        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
-        let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
-        let summary = try await ErasureRunner(
-            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
-            receipts: ReceiptBook(stateFolder: folder("state"))
-        ).run(job.id)
+        let (job, summary) = try await Self.erase(subject, s3: s3, bucket: bucket, state: folder("state"))
         #expect(summary.completed == 1)
         var left: [String] = []
         for try await object in s3.listAllObjects(bucket: bucket) { left.append(object.key) }

@@ -44,21 +44,16 @@ public struct CloudEvent: Sendable, Equatable {
 
     /// ``envelope`` serialized, written as text around `data` (JSON text): the same bytes, without a value tree.
     static func envelopeText(id: String, source: String, type: String, subject: String, time: String, data: String) -> String {
-        var out = "{\"specversion\":\"\(specVersion)\",\"id\":"
-        out.reserveCapacity(data.utf8.count + 256)
-        writeJSONString(id, to: &out)
-        out += ",\"source\":"
-        writeJSONString(source, to: &out)
-        out += ",\"type\":"
-        writeJSONString(type, to: &out)
-        out += ",\"subject\":"
-        writeJSONString(subject, to: &out)
-        out += ",\"time\":"
-        writeJSONString(time, to: &out)
-        out += ",\"datacontenttype\":\"application/json\",\"data\":"
-        out += data
-        out += "}"
-        return out
+        var out = JSONObjectWriter()
+        out.string("specversion", specVersion)
+        out.string("id", id)
+        out.string("source", source)
+        out.string("type", type)
+        out.string("subject", subject)
+        out.string("time", time)
+        out.string("datacontenttype", "application/json")
+        out.raw("data", data)
+        return out.text
     }
 
     /// Reads an envelope (an outbox row, or an incoming `consumer.completed`).

@@ -311,55 +311,34 @@ public final class CoordinationStore: Sendable {
     static func summaries(_ db: Database, _ ids: [String]) throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
         let list = JSONValue.array(ids.map(JSONValue.string)).serialized
-        func time(_ value: Double?, to out: inout String) {
-            if let value { writeJSONString(QueueTime.text(Date(timeIntervalSince1970: value)), to: &out) } else { out += "null" }
-        }
-        func text(_ value: String?, to out: inout String) {
-            if let value { writeJSONString(value, to: &out) } else { out += "null" }
-        }
-        /// JSON the database holds (written by archiver): spliced as it is when it parses, else null.
-        func json(_ value: String?, to out: inout String) {
-            if let value, (try? JSONValue.parse(value)) != nil { out += value } else { out += "null" }
-        }
-        var consumers: [String: String] = [:]
+        func time(_ value: Double?) -> String? { value.map { QueueTime.text(Date(timeIntervalSince1970: $0)) } }
+        var consumers: [String: [[UInt8]]] = [:]
         let consumerRows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT k.coordination, k.consumer, k.critical, k.status, k.acked_at, k.detail
             FROM json_each(?) j CROSS JOIN coordination_consumers k ON k.coordination = j.value ORDER BY k.coordination, k.position
             """), arguments: [list])
         while let row = try consumerRows.next() {
-            let id: String = row[0]
-            var out = consumers[id].map { $0 + "," } ?? ""
-            out += "{\"name\":"
-            writeJSONString(row[1], to: &out)
-            out += (row[2] as Bool) ? ",\"critical\":true,\"status\":" : ",\"critical\":false,\"status\":"
-            writeJSONString(row[3], to: &out)
-            out += ",\"acked_at\":"
-            time(row[4], to: &out)
-            out += ",\"detail\":"
-            text(row[5], to: &out)
-            out += "}"
-            consumers[id] = out
+            var out = JSONObjectWriter()
+            out.string("name", row[1])
+            out.bool("critical", row[2])
+            out.string("status", row[3])
+            out.optional("acked_at", time(row[4]))
+            out.optional("detail", row[5])
+            consumers[row[0], default: []].append(out.finished())
         }
-        var actions: [String: String] = [:]
+        var actions: [String: [[UInt8]]] = [:]
         let actionRows = try Row.fetchCursor(db.cachedStatement(sql: """
             SELECT q.hold, q.id, q.action, q.state, q.outcome, q.last_error
             FROM json_each(?) j CROSS JOIN queue_entries q ON q.hold = j.value ORDER BY q.hold, q.action_index
             """), arguments: [list])
         while let row = try actionRows.next() {
-            let id: String = row[0]
-            var out = actions[id].map { $0 + "," } ?? ""
-            out += "{\"id\":"
-            writeJSONString(row[1], to: &out)
-            out += ",\"action\":"
-            writeJSONString(row[2], to: &out)
-            out += ",\"state\":"
-            writeJSONString(row[3], to: &out)
-            out += ",\"outcome\":"
-            json(row[4], to: &out)
-            out += ",\"error\":"
-            text(row[5], to: &out)
-            out += "}"
-            actions[id] = out
+            var out = JSONObjectWriter()
+            out.string("id", row[1])
+            out.string("action", row[2])
+            out.string("state", row[3])
+            out.stored("outcome", row[4])
+            out.optional("error", row[5])
+            actions[row[0], default: []].append(out.finished())
         }
         var result: [String: String] = [:]
         let rows = try Row.fetchCursor(db.cachedStatement(sql: """
@@ -368,31 +347,21 @@ public final class CoordinationStore: Sendable {
             """), arguments: [list])
         while let row = try rows.next() {
             let id: String = row[0]
-            var out = "{\"coordination_id\":"
-            out.reserveCapacity(512)
-            writeJSONString(id, to: &out)
-            out += ",\"rule\":"
-            writeJSONString(row[1], to: &out)
-            out += ",\"source\":"
-            writeJSONString(row[2], to: &out)
-            out += ",\"table\":"
-            text(row[3], to: &out)
-            out += ",\"item_key\":"
-            json(row[4], to: &out)
-            out += ",\"deleted_at\":"
-            writeJSONString(row[5], to: &out)
-            out += ",\"deletion_kind\":"
-            writeJSONString(row[6], to: &out)
-            out += ",\"archive_key\":"
-            writeJSONString(row[7], to: &out)
-            out += ",\"state\":"
-            writeJSONString(row[8], to: &out)
-            out += ",\"reason\":"
-            text(row[9], to: &out)
-            out += ",\"released_at\":"
-            time(row[10], to: &out)
-            out += ",\"consumers\":[" + (consumers[id] ?? "") + "],\"actions\":[" + (actions[id] ?? "") + "]}"
-            result[id] = out
+            var out = JSONObjectWriter()
+            out.string("coordination_id", id)
+            out.string("rule", row[1])
+            out.string("source", row[2])
+            out.optional("table", row[3])
+            out.stored("item_key", row[4])
+            out.string("deleted_at", row[5])
+            out.string("deletion_kind", row[6])
+            out.string("archive_key", row[7])
+            out.string("state", row[8])
+            out.optional("reason", row[9])
+            out.optional("released_at", time(row[10]))
+            out.raw("consumers", JSONArrayWriter.elements(consumers[id] ?? []))
+            out.raw("actions", JSONArrayWriter.elements(actions[id] ?? []))
+            result[id] = out.text
         }
         return result
     }

@@ -89,46 +89,30 @@ enum RequestedEvent {
         let archiveKey: String = row["archive_key"]
         let detail = (row["detail"] as String?).flatMap { try? JSONValue.parse($0) } ?? .null
         // Written as text around the parts the row holds as JSON (no value tree for the whole event).
-        var data = "{\"coordination_id\":"
-        data.reserveCapacity(1024)
-        writeJSONString(id, to: &data)
-        data += ",\"rule\":"
-        writeJSONString(rule, to: &data)
-        data += ",\"source\":"
-        writeJSONString(source, to: &data)
-        data += ",\"table\":"
-        if let table = row["table_name"] as String? { writeJSONString(table, to: &data) } else { data += "null" }
-        data += ",\"item_key\":"
-        if let itemKey = (row["item_key"] as String?).flatMap({ try? JSONValue.parse($0) }) { itemKey.write(to: &data) } else { data += "null" }
-        data += ",\"deleted_at\":"
-        writeJSONString(row["deleted_at"], to: &data)
-        data += ",\"deletion_kind\":"
-        writeJSONString(row["deletion_kind"], to: &data)
-        data += ",\"archive_key\":"
-        writeJSONString(archiveKey, to: &data)
-        data += ",\"consumers\":"
-        (detail["consumers"] ?? .array([])).write(to: &data)
-        data += ",\"actions\":["
+        var data = JSONObjectWriter()
+        data.string("coordination_id", id)
+        data.string("rule", rule)
+        data.string("source", source)
+        data.optional("table", row["table_name"])
+        data.stored("item_key", row["item_key"])
+        data.string("deleted_at", row["deleted_at"])
+        data.string("deletion_kind", row["deletion_kind"])
+        data.string("archive_key", archiveKey)
+        data.value("consumers", detail["consumers"] ?? .array([]))
+        var actions: [[UInt8]] = []
         if case .array(let planned)? = detail["actions"] {
-            var first = true
             for (index, action) in planned.enumerated() {
                 guard case .object(let members) = action else { continue }
-                data += first ? "{\"id\":" : ",{\"id\":"
-                first = false
-                writeJSONString(PlannedEntry.id(source: source, archiveKey: archiveKey, rule: rule, actionIndex: index), to: &data)
-                for (name, value) in members {
-                    data += ","
-                    writeJSONString(name, to: &data)
-                    data += ":"
-                    value.write(to: &data)
-                }
-                data += "}"
+                var out = JSONObjectWriter()
+                out.string("id", PlannedEntry.id(source: source, archiveKey: archiveKey, rule: rule, actionIndex: index))
+                for (name, value) in members { out.value(name, value) }
+                actions.append(out.finished())
             }
         }
-        data += "]}"
+        data.raw("actions", JSONArrayWriter.elements(actions))
         return CloudEvent.envelopeText(
             id: eventID, source: detail["source"]?.stringValue ?? EventsConfiguration().source, type: CoordinationEvents.requested,
-            subject: id, time: time, data: data)
+            subject: id, time: time, data: data.text)
     }
 }
 
