@@ -36,7 +36,7 @@ public struct AWSHTTPClient: Sendable {
     public init(
         credentials: AWSCredentials,
         region: String,
-        transport: any HTTPTransport = URLSessionTransport.shared(),
+        transport: any HTTPTransport = NIOHTTPTransport.shared(),
         retryPolicy: RetryPolicy = .standard,
         logger: Logger = Logger(label: "archiver.aws"),
         sleep: @escaping Sleeper = { try await Task.sleep(for: $0) },
@@ -52,7 +52,7 @@ public struct AWSHTTPClient: Sendable {
     }
 
     /// Creates a client from resolved settings.
-    public init(settings: AWSSettings, transport: any HTTPTransport = URLSessionTransport.shared(), retryPolicy: RetryPolicy = .standard, logger: Logger = Logger(label: "archiver.aws")) {
+    public init(settings: AWSSettings, transport: any HTTPTransport = NIOHTTPTransport.shared(), retryPolicy: RetryPolicy = .standard, logger: Logger = Logger(label: "archiver.aws")) {
         self.init(credentials: settings.credentials, region: settings.region, transport: transport, retryPolicy: retryPolicy, logger: logger)
     }
 

@@ -45,7 +45,35 @@ public struct HTTPResponse: Sendable {
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
-/// Sends HTTP requests. ``URLSessionTransport`` is the real one; tests use doubles.
+/// How long a transport waits and how many connections it keeps, shared by every ``HTTPTransport``.
+public struct HTTPTransportConfiguration: Sendable, Hashable {
+    /// The most connections kept open to one host; size it for the requests in flight.
+    public var maxConnectionsPerHost: Int
+    /// How long to wait for more data on a connection before failing the request.
+    public var requestTimeout: TimeInterval
+    /// The longest a whole request may take.
+    public var resourceTimeout: TimeInterval
+
+    /// Creates a configuration.
+    public init(maxConnectionsPerHost: Int = 64, requestTimeout: TimeInterval = 60, resourceTimeout: TimeInterval = 600) {
+        self.maxConnectionsPerHost = maxConnectionsPerHost
+        self.requestTimeout = requestTimeout
+        self.resourceTimeout = resourceTimeout
+    }
+
+    /// 64 connections per host, 60 s request timeout (or `ARCHIVER_HTTP_TIMEOUT` seconds), 10 min resource timeout.
+    public static let standard = HTTPTransportConfiguration(requestTimeout: requestTimeout(ProcessInfo.processInfo.environment))
+
+    /// The request timeout `ARCHIVER_HTTP_TIMEOUT` sets (seconds, more than 0), else 60 s.
+    public static func requestTimeout(_ environment: [String: String]) -> TimeInterval {
+        guard let text = environment["ARCHIVER_HTTP_TIMEOUT"], let seconds = TimeInterval(text.trimmingCharacters(in: .whitespaces)),
+            seconds > 0, seconds.isFinite
+        else { return 60 }
+        return seconds
+    }
+}
+
+/// Sends HTTP requests. ``NIOHTTPTransport`` is the real one; tests use doubles.
 public protocol HTTPTransport: Sendable {
     /// Sends the request and reads the whole response. Throws ``HTTPTransportError`` when there is no response.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse

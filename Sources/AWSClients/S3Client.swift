@@ -71,7 +71,8 @@ public struct S3Client: Sendable {
     /// Reads a whole object, byte for byte as stored.
     ///
     /// The request asks S3 to answer with `Content-Encoding: identity` (`response-content-encoding=identity`), because
-    /// libcurl, under URLSession on Linux, would otherwise decompress objects stored with `Content-Encoding: gzip`.
+    /// an HTTP stack may otherwise decompress objects stored with `Content-Encoding: gzip` (libcurl under URLSession
+    /// does; ``NIOHTTPTransport`` does not).
     /// If a server ignores that and the body arrives decompressed anyway, this throws rather than return other bytes;
     /// store compressed archives with a `Content-Type` such as `application/gzip` and no `Content-Encoding` to avoid it.
     /// - Throws: ``AWSError`` of kind ``AWSError/Kind/notFound`` when there is no such key.

@@ -26,7 +26,7 @@ public struct SQSClient: Sendable {
 
     /// Creates a client from resolved settings.
     public init(
-        settings: AWSSettings, transport: any HTTPTransport = URLSessionTransport.shared(), retryPolicy: RetryPolicy = .standard,
+        settings: AWSSettings, transport: any HTTPTransport = NIOHTTPTransport.shared(), retryPolicy: RetryPolicy = .standard,
         logger: Logger = Logger(label: "archiver.aws.sqs")
     ) {
         self.init(

@@ -22,7 +22,7 @@ enum EventTargets {
                 }
                 let signer: WebhookSigner
                 do { signer = try WebhookSigner(secrets: secrets) } catch { throw ValidationError("\(error) (in \(secretFiles.joined(separator: ", ")))") }
-                let transport = URLSessionTransport.shared(.init(maxConnectionsPerHost: 4, requestTimeout: timeout.seconds, resourceTimeout: timeout.seconds))
+                let transport = NIOHTTPTransport.shared(.init(maxConnectionsPerHost: 4, requestTimeout: timeout.seconds, resourceTimeout: timeout.seconds))
                 return WebhookEventTarget(url: endpoint, signer: signer, transport: transport)
             case .eventBridge(let bus, let prefix):
                 return EventBridgeEventTarget(bus: bus, client: EventBridgeClient(settings: try settings(environment)), detailTypePrefix: prefix)
@@ -35,7 +35,7 @@ enum EventTargets {
     static func acks(_ events: EventsConfiguration, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (any AckSource)? {
         guard let url = events.ackQueueURL else { return nil }
         let wait = Int(events.ackWait.seconds)
-        let transport = URLSessionTransport.shared(.init(requestTimeout: Double(wait) + 30, resourceTimeout: Double(wait) + 60))
+        let transport = NIOHTTPTransport.shared(.init(requestTimeout: Double(wait) + 30, resourceTimeout: Double(wait) + 60))
         return SQSAckSource(queueURL: url, client: SQSClient(settings: try settings(environment), transport: transport), waitSeconds: wait, logger: logger)
     }
 

@@ -28,7 +28,7 @@ struct AuthMotoTests {
 
         let wrongSecret = "definitely-not-the-secret-\(UUID().uuidString)"
         let wrong = AWSCredentials(accessKeyID: credentials.accessKeyID, secretAccessKey: wrongSecret)
-        let transport = RecordingTransport(base: URLSessionTransport.shared())
+        let transport = RecordingTransport(base: NIOHTTPTransport.shared())
         let bad = S3Client(settings: server.settings(credentials: wrong), transport: transport)
         let error = await #expect(throws: AWSError.self) {
             try await bad.putObject(bucket: bucket, key: "signed/object-2", body: Array("no".utf8))

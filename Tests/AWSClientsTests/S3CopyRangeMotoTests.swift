@@ -95,7 +95,7 @@ struct S3CopyRangeMotoTests {
     }
 
     @Test func multipartCopyCopiesPartsServerSide() async throws {
-        let recorder = RecordingTransport(base: URLSessionTransport.shared())
+        let recorder = RecordingTransport(base: NIOHTTPTransport.shared())
         let f = try await S3Fixture("copymulti", transport: recorder)
         let body = noise(11 * 1024 * 1024 + 3)
         try await f.s3.putObject(bucket: f.bucket, key: "big source", body: body, contentType: "application/x-big", metadata: ["kind": "large"])

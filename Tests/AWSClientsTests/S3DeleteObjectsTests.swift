@@ -24,7 +24,7 @@ func listedVersions(_ s3: S3Client, _ bucket: String, prefix: String? = nil, pag
 @Suite("S3 DeleteObjects")
 struct S3DeleteObjectsTests {
     @Test func versionsAndDeleteMarkersAreReportedPerKey() async throws {
-        let recorder = RecordingTransport(base: URLSessionTransport.shared())
+        let recorder = RecordingTransport(base: NIOHTTPTransport.shared())
         let f = try await S3Fixture("delversions", transport: recorder)
         try await f.s3.putBucketVersioning(bucket: f.bucket, status: .enabled)
         let first = try await f.s3.putObject(bucket: f.bucket, key: "a/one", body: [1])

@@ -11,7 +11,7 @@ struct S3Fixture {
 
     init(_ prefix: String = "s3", transport: (any HTTPTransport)? = nil) async throws {
         server = try await MotoServer.shared()
-        s3 = S3Client(settings: server.settings(), transport: transport ?? URLSessionTransport.shared(), retryPolicy: RetryPolicy(maxAttempts: 2))
+        s3 = S3Client(settings: server.settings(), transport: transport ?? NIOHTTPTransport.shared(), retryPolicy: RetryPolicy(maxAttempts: 2))
         bucket = MotoServer.uniqueName(prefix)
         try await s3.createBucket(bucket)
     }
@@ -47,7 +47,7 @@ struct S3MotoTests {
     }
 
     @Test func gzipArchivesComeBackAsStored() async throws {
-        let recorder = RecordingTransport(base: URLSessionTransport.shared())
+        let recorder = RecordingTransport(base: NIOHTTPTransport.shared())
         let f = try await S3Fixture("gzip", transport: recorder)
         // A real gzip stream of "hello\n", stored as application/gzip: it must come back compressed, byte for byte.
         let gzip: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0xe7, 0x02, 0x00, 0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00]
@@ -58,7 +58,7 @@ struct S3MotoTests {
     }
 
     @Test func contentMD5IsSent() async throws {
-        let recorder = RecordingTransport(base: URLSessionTransport.shared())
+        let recorder = RecordingTransport(base: NIOHTTPTransport.shared())
         let f = try await S3Fixture("md5", transport: recorder)
         try await f.s3.putObject(bucket: f.bucket, key: "hello.txt", body: Array("hello".utf8))
         let keys = (0..<3).map { "k\($0)" }
@@ -180,7 +180,7 @@ struct S3MotoTests {
     }
 
     @Test func multipartFailureAborts() async throws {
-        let failing = FailingTransport(base: URLSessionTransport.shared()) { request in
+        let failing = FailingTransport(base: NIOHTTPTransport.shared()) { request in
             guard request.method == "PUT", request.url.query?.contains("partNumber=2") == true else { return nil }
             return HTTPResponse(status: 400, body: s3ErrorXML("InvalidPart", "injected failure"))
         }

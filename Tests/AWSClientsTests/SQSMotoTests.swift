@@ -12,7 +12,7 @@ struct SQSFixture {
 
     init(_ prefix: String, transport: (any HTTPTransport)? = nil) async throws {
         server = try await MotoServer.shared()
-        sqs = SQSClient(settings: server.settings(), transport: transport ?? URLSessionTransport.shared(), retryPolicy: RetryPolicy(maxAttempts: 2))
+        sqs = SQSClient(settings: server.settings(), transport: transport ?? NIOHTTPTransport.shared(), retryPolicy: RetryPolicy(maxAttempts: 2))
         queueName = MotoServer.uniqueName(prefix)
         queueURL = try await sqs.createQueue(name: queueName, attributes: ["VisibilityTimeout": "30"])
     }

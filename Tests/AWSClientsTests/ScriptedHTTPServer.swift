@@ -3,10 +3,12 @@ import TestSupport
 
 /// A tiny HTTP server on 127.0.0.1 (Python, run as a subprocess) that misbehaves on purpose:
 /// `/short…` answers 200 with a body shorter than its Content-Length, `/redirect…` answers 307 to another port,
+/// `/stall…` answers after 5 s, `/gzip…` answers a gzip body with `Content-Encoding: gzip`, `/reset…` resets the connection,
 /// anything else answers 200 "ok". It serves a bounded number of connections and stops with the test.
 final class ScriptedHTTPServer: @unchecked Sendable {
     private static let script = """
-        import socket, sys, threading
+        import gzip, socket, struct, sys, threading, time
+        GZ = gzip.compress(b"stored compressed", mtime=0)
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", 0))
@@ -22,6 +24,13 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             path = data.split(b" ")[1] if data.count(b" ") >= 2 else b"/"
             if path.startswith(b"/short"):
                 c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 100\\r\\n\\r\\n0123456789")
+            elif path.startswith(b"/stall"):
+                time.sleep(5)
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+            elif path.startswith(b"/gzip"):
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: " + str(len(GZ)).encode() + b"\\r\\n\\r\\n" + GZ)
+            elif path.startswith(b"/reset"):
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             elif path.startswith(b"/redirect"):
                 c.sendall(b"HTTP/1.1 307 Temporary Redirect\\r\\nLocation: http://127.0.0.1:9/elsewhere\\r\\nContent-Length: 0\\r\\n\\r\\n")
             else:

@@ -126,7 +126,7 @@ struct FaultProxyTests {
         #expect(stats.byInvocation.count > 0)
         #expect(stats.mostAttempts <= maximum, "a call made \(stats.mostAttempts) attempts")
         #expect(stats.byInvocation.allSatisfy { $0.max == maximum })
-        // libcurl resends a request once by itself when a reused connection turns out dead: at most twice per attempt.
+        // An HTTP stack may resend a request once by itself when a reused connection turns out dead: at most twice per attempt.
         #expect(stats.mostRequests <= 2 * maximum, "a call put \(stats.mostRequests) requests on the wire")
         #expect(checks >= 2, "too few checkpoints to check")
         // (PutObject answers have no body to cut short: their "truncate" share is counted as reset-after.)

@@ -16,6 +16,12 @@ public enum BuiltBinary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }()
 
+    /// The longest a run may take before it is taken for hung and killed: `ARCHIVER_TEST_PROCESS_LIMIT` seconds, else 600.
+    public static let limit: TimeInterval = {
+        let text = ProcessInfo.processInfo.environment["ARCHIVER_TEST_PROCESS_LIMIT"] ?? ""
+        return TimeInterval(text).flatMap { $0 > 0 ? $0 : nil } ?? 600
+    }()
+
     /// What a finished run printed and how it ended.
     public struct Result: Sendable {
         public var status: Int32
@@ -28,6 +34,9 @@ public enum BuiltBinary {
         public var crashed: Bool {
             stderr.contains("Program crashed") || stderr.contains("Fatal error") || stderr.contains(BuiltBinary.heldOpenNote)
         }
+
+        /// Whether the run was still going after ``BuiltBinary/limit`` and was killed.
+        public var hung: Bool { stderr.contains("(ARCHIVER_TEST_PROCESS_LIMIT): killed]") }
     }
 
     /// Appended to standard error when the outputs stayed open after the process ended, or the process was
@@ -84,6 +93,7 @@ public enum BuiltBinary {
         }
 
         private var signalled = false
+        private var hungNote: String?
         /// Whether the process ended by a signal (killed, or crashed); also true when it was signalled and had
         /// still not been seen to end 30 s later (a crashed process whose crash reporter hung).
         public private(set) var endedBySignal = false
@@ -117,17 +127,32 @@ public enum BuiltBinary {
                 let deadline = Date().addingTimeInterval(30)
                 while process.isRunning, Date() < deadline { usleep(10_000) }
             } else {
-                process.waitUntilExit()
+                // A run that never ends would hold the whole test run until CI's limit: past `BuiltBinary.limit` its
+                // threads' stacks are taken (when gdb is there) and it is killed, and the test fails saying so.
+                let deadline = Date().addingTimeInterval(BuiltBinary.limit)
+                while process.isRunning, Date() < deadline { usleep(20_000) }
+                if process.isRunning {
+                    let stacks = HungProcess.stacks(of: process.processIdentifier)
+                    lock.withLock { hungNote = "\n[still running after \(Int(BuiltBinary.limit)) s (ARCHIVER_TEST_PROCESS_LIMIT): killed]\n\(stacks)\n" }
+                    kill(process.processIdentifier, SIGKILL)
+                    let killedBy = Date().addingTimeInterval(30)
+                    while process.isRunning, Date() < killedBy { usleep(10_000) }
+                }
             }
             let ended = !process.isRunning
             endedBySignal = !ended || process.terminationReason == .uncaughtSignal
             let closed = reading.wait(timeout: .now() + (ended ? 20 : 1)) == .success
             var (o, e) = lock.withLock { (Array(outBytes), Array(errBytes)) }
             if !closed || !ended { e += Array(("\n" + BuiltBinary.heldOpenNote + "\n").utf8) }
+            if let note = lock.withLock({ hungNote }) { e += Array(note.utf8) }
             return Result(status: ended ? process.terminationStatus : -1, stdout: String(decoding: o, as: UTF8.self),
                           stderr: String(decoding: e, as: UTF8.self), stdoutBytes: o)
         }
     }
+
+    /// Taken around each start: Foundation's `Process.run()` has crashed (a bad read in its copying) when many
+    /// tests started processes at the same moment; one start at a time costs a few milliseconds each.
+    private static let spawning = NSLock()
 
     /// Starts `archiver args…` and returns at once.
     public static func start(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:], stdinText: String? = nil) throws -> Running {
@@ -145,12 +170,12 @@ public enum BuiltBinary {
         if let stdinText {
             let input = Pipe()
             process.standardInput = input
-            try process.run()
+            try spawning.withLock { try process.run() }
             input.fileHandleForWriting.write(Data(stdinText.utf8))
             try input.fileHandleForWriting.close()
         } else {
             process.standardInput = FileHandle.nullDevice
-            try process.run()
+            try spawning.withLock { try process.run() }
         }
         return Running(process: process, out: out, err: err)
     }
