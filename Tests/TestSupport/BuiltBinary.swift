@@ -111,9 +111,9 @@ public enum BuiltBinary {
         }
 
         /// `finish()` on a thread of its own, so that the waiting holds no thread of the tests' pool.
-        public func finish() async -> Result {
+        public func finish(limit: TimeInterval = BuiltBinary.limit) async -> Result {
             await withCheckedContinuation { continuation in
-                let thread = Thread { continuation.resume(returning: self.finish()) }
+                let thread = Thread { continuation.resume(returning: self.finish(limit: limit)) }
                 thread.start()
             }
         }
@@ -121,7 +121,7 @@ public enum BuiltBinary {
         /// Waits for the end; returns the exit status and outputs. A process that crashed leaves Swift's crash
         /// reporter holding its outputs open (for a long time if the process was then killed): after the exit,
         /// the outputs get 20 s to close, then what was read is returned with a note (see `Result.crashed`).
-        public func finish() -> Result {
+        public func finish(limit: TimeInterval = BuiltBinary.limit) -> Result {
             if lock.withLock({ signalled }) {
                 // After a signal the end comes at once, unless a crash reporter holds the process: then give up.
                 let deadline = Date().addingTimeInterval(30)
@@ -129,11 +129,11 @@ public enum BuiltBinary {
             } else {
                 // A run that never ends would hold the whole test run until CI's limit: past `BuiltBinary.limit` its
                 // threads' stacks are taken (when gdb is there) and it is killed, and the test fails saying so.
-                let deadline = Date().addingTimeInterval(BuiltBinary.limit)
+                let deadline = Date().addingTimeInterval(limit)
                 while process.isRunning, Date() < deadline { usleep(20_000) }
                 if process.isRunning {
                     let stacks = HungProcess.stacks(of: process.processIdentifier)
-                    lock.withLock { hungNote = "\n[still running after \(Int(BuiltBinary.limit)) s (ARCHIVER_TEST_PROCESS_LIMIT): killed]\n\(stacks)\n" }
+                    lock.withLock { hungNote = "\n[still running after \(Int(limit)) s (ARCHIVER_TEST_PROCESS_LIMIT): killed]\n\(stacks)\n" }
                     kill(process.processIdentifier, SIGKILL)
                     let killedBy = Date().addingTimeInterval(30)
                     while process.isRunning, Date() < killedBy { usleep(10_000) }
