@@ -33,7 +33,8 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
-    deinit { try? client.syncShutdown() }
+    // Without waiting: a blocking shutdown would trap if the last reference went on one of the event loop's threads.
+    deinit { _ = client.shutdown() }
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var clients: [HTTPTransportConfiguration: NIOHTTPTransport] = [:]
@@ -60,8 +61,11 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
             outgoing.body = .bytes(ByteBuffer(bytes: request.body))
         }
         do {
-            let response = try await client.execute(outgoing, timeout: Self.amount(configuration.resourceTimeout))
-            var body = try await response.body.collect(upTo: Int.max)
+            // The resource timeout bounds the whole request, its body included: AsyncHTTPClient's own deadline ends
+            // when the response's head arrives, and the read timeout only bounds the gaps in a body that trickles.
+            let deadline = NIODeadline.now() + Self.amount(configuration.resourceTimeout)
+            let response = try await client.execute(outgoing, deadline: deadline)
+            var body = try await Self.collect(response.body, by: deadline)
             let bytes = body.readBytes(length: body.readableBytes) ?? []
             var headers: [String: String] = [:]
             for (name, value) in response.headers {
@@ -71,6 +75,21 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
             return HTTPResponse(status: Int(response.status.code), headers: headers, body: bytes)
         } catch {
             throw Self.transportError(error, url: request.url)
+        }
+    }
+
+    /// The whole body, or `HTTPClientError.deadlineExceeded` when it has not all arrived by `deadline` (reading it
+    /// is then cancelled, which closes the connection).
+    private static func collect(_ body: HTTPClientResponse.Body, by deadline: NIODeadline) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: Int.max) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(max(0, (deadline - .now()).nanoseconds)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard case let buffer?? = try await group.next() else { throw HTTPClientError.deadlineExceeded }
+            return buffer
         }
     }
 
@@ -85,7 +104,7 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
             case .cancelled:
                 return HTTPTransportError(.cancelled, "request to \(origin) was cancelled")
             case .remoteConnectionClosed, .bodyLengthMismatch:
-                return HTTPTransportError(.connection, "the answer from \(origin) was cut short: the connection closed before its whole body arrived")
+                return cutShort(origin)
             case .invalidURL, .emptyHost, .emptyScheme, .missingSocketPath:
                 return HTTPTransportError(.other, "request to \(origin) cannot be sent: \(client)")
             default:
@@ -93,14 +112,12 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
             }
         }
         if let parser = error as? HTTPParserError {
-            if parser == .invalidEOFState {
-                return HTTPTransportError(.connection, "the answer from \(origin) was cut short: the connection closed before its whole body arrived")
-            }
+            if parser == .invalidEOFState { return cutShort(origin) }
             return HTTPTransportError(.connection, "the answer from \(origin) is not valid HTTP (\(parser))")
         }
         if let io = error as? IOError {
             switch io.errnoCode {
-            case ECONNREFUSED: return HTTPTransportError(.connection, "could not connect to \(origin) (connection refused)")
+            case ECONNREFUSED: return refused(origin)
             case ECONNRESET, EPIPE: return HTTPTransportError(.connection, "connection to \(origin) was reset")
             default: return HTTPTransportError(.connection, "connection to \(origin) failed: \(io)")
             }
@@ -109,13 +126,21 @@ public final class NIOHTTPTransport: HTTPTransport, Sendable {
             if connect.dnsAAAAError != nil || connect.dnsAError != nil, connect.connectionErrors.isEmpty {
                 return HTTPTransportError(.connection, "could not resolve the host of \(origin)")
             }
-            let refused = connect.connectionErrors.contains { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }
-            return HTTPTransportError(.connection, refused ? "could not connect to \(origin) (connection refused)" : "could not connect to \(origin)")
+            if connect.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) { return refused(origin) }
+            return HTTPTransportError(.connection, "could not connect to \(origin)")
         }
         if String(reflecting: type(of: error)).contains("NIOSSL") {
             return HTTPTransportError(.other, "TLS connection to \(origin) failed: \(error)")
         }
         return HTTPTransportError(.connection, "request to \(origin) failed: \(error)")
+    }
+
+    private static func cutShort(_ origin: String) -> HTTPTransportError {
+        HTTPTransportError(.connection, "the answer from \(origin) was cut short: the connection closed before its whole body arrived")
+    }
+
+    private static func refused(_ origin: String) -> HTTPTransportError {
+        HTTPTransportError(.connection, "could not connect to \(origin) (connection refused)")
     }
 
     private static func origin(_ url: URL) -> String {

@@ -3,7 +3,7 @@ import TestSupport
 
 /// A tiny HTTP server on 127.0.0.1 (Python, run as a subprocess) that misbehaves on purpose:
 /// `/short…` answers 200 with a body shorter than its Content-Length, `/redirect…` answers 307 to another port,
-/// `/stall…` answers after 5 s, `/gzip…` answers a gzip body with `Content-Encoding: gzip`, `/reset…` resets the connection,
+/// `/stall…` answers after 5 s, `/trickle…` sends its 20-byte body a byte every 0.2 s, `/gzip…` answers a gzip body with `Content-Encoding: gzip`, `/reset…` resets the connection,
 /// anything else answers 200 "ok". It serves a bounded number of connections and stops with the test.
 final class ScriptedHTTPServer: @unchecked Sendable {
     private static let script = """
@@ -27,6 +27,14 @@ final class ScriptedHTTPServer: @unchecked Sendable {
             elif path.startswith(b"/stall"):
                 time.sleep(5)
                 c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+            elif path.startswith(b"/trickle"):
+                c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 20\\r\\n\\r\\n")
+                try:
+                    for _ in range(20):
+                        time.sleep(0.2)
+                        c.sendall(b"x")
+                except OSError:
+                    pass
             elif path.startswith(b"/gzip"):
                 c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Encoding: gzip\\r\\nContent-Length: " + str(len(GZ)).encode() + b"\\r\\n\\r\\n" + GZ)
             elif path.startswith(b"/reset"):
