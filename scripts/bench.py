@@ -318,7 +318,9 @@ def erasure_cases(binary, work, args, table, comparisons, moto):
     left = int(run([sys.executable, "-c", COUNT_OBJECTS, "erasure", "a/2024"], env=moto.env)[2])
     if left != 0:
         sys.exit("erase left %d objects on moto" % left)
-    table.add("erase %d objects of one subject (moto)" % m, s3_erase, None, None, m, rss)
+    unlisted = json.loads(out)["jobs"][0]["receipt"].get("storage_class_as_written", 0)
+    table.add("erase %d objects of one subject (moto)" % m, s3_erase, None, None, m, rss,
+              note="%d deleted without a listing (no versioning, no transition rule)" % unlisted)
     run([sys.executable, "-c", PUT_OBJECTS, "erasure", "loop/", str(m)], env=moto.env)
     s_loop, rss, _ = run([sys.executable, "-c", BOTO3_DELETE_LOOP, "erasure", "loop/", str(m)], env=moto.env)
     table.add("baseline: boto3 delete_object loop (moto)", s_loop, None, None, m, rss)

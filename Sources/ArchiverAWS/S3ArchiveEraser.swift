@@ -13,6 +13,12 @@ import Logging
 /// objects are deleted as they are, without a restore; the early-deletion charge their minimum storage duration
 /// implies is estimated from class, size and age (``EarlyDeletion``). Every event carries the DeleteObjects call's
 /// request id.
+///
+/// Where a listing would tell nothing the index does not (``indexSuffices()``: the bucket never had versioning, so
+/// each key has the one version archiver wrote, and no lifecycle rule moves the archive's objects out of STANDARD,
+/// the class archiver writes in, which has no minimum storage duration), the keys are deleted without one: each
+/// event says so (``ErasureStore/Event/classAsWritten``), and a key already gone counts as deleted, as DeleteObjects
+/// reports it. `erasure.list-objects: always` lists all the same.
 public struct S3ArchiveEraser: ArchiveEraser {
     public let client: S3Client
     public let bucket: String
@@ -20,15 +26,60 @@ public struct S3ArchiveEraser: ArchiveEraser {
     public let prefix: String
     public var concurrency: Int
     public var logger: Logger
+    /// Whether keys are listed before they are deleted even where the index suffices (`erasure.list-objects: always`).
+    public var listAlways: Bool
     /// Whether the bucket has ever had versioning, asked once.
-    let versioning = VersioningMemo()
+    let versioning = AskedOnce<Bool>()
+    /// Whether the index suffices, asked once.
+    let indexAlone = AskedOnce<Bool>()
 
-    public init(store: S3ArchiveStore, concurrency: Int = 32, logger: Logger = Logger(label: "archiver.erase.s3")) {
+    public init(store: S3ArchiveStore, concurrency: Int = 32, listAlways: Bool = false, logger: Logger = Logger(label: "archiver.erase.s3")) {
         client = store.client
         bucket = store.bucket
         prefix = store.prefix
         self.concurrency = max(1, concurrency)
+        self.listAlways = listAlways
         self.logger = logger
+    }
+
+    /// Whether keys can be deleted without listing them first: the bucket never had versioning (GetBucketVersioning)
+    /// and no enabled lifecycle rule with a transition selects names under the archive's prefix
+    /// (GetBucketLifecycleConfiguration; a rule filtered by tag or size counts as selecting them). Either question
+    /// unanswered (a policy without the permission) means listing: never fewer versions deleted, never a class
+    /// guessed.
+    public func indexSuffices() async -> Bool {
+        guard !listAlways else { return false }
+        let (client, bucket, prefix) = (client, bucket, prefix)
+        let versioned = await isVersioned()
+        return await indexAlone.value {
+            guard !versioned else { return false }
+            do {
+                guard let xml = try await client.getBucketLifecycleConfiguration(bucket: bucket) else { return true }
+                return try !BucketLifecycleXML.policy(xml).rules.contains { Self.mayChangeClass($0, under: prefix) }
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// Whether `rule` can move an object under `prefix` to another storage class.
+    static func mayChangeClass(_ rule: LifecycleRule, under prefix: String) -> Bool {
+        guard rule.status == .enabled, !(rule.transitions ?? []).isEmpty else { return false }
+        let selected = rule.effectivePrefix
+        return selected.hasPrefix(prefix) || prefix.hasPrefix(selected)
+    }
+
+    /// Whether the bucket has ever had versioning (Enabled or Suspended). When it cannot be asked (a policy without
+    /// s3:GetBucketVersioning), versions are listed: never fewer deleted.
+    func isVersioned() async -> Bool {
+        let (client, bucket) = (client, bucket)
+        return await versioning.value {
+            do {
+                return try await client.getBucketVersioning(bucket: bucket) != nil
+            } catch {
+                return true
+            }
+        }
     }
 
     /// Keys an erasure hands over at once: the listings above serve many keys.
@@ -70,7 +121,7 @@ public struct S3ArchiveEraser: ArchiveEraser {
         let prefix = prefix
         // A bucket that never had versioning holds one ("null") version of each key: ListObjectsV2 finds it (with its
         // class, size and age) for less than ListObjectVersions.
-        let versioned = await versioning.isVersioned(client: client, bucket: bucket)
+        let versioned = await isVersioned()
         // The keys' versions, found by listing ranges of a page of one day folder's keys, each under the longest name
         // its keys share, side by side (``ErasureListings``); in a versioned bucket, a day folder's keys at once.
         let listings = ErasureListings.plan(keys, rangeKeys: versioned ? .max : ErasureListings.rangeKeys)
@@ -119,7 +170,10 @@ public struct S3ArchiveEraser: ArchiveEraser {
     public func erase(_ keys: [String], at date: Date) async -> [ErasureStore.Event] {
         let client = client
         let bucket = bucket
-        let (found, unlisted) = await list(keys)
+        // Where the index suffices, each key is its one version, in the class it was written in.
+        let (found, unlisted) = await indexSuffices()
+            ? (Dictionary(keys.map { ($0, [Found(key: prefix + $0, asWritten: true)]) }, uniquingKeysWith: { a, _ in a }), [:])
+            : await list(keys)
         var events: [ErasureStore.Event] = []
         var targets: [(key: String, version: Found)] = []
         for key in keys {
@@ -157,7 +211,8 @@ public struct S3ArchiveEraser: ArchiveEraser {
                     events.append(.init(
                         at: date, store: "archive", operation: version.isDeleteMarker ? "delete-marker" : "delete", key: key,
                         storageClass: version.isDeleteMarker ? nil : (version.storageClass ?? "STANDARD"), outcome: "deleted",
-                        detail: "version \(version.versionID ?? "null")", requestID: requestID, size: version.isDeleteMarker ? nil : version.size,
+                        detail: version.asWritten ? ErasureStore.Event.classAsWritten : "version \(version.versionID ?? "null")", requestID: requestID,
+                        size: version.isDeleteMarker || version.asWritten ? nil : version.size,
                         earlyDeletionUSD: charge > 0 ? charge : nil))
                 }
             case .failure(let error):
@@ -171,22 +226,18 @@ public struct S3ArchiveEraser: ArchiveEraser {
     }
 }
 
-/// A bucket's versioning, asked once (GetBucketVersioning): whether it was ever enabled (Enabled or Suspended).
-final class VersioningMemo: @unchecked Sendable {
+/// A fact about a bucket, asked once and kept (the first answer stands; callers at once may each ask).
+final class AskedOnce<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var known: Bool?
+    private var known: Value?
 
-    func isVersioned(client: S3Client, bucket: String) async -> Bool {
+    func value(_ ask: @Sendable () async -> Value) async -> Value {
         if let known = lock.withLock({ known }) { return known }
-        // When it cannot be asked (a policy without s3:GetBucketVersioning), versions are listed: never fewer deleted.
-        let versioned: Bool
-        do {
-            versioned = try await client.getBucketVersioning(bucket: bucket) != nil
-        } catch {
-            versioned = true
+        let value = await ask()
+        return lock.withLock {
+            if known == nil { known = value }
+            return known!
         }
-        lock.withLock { known = versioned }
-        return versioned
     }
 }
 
@@ -205,5 +256,14 @@ struct Found: Sendable {
     var size: Int64
     var lastModified: Date?
     var storageClass: String?
+    /// Not listed: the one version of a key of a bucket without versioning, in the class archiver writes in.
+    var asWritten = false
     var identifier: S3ObjectIdentifier { S3ObjectIdentifier(key: key, versionID: versionID) }
+}
+
+extension Found {
+    /// The key's one version, as archiver wrote it (STANDARD; size and age not known).
+    init(key: String, asWritten: Bool) {
+        self.init(key: key, versionID: nil, isDeleteMarker: false, size: 0, lastModified: nil, storageClass: "STANDARD", asWritten: asWritten)
+    }
 }

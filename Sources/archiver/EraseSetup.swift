@@ -45,7 +45,7 @@ struct EraseSetup {
         guard !plan.records.isEmpty, let (location, text) = try archive.named(configuration) else { return nil }
         let wiring = Wiring(logger: Terminal.logger)
         let store = try wiring.store(location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing)
-        return try await ErasureSurvey.survey(plan, store: store, eraser: wiring.eraser(location, store: store), at: Date())
+        return try await ErasureSurvey.survey(plan, store: store, eraser: wiring.eraser(location, store: store, erasure: configuration.erasure), at: Date())
     }
 
     /// The archive's subject index objects that name the plan's subject for one of its records (a dry run's list).
@@ -63,7 +63,7 @@ struct EraseSetup {
         let store = try wiring.store(location, serverSideEncryption: try encryption.encryption(for: location, named: text), access: .existing)
         try QueueSetup.checkRoots(configuration, archive: location, stateFolder: stateFolder)
         let runner = ErasureRunner(
-            erasures: erasures, store: store, eraser: wiring.eraser(location, store: store),
+            erasures: erasures, store: store, eraser: wiring.eraser(location, store: store, erasure: configuration.erasure),
             executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
             roots: configuration.roots, receipts: receipts, logger: logger,
             events: try Self.events(configuration, stateFolder: stateFolder, logger: logger))

@@ -106,7 +106,7 @@ extension Archiver {
                     let erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
                     let wiring = Wiring(logger: logger)
                     let erased = try await ErasureRunner(
-                        erasures: erasures, store: archiveStore.store, eraser: wiring.eraser(archiveStore.location, store: archiveStore.store),
+                        erasures: erasures, store: archiveStore.store, eraser: wiring.eraser(archiveStore.location, store: archiveStore.store, erasure: configuration.erasure),
                         executors: try wiring.executors(roots: configuration.roots, archive: archiveStore.store, concurrency: settings.concurrency),
                         roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger,
                         events: try EraseSetup.events(configuration, stateFolder: stateFolder, logger: logger)

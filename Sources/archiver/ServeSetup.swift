@@ -124,7 +124,7 @@ struct ServeSetup {
         if configuration.indexesSubjects || !configuration.erasure.actions.isEmpty {
             let (configuration, stateFolder, logger) = (configuration, stateFolder, logger)
             let key = MadeOnce<SubjectKey>()
-            let eraser = wiring.eraser(location, store: store)
+            let eraser = wiring.eraser(location, store: store, erasure: configuration.erasure)
             erasure = ServeErasure { subject, erasures, survey in
                 let hmac = try key.value { try SubjectKey(stateFolder: stateFolder, file: configuration.erasure.keyFile) }.hmac(subject)
                 let actions = ErasurePlan.actions(for: subject, erasure: configuration.erasure, roots: configuration.roots)
@@ -145,7 +145,7 @@ struct ServeSetup {
                     let erasures = ErasureStore(checkpoints: try CheckpointStore(stateFolder: stateFolder, verify: false))
                     let runner = ErasureRunner(
                         erasures: erasures, store: store,
-                        eraser: wiring.eraser(location, store: store),
+                        eraser: wiring.eraser(location, store: store, erasure: configuration.erasure),
                         executors: try wiring.executors(roots: configuration.roots, archive: store, concurrency: configuration.queue.concurrency),
                         roots: configuration.roots, receipts: ReceiptBook(stateFolder: stateFolder), logger: logger,
                         events: try EraseSetup.events(configuration, stateFolder: stateFolder, logger: logger))

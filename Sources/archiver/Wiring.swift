@@ -100,10 +100,11 @@ public struct Wiring: Sendable {
 }
 
 extension Wiring {
-    /// How an erasure deletes archive objects: in S3 every version and delete marker of each key; in a folder
+    /// How an erasure deletes archive objects: in S3 every version and delete marker of each key (listed first as
+    /// `erasure.list-objects` says); in a folder
     /// through the store (unlink, then sync the folders).
-    func eraser(_ location: ArchiveLocation, store: any ArchiveStore) -> any ArchiveEraser {
-        if let s3 = store as? S3ArchiveStore { return S3ArchiveEraser(store: s3, logger: logger) }
+    func eraser(_ location: ArchiveLocation, store: any ArchiveStore, erasure: ErasureConfiguration) -> any ArchiveEraser {
+        if let s3 = store as? S3ArchiveStore { return S3ArchiveEraser(store: s3, listAlways: erasure.listObjects == .always, logger: logger) }
         return StoreArchiveEraser(store: store)
     }
 }

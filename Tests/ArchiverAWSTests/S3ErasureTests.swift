@@ -45,7 +45,8 @@ struct S3ErasureTests {
 
     /// Indexes the subject's objects `subject` (as a tail would) in a new state folder and erases the subject from the
     /// archive under `archive/` of `bucket`.
-    static func erase(_ subject: [Int], s3: S3Client, bucket: String, state: String) async throws -> (job: ErasureJob, summary: ErasureRunSummary) {
+    /// - Parameter listAlways: `erasure.list-objects: always`.
+    static func erase(_ subject: [Int], s3: S3Client, bucket: String, state: String, listAlways: Bool = false) async throws -> (job: ErasureJob, summary: ErasureRunSummary) {
         let checkpoints = try CheckpointStore(stateFolder: state)
         let key = SubjectKey(bytes: Array(repeating: 9, count: 32))
         try checkpoints.commit(BatchCommit(source: "test", partition: "", position: "1", at: Date(), writes: [
@@ -55,7 +56,7 @@ struct S3ErasureTests {
         let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
         let job = try erasures.create(subjectHMAC: key.hmac("victim"), actions: .array([]), notBefore: Date(), at: Date())
         let summary = try await ErasureRunner(
-            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store), executors: [], roots: RootsConfiguration(),
+            erasures: erasures, store: store, eraser: S3ArchiveEraser(store: store, listAlways: listAlways), executors: [], roots: RootsConfiguration(),
             receipts: ReceiptBook(stateFolder: state)
         ).run(job.id)
         return (job, summary)
@@ -110,28 +111,132 @@ struct S3ErasureTests {
         FileHandle.standardError.write(Data("erasure on moto: \(subjectVersions.count) versions of \(subject.count) objects among \(Self.total) in \(String(format: "%.2f", seconds)) s (puts: \(String(format: "%.1f", setup)) s)\n".utf8))
     }
 
-    /// A bucket that never had versioning, the subject's keys more than a page: listed in bounded ranges side by side
-    /// (``ErasureListings``), every one of them found once and deleted, no other touched.
-    @Test func anUnversionedBucketLosesTheSubjectsObjectsListedInRanges() async throws {
+    /// Puts the subject's objects `subject` and the others' `others` (each body its key) under `archive/` of a new
+    /// bucket, after `lifecycle` (a PutBucketLifecycleConfiguration body) when given; `glacier` of the subject's are
+    /// put in GLACIER, as a transition leaves them.
+    static func plainBucket(_ name: String, subject: [Int], others: [Int], glacier: Set<Int> = [], lifecycle: String? = nil) async throws -> (S3Client, String) {
         let server = try await MotoServer.shared()
         let s3 = S3Client(settings: server.settings(), retryPolicy: RetryPolicy(maxAttempts: 3))
-        let bucket = MotoServer.uniqueName("erasure-plain")
+        let bucket = MotoServer.uniqueName(name)
         try await s3.createBucket(bucket)
-        let folder = TemporaryFolder("s3-erasure-plain")
+        if let lifecycle { try await s3.putBucketLifecycleConfiguration(bucket: bucket, xml: Array(lifecycle.utf8)) }
+        try await Self.each(subject.map { ($0, true) } + others.map { ($0, false) }) { i, isSubject in
+            let key = Self.key(i, subject: isSubject)
+            try await s3.putObject(bucket: bucket, key: "archive/" + key, body: Array(key.utf8), storageClass: isSubject && glacier.contains(i) ? .glacier : nil)
+        }
+        return (s3, bucket)
+    }
+
+    static func rule(_ id: String, prefix: String, _ actions: String) -> String {
+        "<Rule><ID>\(id)</ID><Filter><Prefix>\(prefix)</Prefix></Filter><Status>Enabled</Status>\(actions)</Rule>"
+    }
+
+    static func lifecycle(_ rules: String...) -> String {
+        "<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + rules.joined() + "</LifecycleConfiguration>"
+    }
+
+    static func remaining(_ s3: S3Client, _ bucket: String) async throws -> Set<String> {
+        var left = Set<String>()
+        for try await object in s3.listAllObjects(bucket: bucket) { left.insert(object.key) }
+        return left
+    }
+
+    /// A bucket that never had versioning, with lifecycle rules none of which moves the archive's objects to another
+    /// class (an expiry over the archive, a transition of another prefix): the index stands for the listings. The
+    /// keys are deleted straight away, a key already gone counts as deleted (a listing would call it absent), and the
+    /// receipt says each class is the one archiver wrote.
+    @Test func anUnversionedBucketWithoutTransitionsIsErasedWithoutListings() async throws {
+        let subject = Array(0..<1200)
+        let others = (0..<300).map { 10_000 + $0 * 7 }
+        let rules = Self.lifecycle(
+            Self.rule("expire", prefix: "archive/", "<Expiration><Days>400</Days></Expiration>"),
+            Self.rule("logs", prefix: "logs/", "<Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>"))
+        let (s3, bucket) = try await Self.plainBucket("erasure-unlisted", subject: subject, others: others, lifecycle: rules)
+        let folder = TemporaryFolder("s3-erasure-unlisted")
         defer { folder.remove() }
+        let store = S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")
+        #expect(await S3ArchiveEraser(store: store).indexSuffices())
+        #expect(await !S3ArchiveEraser(store: store, listAlways: true).indexSuffices())
+
+        // One more key indexed than there are objects: gone before the erasure.
+        let (job, summary) = try await Self.erase(subject + [99_999], s3: s3, bucket: bucket, state: folder("state"))
+        #expect(summary.completed == 1)
+        #expect(try await Self.remaining(s3, bucket) == Set(others.map { "archive/" + Self.key($0, subject: false) }), "the subject's objects gone, every other one kept")
+        let receipt = try JSONValue.parse(try ReceiptBook(stateFolder: folder("state")).text(job.id))
+        #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subject.count + 1), "the key already gone counts as deleted")
+        #expect(receipt["counts"]?["archive"]?["delete.absent"] == nil)
+        #expect(receipt["storage_class_as_written"] == .integer(subject.count + 1))
+        #expect(receipt["objects_by_storage_class"] == .object([("STANDARD", .integer(subject.count + 1))]))
+        if case .array(let ids)? = receipt["s3_request_ids"] { #expect(!ids.isEmpty) } else { Issue.record("no request ids") }
+    }
+
+    /// A lifecycle rule that moves the archive's objects to another class: the keys are listed first, so the receipt
+    /// has the class S3 reports (GLACIER for an object a transition moved) and tells a key already gone apart.
+    @Test func aTransitionOfTheArchivesObjectsMeansListingFirst() async throws {
+        let subject = Array(0..<300)
+        let others = (0..<100).map { 10_000 + $0 * 7 }
+        let rules = Self.lifecycle(Self.rule("tier", prefix: "archive/2024/", "<Transition><Days>90</Days><StorageClass>GLACIER</StorageClass></Transition>"))
+        let (s3, bucket) = try await Self.plainBucket("erasure-tiered", subject: subject, others: others, glacier: [0, 10, 20], lifecycle: rules)
+        let folder = TemporaryFolder("s3-erasure-tiered")
+        defer { folder.remove() }
+        #expect(await !S3ArchiveEraser(store: S3ArchiveStore(client: s3, bucket: bucket, prefix: "archive")).indexSuffices())
+
+        let (job, summary) = try await Self.erase(subject + [99_999], s3: s3, bucket: bucket, state: folder("state"))
+        #expect(summary.completed == 1)
+        #expect(try await Self.remaining(s3, bucket) == Set(others.map { "archive/" + Self.key($0, subject: false) }))
+        let receipt = try JSONValue.parse(try ReceiptBook(stateFolder: folder("state")).text(job.id))
+        #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subject.count))
+        #expect(receipt["counts"]?["archive"]?["delete.absent"] == .integer(1))
+        #expect(receipt["objects_by_storage_class"]?["GLACIER"] == .integer(3))
+        #expect(receipt["storage_class_as_written"] == .integer(0))
+    }
+
+    /// Which lifecycle rules can move an archive's objects to another class.
+    @Test func rulesThatMayChangeTheClassOfTheArchivesObjects() {
+        let glacier = [LifecycleTransition(days: 90, storageClass: .glacier)]
+        func rule(_ status: LifecycleRule.Status = .enabled, filter: LifecycleFilter? = nil, prefix: String? = nil,
+                  transitions: [LifecycleTransition]? = glacier, expiration: LifecycleExpiration? = nil) -> LifecycleRule {
+            var rule = LifecycleRule(status: status)
+            rule.filter = filter
+            rule.prefix = prefix
+            rule.transitions = transitions
+            rule.expiration = expiration
+            return rule
+        }
+        let may = { (rule: LifecycleRule, prefix: String) in S3ArchiveEraser.mayChangeClass(rule, under: prefix) }
+        #expect(may(rule(), "archive/"), "every object of the bucket")
+        #expect(may(rule(filter: LifecycleFilter(prefix: "archive/")), "archive/"))
+        #expect(may(rule(filter: LifecycleFilter(prefix: "arch")), "archive/"), "a shorter prefix selects the archive")
+        #expect(may(rule(filter: LifecycleFilter(prefix: "archive/2024/")), "archive/"), "a part of the archive")
+        #expect(may(rule(prefix: "archive/"), "archive/"), "the legacy Prefix")
+        #expect(may(rule(filter: LifecycleFilter(and: LifecycleFilterAnd(prefix: "archive/", objectSizeGreaterThan: 131_072))), "archive/"),
+                "a size filter can select them")
+        #expect(may(rule(filter: LifecycleFilter(tag: LifecycleTag(key: "k", value: "v"))), "archive/"), "a tag filter can select them")
+        #expect(may(rule(), ""), "an archive at the bucket's root")
+        #expect(!may(rule(.disabled), "archive/"), "a disabled rule")
+        #expect(!may(rule(transitions: nil, expiration: LifecycleExpiration(days: 30)), "archive/"), "an expiry moves nothing")
+        #expect(!may(rule(transitions: [], expiration: LifecycleExpiration(days: 30)), "archive/"))
+        #expect(!may(rule(filter: LifecycleFilter(prefix: "logs/")), "archive/"), "another prefix")
+        #expect(!may(rule(filter: LifecycleFilter(prefix: "archive-old/")), "archive/"))
+    }
+
+    /// A bucket that never had versioning, listed all the same (`erasure.list-objects: always`), the subject's keys
+    /// more than a page: listed in bounded ranges side by side (``ErasureListings``), every one of them found once and
+    /// deleted, no other touched, a key already gone told apart.
+    @Test func anUnversionedBucketLosesTheSubjectsObjectsListedInRanges() async throws {
         let subject = Array(0..<2500)
         let others = (0..<600).map { 10_000 + $0 * 7 }
-        try await Self.each(subject.map { Self.key($0, subject: true) } + others.map { Self.key($0, subject: false) }) { key in
-            try await s3.putObject(bucket: bucket, key: "archive/" + key, body: Array(key.utf8))
-        }
+        let (s3, bucket) = try await Self.plainBucket("erasure-plain", subject: subject, others: others)
+        let folder = TemporaryFolder("s3-erasure-plain")
+        defer { folder.remove() }
         #expect(ErasureListings.plan(subject.map { Self.key($0, subject: true) }).count > 2)
 
-        let (job, summary) = try await Self.erase(subject, s3: s3, bucket: bucket, state: folder("state"))
+        let (job, summary) = try await Self.erase(subject + [99_999], s3: s3, bucket: bucket, state: folder("state"), listAlways: true)
         #expect(summary.completed == 1)
-        var left: [String] = []
-        for try await object in s3.listAllObjects(bucket: bucket) { left.append(object.key) }
-        #expect(Set(left) == Set(others.map { "archive/" + Self.key($0, subject: false) }), "the subject's objects gone, every other one kept")
+        #expect(try await Self.remaining(s3, bucket) == Set(others.map { "archive/" + Self.key($0, subject: false) }), "the subject's objects gone, every other one kept")
         let receipt = try JSONValue.parse(try ReceiptBook(stateFolder: folder("state")).text(job.id))
         #expect(receipt["counts"]?["archive"]?["delete.deleted"] == .integer(subject.count), "each object deleted once")
+        #expect(receipt["counts"]?["archive"]?["delete.absent"] == .integer(1))
+        #expect(receipt["storage_class_as_written"] == .integer(0))
     }
 }

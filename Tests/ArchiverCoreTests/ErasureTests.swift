@@ -95,6 +95,15 @@ struct ErasureTests {
         #expect(throws: ConfigurationError.self) { try ArchiverConfiguration.parse(constant, file: "e.yml") }
         let typo = ErasureFixture.text(files: "/srv/files") + "\n  key-flie: x\n"
         #expect(throws: ConfigurationError.self) { try ArchiverConfiguration.parse(typo, file: "e.yml") }
+        // When an S3 archive's objects are listed before they are deleted: auto unless told always.
+        #expect(configuration.erasure.listObjects == .auto)
+        let always = try ArchiverConfiguration.parse(ErasureFixture.text(files: "/srv/files") + "\n  list-objects: always\n", file: "e.yml")
+        #expect(always.erasure.listObjects == .always)
+        #expect(always.erasure.described(roots: always.roots)["list-objects"] == .string("always"))
+        let error = #expect(throws: ConfigurationError.self) {
+            try ArchiverConfiguration.parse(ErasureFixture.text(files: "/srv/files") + "\n  list-objects: sometimes\n", file: "e.yml")
+        }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("'sometimes' is not one of auto, always"))
     }
 
     @Test func theKeyIsPrivateAndStable() throws {

@@ -8,6 +8,7 @@ import JSONToolkit
 ///   actions:                                 # filled from the subject, under the roots, checked like a rule's
 ///     - delete-prefix: {root: uploads, prefix: "users/{subject}/", min-depth: 2}
 ///   rate: 2000                               # objects a second a dry run's estimate assumes (measured: see README)
+///   list-objects: auto                       # or always: list an S3 archive's objects before deleting them
 /// ```
 public struct ErasureConfiguration: Sendable {
     /// `key-file:` the HMAC key's file (nil: `<state>/subject.key`).
@@ -19,9 +20,20 @@ public struct ErasureConfiguration: Sendable {
     /// `coordinate:` the consumers that ack an erasure before anything is erased (nil: nobody is waited for; the
     /// `erasure.requested` and `erasure.completed` events are written all the same).
     public var coordinate: CoordinationPolicy?
+    /// `list-objects:` whether an S3 archive's objects are listed before they are deleted: `auto` only where a
+    /// listing tells what the index cannot (a bucket that has had versioning, or a lifecycle rule that moves objects
+    /// to another class); `always` every time, so that the receipt has each object's class, size and age as S3
+    /// reports them and tells keys already gone (`absent`) apart.
+    public var listObjects: ListObjects = .auto
+
+    /// When an S3 archive's objects are listed before an erasure deletes them.
+    public enum ListObjects: String, Sendable, CaseIterable {
+        case auto
+        case always
+    }
 
     public static let defaultRate = 2000.0
-    static let keys = ["key-file", "actions", "rate", "coordinate"]
+    static let keys = ["key-file", "actions", "rate", "coordinate", "list-objects"]
 
     public init() {}
 
@@ -37,6 +49,9 @@ public struct ErasureConfiguration: Sendable {
             rate = Double(try rateValue.int(in: 1...10_000_000))
         }
         coordinate = try section.value("coordinate").map(CoordinationPolicy.init(reading:))
+        if let list = section.value("list-objects") {
+            listObjects = ListObjects(rawValue: try list.choice(ListObjects.allCases.map(\.rawValue)))!
+        }
         try section.finish()
     }
 
@@ -53,6 +68,7 @@ public struct ErasureConfiguration: Sendable {
             ("actions", Self.actionsDescribed(actions, roots: roots)),
             ("rate", .integer(Int(rate))),
             ("coordinate", coordinate?.described ?? .null),
+            ("list-objects", .string(listObjects.rawValue)),
         ])
     }
 }

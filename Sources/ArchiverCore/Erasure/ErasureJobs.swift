@@ -282,6 +282,10 @@ public final class ErasureStore: Sendable {
         /// The charge a minimum storage duration implies for deleting it now (US dollars, estimated from class and age).
         public var earlyDeletionUSD: Double?
 
+        /// The detail of an object deleted without a listing (its class the one archiver wrote it in, its size and
+        /// age not known): its bucket has no versioning and no lifecycle rule that moves it to another class.
+        public static let classAsWritten = "not listed: one version, STANDARD as written (no versioning, no class-changing lifecycle rule)"
+
         public init(at: Date, store: String, operation: String, key: String, storageClass: String? = nil, outcome: String,
                     detail: String? = nil, requestID: String? = nil, size: Int64? = nil, earlyDeletionUSD: Double? = nil) {
             self.size = size

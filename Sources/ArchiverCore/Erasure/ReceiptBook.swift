@@ -70,7 +70,8 @@ public struct ReceiptBook: Sendable {
         }
     }
 
-    /// A receipt's content: the job, its times, counts per store, operation and storage class, the request ids,
+    /// A receipt's content: the job, its times, counts per store, operation and storage class (and how many classes
+    /// were known without a listing), the request ids,
     /// the subject's HMAC (never the subject), and the previous receipt's SHA-256.
     static func receipt(_ job: ErasureJob, events: [ErasureStore.Event], seq: Int, previous: String) -> JSONValue {
         let format = ISO8601DateFormatter()
@@ -95,6 +96,8 @@ public struct ReceiptBook: Sendable {
                 (store, .object(operations.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
             })),
             ("objects_by_storage_class", .object(classes.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) })),
+            // Of those, the ones whose class was not listed but known: written STANDARD where nothing moves them.
+            ("storage_class_as_written", .integer(events.count { $0.store == "archive" && $0.detail == ErasureStore.Event.classAsWritten })),
             ("failed", .array(events.filter { $0.outcome == "failed" }.prefix(100).map { .object([("store", .string($0.store)), ("key", .string($0.key)), ("error", .string($0.detail ?? ""))]) })),
             ("early_deletion_usd", .number("\(early)")),
             ("s3_request_ids", .array(requestIDs.map(JSONValue.string))),
