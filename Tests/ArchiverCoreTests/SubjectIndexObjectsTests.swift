@@ -1,4 +1,4 @@
-import ArchiverCore
+@testable import ArchiverCore
 import Foundation
 import JSONToolkit
 import Testing
@@ -64,6 +64,44 @@ struct SubjectIndexObjectsTests {
         let all = try await reader.run(keyID: "k") { rows += $0 }
         #expect(all.objects == 3 && all.rows == 90 && all.covered.count == 90 && rows.count == 90)
         await #expect(throws: SubjectIndexObjectError.self) { try await reader.run(keyID: "another") { _ in } }
+    }
+
+    /// An erasure reads an object for one subject's lines without decoding the others, and its rewrite keeps every
+    /// other line as written: for an object this archiver wrote, the same bytes as one written without the subject.
+    @Test func aScanFindsOneSubjectsLinesAndTheRewriteKeepsEveryOtherLineAsWritten() throws {
+        let marks = Self.marks(0..<30)
+        let object = try #require(SubjectIndexObjects.objects(for: marks, keyID: "k").first)
+        let scan = try SubjectIndexObjects.scan(object.body, key: object.key, subject: Self.hmac(0))
+        #expect(scan.keyID == "k" && scan.count == 30 && scan.named.count == 10)
+        let rewritten = try #require(SubjectIndexObjects.rewritten(scan, key: object.key))
+        let without = try #require(SubjectIndexObjects.objects(for: marks.filter { $0.hmac != Self.hmac(0) }, keyID: "k").first)
+        #expect(rewritten.key == object.key, "replaced under its name")
+        #expect(try gunzip(rewritten.body) == gunzip(without.body), "the same text as an object written without the subject")
+        #expect(try SubjectIndexObjects.scan(object.body, key: object.key, subject: Self.hmac(7)).named.isEmpty)
+
+        // Lines in other shapes (written by hand, spaces, upper-case digits, another member order) are decoded; the
+        // kept ones stay byte for byte.
+        let key = "2024/01/15/ITEM#1.233000.900001.manual.json.gz"
+        let kept = [
+            #"{"subject":"\#(Self.hmac(1))","key":"\#(key)","deleted_at":"2024-01-15T23:30:00Z"}"#,
+            #"{"key":"\#(key)", "subject":"\#(Self.hmac(2))"}"#,
+        ]
+        let dropped = [
+            #"{ "subject" : "\#(Self.hmac(0).uppercased())", "key": "\#(key)" }"#,
+            #"{"subject":"\#(Self.hmac(0).uppercased())","key":"\#(key)","deleted_at":"2024-01-15T23:30:00Z"}"#,
+        ]
+        let header = #"{"archiver_subject_index":1,"key_id":"k","records":4}"#
+        let text = ([header, kept[0], dropped[0], kept[1], dropped[1]].joined(separator: "\n") + "\n")
+        let hand = try SubjectIndexObjects.scan(GzipEncoder().compress(Array(text.utf8)), key: "hand", subject: Self.hmac(0))
+        #expect(hand.named == [1, 3])
+        let out = try #require(SubjectIndexObjects.rewritten(hand, key: "hand"))
+        #expect(String(decoding: try gunzip(out.body), as: UTF8.self) == #"{"archiver_subject_index":1,"key_id":"k","records":2}"# + "\n" + kept.joined(separator: "\n") + "\n")
+
+        // Every line the subject's: nothing left to write. A line that is not an entry: an error, as for a rebuild.
+        let only = [header, dropped[1]].joined(separator: "\n")
+        #expect(SubjectIndexObjects.rewritten(try SubjectIndexObjects.scan(GzipEncoder().compress(Array(only.utf8)), key: "o", subject: Self.hmac(0)), key: "o")?.key == nil)
+        let broken = [header, kept[0], #"{"subject": 12}"#].joined(separator: "\n")
+        #expect(throws: SubjectIndexObjectError.self) { try SubjectIndexObjects.scan(GzipEncoder().compress(Array(broken.utf8)), key: "b", subject: Self.hmac(0)) }
     }
 
     @Test func aLifecycleExpiryDeletesAnIndexObjectWithTheLastRecordItNames() async throws {

@@ -318,21 +318,22 @@ public final class ErasureRunner: Sendable {
             failures += 1
             logger.error("could not rewrite a subject index object without the subject", metadata: ["erasure.job": "\(job.id)", "s3.key": "\(key)", "error": "\(error)"])
         }
-        let naming: [(key: String, contents: SubjectIndexObjects.Contents)]
+        let naming: [(key: String, scan: SubjectIndexObjects.Scan)]
         do {
             naming = try await SubjectIndexObjectReader(store: self.store).naming(job.subjectHMAC, records: records)
         } catch {
             failed(SubjectIndexObjects.prefix, error)
             return failures
         }
-        for (key, contents) in naming {
-            let now = clock.now()
+        // Side by side (each is a gzip of up to a few MB and a write), then each one's events recorded.
+        let (eraser, archive, jobClock) = (eraser, self.store, clock)
+        let rewrites = (try? await concurrentMap(naming, limit: concurrency) { key, scan -> (key: String, events: Result<[ErasureStore.Event], any Error>) in
+            let now = jobClock.now()
             do {
                 var purged: [ErasureStore.Event]
-                let dropped = contents.lines.count { $0.subject == job.subjectHMAC }
                 let outcome: String
-                if let replacement = SubjectIndexObjects.rewritten(contents, key: key, without: job.subjectHMAC) {
-                    if let error = await self.store.put([replacement]).values.first { throw error }
+                if let replacement = SubjectIndexObjects.rewritten(scan, key: key) {
+                    if let error = await archive.put([replacement]).values.first { throw error }
                     purged = await eraser.purgeOlderVersions(of: key, at: now)
                     outcome = "rewritten"
                 } else {
@@ -343,14 +344,21 @@ public final class ErasureRunner: Sendable {
                     throw ErasureError.jobState("a version of \(bad.key) could not be deleted: \(bad.detail ?? "")")
                 }
                 let event = ErasureStore.Event(at: now, store: store, operation: "rewrite", key: key, outcome: outcome,
-                                               detail: "dropped \(dropped) of \(contents.lines.count) lines")
+                                               detail: "dropped \(scan.named.count) of \(scan.count) lines")
                 // A rewrite's deleted older versions are events of their own; a deletion's are this event.
                 let versions = outcome == "deleted" ? [] : purged.filter { $0.outcome != "absent" }.map { event -> ErasureStore.Event in
                     var event = event
                     event.store = store
                     return event
                 }
-                try erasures.record(job.id, events: [event] + versions, erasedKeys: [], subjectHMAC: job.subjectHMAC)
+                return (key, .success([event] + versions))
+            } catch {
+                return (key, .failure(error))
+            }
+        }) ?? []
+        for (key, events) in rewrites {
+            do {
+                try erasures.record(job.id, events: try events.get(), erasedKeys: [], subjectHMAC: job.subjectHMAC)
             } catch {
                 failed(key, error)
             }

@@ -56,7 +56,7 @@ public struct SubjectIndexObjectReader: Sendable {
 
     /// The index objects that name `subject` (an HMAC) for one of `records` (archive keys): of each day of the records,
     /// only those whose time range holds one of them are read.
-    public func naming(_ subject: String, records: [String]) async throws -> [(key: String, contents: SubjectIndexObjects.Contents)] {
+    public func naming(_ subject: String, records: [String]) async throws -> [(key: String, scan: SubjectIndexObjects.Scan)] {
         var byDay: [String: [DeletionTime]] = [:]
         for key in records {
             guard let parsed = ArchiveKey(path: key) else { continue }
@@ -72,16 +72,17 @@ public struct SubjectIndexObjectReader: Sendable {
             }
         }
         let store = self.store
-        let read = try await concurrentMap(wanted, limit: concurrency) { key -> (String, SubjectIndexObjects.Contents?) in
+        // Each read for the subject's lines only: the others are kept as they are, not decoded.
+        let read = try await concurrentMap(wanted, limit: concurrency) { key -> (String, SubjectIndexObjects.Scan?) in
             do {
-                return (key, try SubjectIndexObjects.read(try await store.get(key), key: key))
+                return (key, try SubjectIndexObjects.scan(try await store.get(key), key: key, subject: subject))
             } catch let error as ArchiveStoreError where error.isNotFound {
                 return (key, nil)
             }
         }
-        return read.compactMap { key, contents in
-            guard let contents, contents.lines.contains(where: { $0.subject == subject }) else { return nil }
-            return (key, contents)
+        return read.compactMap { key, scan in
+            guard let scan, !scan.named.isEmpty else { return nil }
+            return (key, scan)
         }
     }
 }

@@ -110,23 +110,37 @@ public enum SubjectIndexObjects {
         return ArchiveObject(key: prefix + firstLine.deletedAt.datePath + "/" + name + suffix, body: GzipEncoder().compress(body))
     }
 
-    /// The same object with the lines of `subject` left out (the name kept: an erasure replaces it in place); nil
-    /// when no line is left.
-    static func rewritten(_ contents: Contents, key: String, without subject: String) -> ArchiveObject? {
-        let kept = contents.lines.filter { $0.subject != subject }
-        guard !kept.isEmpty else { return nil }
-        return ArchiveObject(key: key, body: GzipEncoder().compress(text(kept, keyID: contents.keyID)))
+    /// The same object with the lines of `subject` left out, every other line as it was (the name kept: an erasure
+    /// replaces it in place); nil when no line is left.
+    static func rewritten(_ scan: Scan, key: String) -> ArchiveObject? {
+        guard scan.named.count < scan.lines.count else { return nil }
+        var out = header(keyID: scan.keyID, records: scan.lines.count - scan.named.count)
+        out.reserveCapacity(scan.text.count)
+        var named = scan.named.makeIterator()
+        var next = named.next()
+        for (index, range) in scan.lines.enumerated() {
+            if index == next {
+                next = named.next()
+                continue
+            }
+            out += scan.text[range]
+            out.append(0x0A)
+        }
+        return ArchiveObject(key: key, body: GzipEncoder().compress(out))
+    }
+
+    private static func header(keyID: String, records: Int) -> [UInt8] {
+        var header = JSONObjectWriter()
+        header.int("archiver_subject_index", version)
+        header.string("key_id", keyID)
+        header.int("records", records)
+        return header.finished() + [0x0A]
     }
 
     private static func text(_ lines: [Line], keyID: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(lines.count * 200 + 100)
-        var header = JSONObjectWriter()
-        header.int("archiver_subject_index", version)
-        header.string("key_id", keyID)
-        header.int("records", lines.count)
-        out += header.finished()
-        out.append(0x0A)
+        out += header(keyID: keyID, records: lines.count)
         for line in lines {
             out += #"{"subject":"#.utf8
             writeJSONString(line.subject, to: &out)
@@ -188,26 +202,87 @@ public enum SubjectIndexObjects {
     /// Reads an object's bytes.
     /// - Throws: ``SubjectIndexObjectError`` when they are not an index object this archiver reads.
     public static func read(_ bytes: [UInt8], key: String) throws -> Contents {
+        let (text, keyID, lines) = try opened(bytes, key: key)
+        return Contents(keyID: keyID, lines: try lines.map { try line(text[$0], key: key) })
+    }
+
+    /// An object read for one subject: its text, its record lines as written, and which of them name the subject.
+    public struct Scan: Sendable {
+        public var keyID: String
+        var text: [UInt8]
+        /// Each record line's bytes in `text` (without its newline).
+        var lines: [Range<Int>]
+        /// The indices in `lines` of those naming the subject, in order.
+        public var named: [Int]
+        /// Record lines.
+        public var count: Int { lines.count }
+    }
+
+    /// Reads an object's bytes for the lines naming `subject` (an HMAC in hex) without decoding the others: a line as
+    /// this archiver writes it (`{"subject":"<64 hex digits>",…`) is told by those digits, any other is decoded.
+    /// - Throws: ``SubjectIndexObjectError`` when they are not an index object this archiver reads, or a line that
+    ///   must be decoded is not an entry.
+    public static func scan(_ bytes: [UInt8], key: String, subject: String) throws -> Scan {
+        let (text, keyID, lines) = try opened(bytes, key: key)
+        let wanted = Array(subject.lowercased().utf8)
+        let lead = Array(#"{"subject":""#.utf8)
+        var named: [Int] = []
+        var others: [Int] = []
+        text.withUnsafeBufferPointer { b in
+            for (index, range) in lines.enumerated() {
+                let start = range.lowerBound
+                let digits = start + lead.count
+                let own = wanted.count == 64 && range.count > lead.count + 64 && b[digits + 64] == 0x22
+                    && (0..<lead.count).allSatisfy { b[start + $0] == lead[$0] }
+                if !own {
+                    others.append(index)
+                } else if (0..<64).allSatisfy({ lowerHex(b[digits + $0]) == wanted[$0] }) {
+                    named.append(index)
+                }
+            }
+        }
+        // Lines in another shape are decoded (one that is not an entry is an error, as for a rebuild).
+        if !others.isEmpty {
+            for index in others where try line(text[lines[index]], key: key).subject == subject.lowercased() { named.append(index) }
+            named.sort()
+        }
+        return Scan(keyID: keyID, text: text, lines: lines, named: named)
+    }
+
+    private static func lowerHex(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x46 ? byte | 0x20 : byte }
+
+    /// An object's text, its header's key id, and its record lines' ranges.
+    private static func opened(_ bytes: [UInt8], key: String) throws -> (text: [UInt8], keyID: String, lines: [Range<Int>]) {
         guard let text = try? gunzip(bytes, maximumBytes: maximumBytes) else {
             throw SubjectIndexObjectError("the subject index object \(key) is not gzip (or is larger than \(maximumBytes >> 20) MiB uncompressed); move it aside, `index rebuild --scan-records` reads the records instead")
         }
-        var lines = text.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
-        guard let first = lines.popFirst(), let header = try? JSONValue.parse(Array(first)),
+        var lines: [Range<Int>] = []
+        var start = 0
+        text.withUnsafeBufferPointer { b in
+            while start < b.count {
+                var end = start
+                while end < b.count && b[end] != 0x0A { end += 1 }
+                if end > start { lines.append(start..<end) }
+                start = end + 1
+            }
+        }
+        guard let first = lines.first, let header = try? JSONValue.parse(Array(text[first])),
               case .number(let versionText)? = header["archiver_subject_index"], let version = Int(versionText), let keyID = header["key_id"]?.stringValue else {
             throw SubjectIndexObjectError("\(key) has no subject index header; move it aside if it is not one")
         }
         guard version == Self.version else {
             throw SubjectIndexObjectError("\(key) is a subject index object of version \(version), which this archiver does not read (written by a newer archiver?)")
         }
-        var out: [Line] = []
-        for bytes in lines {
-            guard let value = try? JSONValue.parse(Array(bytes)), let subject = value["subject"]?.stringValue, SubjectID(hex: subject) != nil,
-                  let archiveKey = value["key"]?.stringValue, let parsed = ArchiveKey(path: archiveKey) else {
-                throw SubjectIndexObjectError("\(key) holds a line that is not a subject index entry; move it aside, `index rebuild --scan-records` reads the records instead")
-            }
-            out.append(Line(subject: subject.lowercased(), archiveKey: archiveKey, objectKey: value["object"]?.stringValue, deletedAt: parsed.time))
+        return (text, keyID, Array(lines.dropFirst()))
+    }
+
+    /// A record line decoded.
+    private static func line(_ bytes: ArraySlice<UInt8>, key: String) throws -> Line {
+        guard let value = try? JSONValue.parse(Array(bytes)), let subject = value["subject"]?.stringValue, SubjectID(hex: subject) != nil,
+              let archiveKey = value["key"]?.stringValue, let parsed = ArchiveKey(path: archiveKey) else {
+            throw SubjectIndexObjectError("\(key) holds a line that is not a subject index entry; move it aside, `index rebuild --scan-records` reads the records instead")
         }
-        return Contents(keyID: keyID, lines: out)
+        return Line(subject: subject.lowercased(), archiveKey: archiveKey, objectKey: value["object"]?.stringValue, deletedAt: parsed.time)
     }
 }
 
