@@ -62,6 +62,8 @@ extension FaultProxyTests {
             if restore.status == 0 { #expect(restore.stdout.contains("\"PK\"")) }
         }
         let stats = try await proxy.stats()
-        #expect(stats.faultCount > 20 && stats.mostAttempts <= 5, "faults \(stats.faults), most attempts \(stats.mostAttempts)")
+        // Faults are drawn at random, 30% of requests: a tenth is far below what any run draws, far above none.
+        #expect(stats.faultCount > 5 && stats.faultCount * 10 >= stats.requests && stats.mostAttempts <= 5,
+                "faults \(stats.faults) of \(stats.requests) requests, most attempts \(stats.mostAttempts)")
     }
 }
