@@ -307,7 +307,8 @@ public final class ErasureRunner: Sendable {
     }
     /// Rewrites each of the archive's subject index objects that names the subject for one of `records` without its
     /// lines (the same name, replaced in one write; older versions deleted where the store keeps them), or deletes it
-    /// (every version) when no line is left. One event and one transaction per object; returns the failures.
+    /// (every version) when no line is left. All written in one call and deleted in one; one event and one transaction
+    /// per object; returns the failures.
     func rewriteIndexObjects(_ job: ErasureJob, records: [String]) async -> Int {
         guard !records.isEmpty else { return 0 }
         let store = ErasureStore.subjectIndexStore
@@ -325,40 +326,37 @@ public final class ErasureRunner: Sendable {
             failed(SubjectIndexObjects.prefix, error)
             return failures
         }
-        // Side by side (each is a gzip of up to a few MB and a write), then each one's events recorded.
-        let (eraser, archive, jobClock) = (eraser, self.store, clock)
-        let rewrites = (try? await concurrentMap(naming, limit: concurrency) { key, scan -> (key: String, events: Result<[ErasureStore.Event], any Error>) in
-            let now = jobClock.now()
+        // The replacements made side by side (each a gzip of up to a few MB), then written in one call (a folder syncs
+        // once for all of them), those left without a line deleted in one; then each one's events recorded.
+        let now = clock.now()
+        let (eraser, archive) = (eraser, self.store)
+        let made = (try? await concurrentMap(naming, limit: concurrency) { key, scan in SubjectIndexObjects.rewritten(scan, key: key) }) ?? []
+        let replacements = made.compactMap { $0 }
+        let putFailures = replacements.isEmpty ? [:] : await archive.put(replacements)
+        let notWritten = Dictionary(putFailures.map { (replacements[$0.key].key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let emptied = zip(naming, made).filter { $0.1 == nil }.map(\.0.key)
+        let deletions = Dictionary(grouping: emptied.isEmpty ? [] : await eraser.erase(emptied, at: now), by: \.key)
+        // A versioned store keeps the older versions of a rewritten object, which name the subject: deleted too.
+        let rewritten = replacements.map(\.key).filter { notWritten[$0] == nil }
+        let purges = Dictionary(uniqueKeysWithValues: zip(rewritten, (try? await concurrentMap(rewritten, limit: concurrency) { key in
+            await eraser.purgeOlderVersions(of: key, at: now)
+        }) ?? []))
+        for ((key, scan), replacement) in zip(naming, made) {
             do {
-                var purged: [ErasureStore.Event]
-                let outcome: String
-                if let replacement = SubjectIndexObjects.rewritten(scan, key: key) {
-                    if let error = await archive.put([replacement]).values.first { throw error }
-                    purged = await eraser.purgeOlderVersions(of: key, at: now)
-                    outcome = "rewritten"
-                } else {
-                    purged = await eraser.erase([key], at: now)
-                    outcome = "deleted"
-                }
+                if let error = notWritten[key] { throw error }
+                let purged = replacement == nil ? deletions[key] ?? [] : purges[key] ?? []
                 if let bad = purged.first(where: { $0.outcome == "failed" }) {
                     throw ErasureError.jobState("a version of \(bad.key) could not be deleted: \(bad.detail ?? "")")
                 }
-                let event = ErasureStore.Event(at: now, store: store, operation: "rewrite", key: key, outcome: outcome,
+                let event = ErasureStore.Event(at: now, store: store, operation: "rewrite", key: key, outcome: replacement == nil ? "deleted" : "rewritten",
                                                detail: "dropped \(scan.named.count) of \(scan.count) lines")
                 // A rewrite's deleted older versions are events of their own; a deletion's are this event.
-                let versions = outcome == "deleted" ? [] : purged.filter { $0.outcome != "absent" }.map { event -> ErasureStore.Event in
+                let versions = replacement == nil ? [] : purged.filter { $0.outcome != "absent" }.map { event -> ErasureStore.Event in
                     var event = event
                     event.store = store
                     return event
                 }
-                return (key, .success([event] + versions))
-            } catch {
-                return (key, .failure(error))
-            }
-        }) ?? []
-        for (key, events) in rewrites {
-            do {
-                try erasures.record(job.id, events: try events.get(), erasedKeys: [], subjectHMAC: job.subjectHMAC)
+                try erasures.record(job.id, events: [event] + versions, erasedKeys: [], subjectHMAC: job.subjectHMAC)
             } catch {
                 failed(key, error)
             }
