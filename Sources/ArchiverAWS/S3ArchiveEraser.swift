@@ -28,9 +28,9 @@ public struct S3ArchiveEraser: ArchiveEraser {
     public var logger: Logger
     /// Whether keys are listed before they are deleted even where the index suffices (`erasure.list-objects: always`).
     public var listAlways: Bool
-    /// Whether the bucket has ever had versioning, asked once.
+    /// Whether the bucket has ever had versioning, asked once a minute.
     let versioning = AskedOnce<Bool>()
-    /// Whether the index suffices, asked once.
+    /// Whether the index suffices, asked once a minute.
     let indexAlone = AskedOnce<Bool>()
 
     public init(store: S3ArchiveStore, concurrency: Int = 32, listAlways: Bool = false, logger: Logger = Logger(label: "archiver.erase.s3")) {
@@ -49,10 +49,9 @@ public struct S3ArchiveEraser: ArchiveEraser {
     /// guessed.
     public func indexSuffices() async -> Bool {
         guard !listAlways else { return false }
-        let (client, bucket, prefix) = (client, bucket, prefix)
-        let versioned = await isVersioned()
+        let (client, bucket, prefix, eraser) = (client, bucket, prefix, self)
         return await indexAlone.value {
-            guard !versioned else { return false }
+            guard !(await eraser.isVersioned()) else { return false }
             do {
                 guard let xml = try await client.getBucketLifecycleConfiguration(bucket: bucket) else { return true }
                 return try !BucketLifecycleXML.policy(xml).rules.contains { Self.mayChangeClass($0, under: prefix) }
@@ -226,17 +225,28 @@ public struct S3ArchiveEraser: ArchiveEraser {
     }
 }
 
-/// A fact about a bucket, asked once and kept (the first answer stands; callers at once may each ask).
+/// A fact about a bucket, asked once and kept for `lifetime` seconds (the first answer stands; callers at once may
+/// each ask): a long-running process (`serve`) asks again, so a bucket whose versioning was turned on since is
+/// listed by its next erasure.
 final class AskedOnce<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var known: Value?
+    private var known: (value: Value, at: Date)?
+    let lifetime: TimeInterval
+    let now: @Sendable () -> Date
+
+    init(lifetime: TimeInterval = 60, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.lifetime = lifetime
+        self.now = now
+    }
 
     func value(_ ask: @Sendable () async -> Value) async -> Value {
-        if let known = lock.withLock({ known }) { return known }
+        let asked = now()
+        if let known = lock.withLock({ known }), asked.timeIntervalSince(known.at) < lifetime { return known.value }
         let value = await ask()
         return lock.withLock {
-            if known == nil { known = value }
-            return known!
+            if let known, known.at >= asked { return known.value }
+            known = (value, asked)
+            return value
         }
     }
 }

@@ -191,6 +191,26 @@ struct S3ErasureTests {
         #expect(receipt["storage_class_as_written"] == .integer(0))
     }
 
+    /// What an eraser learns of its bucket is kept a minute, then asked again (a `serve` runs for months: a bucket
+    /// whose versioning was turned on since is listed by its next erasure).
+    @Test func aBucketsAnswerIsKeptAMinuteThenAskedAgain() async {
+        let clock = FixedClock(Date(timeIntervalSince1970: 1_700_000_000))
+        let memo = AskedOnce<Int>(lifetime: 60, now: { clock.now() })
+        let asked = Counter()
+        #expect(await memo.value { asked.next() } == 1)
+        clock.set(Date(timeIntervalSince1970: 1_700_000_059))
+        #expect(await memo.value { asked.next() } == 1, "within the minute: the first answer")
+        clock.set(Date(timeIntervalSince1970: 1_700_000_061))
+        #expect(await memo.value { asked.next() } == 2, "after it: asked again")
+        #expect(await memo.value { asked.next() } == 2)
+    }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func next() -> Int { lock.withLock { count += 1; return count } }
+    }
+
     /// Which lifecycle rules can move an archive's objects to another class.
     @Test func rulesThatMayChangeTheClassOfTheArchivesObjects() {
         let glacier = [LifecycleTransition(days: 90, storageClass: .glacier)]
