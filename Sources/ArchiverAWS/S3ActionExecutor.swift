@@ -163,24 +163,3 @@ public struct S3ActionExecutor: ActionExecutor {
         }
     }
 }
-
-/// Runs `body` over `items`, at most `limit` at once; the results in the order of `items`.
-func concurrently<Item: Sendable, Output: Sendable>(
-    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Output
-) async -> [Output] {
-    var results = [Output?](repeating: nil, count: items.count)
-    await withTaskGroup(of: (Int, Output).self) { group in
-        var next = 0
-        func start() {
-            let index = next
-            next += 1
-            group.addTask { (index, await body(items[index])) }
-        }
-        while next < min(limit, items.count) { start() }
-        while let (index, output) = await group.next() {
-            results[index] = output
-            if next < items.count { start() }
-        }
-    }
-    return results.map { $0! }
-}

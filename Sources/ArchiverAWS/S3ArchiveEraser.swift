@@ -171,7 +171,7 @@ public struct S3ArchiveEraser: ArchiveEraser {
         let bucket = bucket
         // Where the index suffices, each key is its one version, in the class it was written in.
         let (found, unlisted) = await indexSuffices()
-            ? (Dictionary(keys.map { ($0, [Found(key: prefix + $0, asWritten: true)]) }, uniquingKeysWith: { a, _ in a }), [:])
+            ? (Dictionary(keys.map { ($0, [Found(writtenKey: prefix + $0)]) }, uniquingKeysWith: { a, _ in a }), [:])
             : await list(keys)
         var events: [ErasureStore.Event] = []
         var targets: [(key: String, version: Found)] = []
@@ -272,8 +272,8 @@ struct Found: Sendable {
 }
 
 extension Found {
-    /// The key's one version, as archiver wrote it (STANDARD; size and age not known).
-    init(key: String, asWritten: Bool) {
-        self.init(key: key, versionID: nil, isDeleteMarker: false, size: 0, lastModified: nil, storageClass: "STANDARD", asWritten: asWritten)
+    /// The key's one version, as archiver wrote it (STANDARD; size and age not known): not listed.
+    init(writtenKey key: String) {
+        self.init(key: key, versionID: nil, isDeleteMarker: false, size: 0, lastModified: nil, storageClass: "STANDARD", asWritten: true)
     }
 }

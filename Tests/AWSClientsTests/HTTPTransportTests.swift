@@ -26,48 +26,41 @@ struct HTTPTransportTests {
         #expect(error?.description.contains("connection refused") == true, "\(String(describing: error))")
     }
 
+    /// A GET from the scripted server's `bucket` path fails at the transport after both of its two attempts, saying
+    /// `saying` when given.
+    func expectTransportFailure(
+        _ client: S3Client, bucket: String, saying: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) async {
+        let error = await #expect(throws: AWSError.self, sourceLocation: sourceLocation) { try await client.getObject(bucket: bucket, key: "k") }
+        #expect(error?.kind == .transport, sourceLocation: sourceLocation)
+        #expect(error?.attempts == 2, sourceLocation: sourceLocation)
+        if let saying {
+            #expect(error?.description.contains(saying) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test func shortBodyIsRetriedThenReportedAsCutShort() async throws {
         let server = try ScriptedHTTPServer()
-        let sleeps = SleepRecorder()
-        let error = await #expect(throws: AWSError.self) {
-            try await s3(server.endpoint, attempts: 2, sleeps: sleeps).getObject(bucket: "short", key: "k")
-        }
-        #expect(error?.kind == .transport)
-        #expect(error?.attempts == 2)
-        #expect(error?.description.contains("cut short") == true, "\(String(describing: error))")
+        await expectTransportFailure(s3(server.endpoint, attempts: 2, sleeps: SleepRecorder()), bucket: "short", saying: "cut short")
     }
 
     @Test func aStalledAnswerTimesOutAndIsRetried() async throws {
         let server = try ScriptedHTTPServer()
-        let sleeps = SleepRecorder()
         // The server answers after 5 s: a request timeout of 0.5 s that is not kept would end in its "ok".
-        let error = await #expect(throws: AWSError.self) {
-            try await s3(server.endpoint, attempts: 2, sleeps: sleeps, timeout: 0.5).getObject(bucket: "stall", key: "k")
-        }
-        #expect(error?.kind == .transport)
-        #expect(error?.attempts == 2)
-        #expect(error?.description.contains("timed out") == true, "\(String(describing: error))")
+        await expectTransportFailure(s3(server.endpoint, attempts: 2, sleeps: SleepRecorder(), timeout: 0.5), bucket: "stall", saying: "timed out")
     }
 
     @Test func aBodyThatTricklesPastTheWholeRequestsTimeoutTimesOut() async throws {
         let server = try ScriptedHTTPServer()
         // A byte every 0.2 s never leaves the connection idle for the 1 s read timeout; the body takes 4 s in all, so
         // only a bound on the whole request (1.5 s) that covers the body ends it.
-        let error = await #expect(throws: AWSError.self) {
-            try await s3(server.endpoint, attempts: 2, sleeps: SleepRecorder(), timeout: 1, wholeRequest: 1.5).getObject(bucket: "trickle", key: "k")
-        }
-        #expect(error?.kind == .transport)
-        #expect(error?.attempts == 2)
-        #expect(error?.description.contains("timed out") == true, "\(String(describing: error))")
+        await expectTransportFailure(
+            s3(server.endpoint, attempts: 2, sleeps: SleepRecorder(), timeout: 1, wholeRequest: 1.5), bucket: "trickle", saying: "timed out")
     }
 
     @Test func aResetConnectionIsRetriedThenReported() async throws {
         let server = try ScriptedHTTPServer()
-        let error = await #expect(throws: AWSError.self) {
-            try await s3(server.endpoint, attempts: 2, sleeps: SleepRecorder()).getObject(bucket: "reset", key: "k")
-        }
-        #expect(error?.kind == .transport)
-        #expect(error?.attempts == 2)
+        await expectTransportFailure(s3(server.endpoint, attempts: 2, sleeps: SleepRecorder()), bucket: "reset")
     }
 
     @Test func aGzipEncodedObjectComesBackAsStored() async throws {

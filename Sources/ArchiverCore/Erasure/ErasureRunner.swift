@@ -330,7 +330,7 @@ public final class ErasureRunner: Sendable {
         // once for all of them), those left without a line deleted in one; then each one's events recorded.
         let now = clock.now()
         let (eraser, archive) = (eraser, self.store)
-        let made = (try? await concurrentMap(naming, limit: concurrency) { key, scan in SubjectIndexObjects.rewritten(scan, key: key) }) ?? []
+        let made = await concurrently(naming, limit: concurrency) { key, scan in SubjectIndexObjects.rewritten(scan, key: key) }
         let replacements = made.compactMap { $0 }
         let putFailures = replacements.isEmpty ? [:] : await archive.put(replacements)
         let notWritten = Dictionary(putFailures.map { (replacements[$0.key].key, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -338,9 +338,9 @@ public final class ErasureRunner: Sendable {
         let deletions = Dictionary(grouping: emptied.isEmpty ? [] : await eraser.erase(emptied, at: now), by: \.key)
         // A versioned store keeps the older versions of a rewritten object, which name the subject: deleted too.
         let rewritten = replacements.map(\.key).filter { notWritten[$0] == nil }
-        let purges = Dictionary(uniqueKeysWithValues: zip(rewritten, (try? await concurrentMap(rewritten, limit: concurrency) { key in
+        let purges = Dictionary(uniqueKeysWithValues: zip(rewritten, await concurrently(rewritten, limit: concurrency) { key in
             await eraser.purgeOlderVersions(of: key, at: now)
-        }) ?? []))
+        }))
         for ((key, scan), replacement) in zip(naming, made) {
             do {
                 if let error = notWritten[key] { throw error }

@@ -103,7 +103,28 @@ public struct SubjectScan: Sendable {
     }
 }
 
-/// `body` over `items`, `limit` at a time, results in order.
+/// Runs `body` over `items`, at most `limit` at once; the results in the order of `items`.
+public func concurrently<Item: Sendable, Output: Sendable>(
+    _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> Output
+) async -> [Output] {
+    var results = [Output?](repeating: nil, count: items.count)
+    await withTaskGroup(of: (Int, Output).self) { group in
+        var next = 0
+        func start() {
+            let index = next
+            next += 1
+            group.addTask { (index, await body(items[index])) }
+        }
+        while next < min(limit, items.count) { start() }
+        while let (index, output) = await group.next() {
+            results[index] = output
+            if next < items.count { start() }
+        }
+    }
+    return results.map { $0! }
+}
+
+/// `body` over `items`, `limit` at a time, results in order; the first error thrown ends the others.
 func concurrentMap<Item: Sendable, Output: Sendable>(
     _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async throws -> Output
 ) async throws -> [Output] {
